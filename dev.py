@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Set up and run gitsync's main jobs on a fresh machine (needs only Python 3.11 and git).
+
+    python3 dev.py demo     set up .venv, then run the demo: a real sync session
+    python3 dev.py test     set up .venv, then run the whole test suite
+    python3 dev.py bench    set up .venv, then run the benchmarks against plain git
+    python3 dev.py lint     ruff and mypy
+
+Set-up is idempotent: the virtual environment is (re)installed only when
+pyproject.toml changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"gitsync needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    stamp = VENV / ".gitsync-installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing gitsync and its test tools into .venv ...", flush=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]"],
+        cwd=ROOT,
+        check=True,
+    )
+    stamp.write_text(wanted)
+
+
+def run(args: list[str]) -> int:
+    return subprocess.run([str(PYTHON), *args], cwd=ROOT, check=False).returncode
+
+
+def main() -> int:
+    job = sys.argv[1] if len(sys.argv) > 1 else "demo"
+    rest = sys.argv[2:]
+    setup()
+    if job == "demo":
+        return run(["demo.py", *rest])
+    if job == "test":
+        return run(["-m", "pytest", "-q", *rest])
+    if job == "bench":
+        return run(["-m", "bench", *rest])
+    if job == "lint":
+        return run(["-m", "ruff", "check", "."]) or run(["-m", "mypy"])
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Output: JSON for machines (``--json``), one readable line or a rich table for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+JSON_HELP = "Print the report as JSON."
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[str] = ()) -> None:
+    """Print a rich table; ``right`` names the columns to right-align (amounts)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title=title, show_lines=False)
+    for column in columns:
+        grid.add_column(column, justify="right" if column in right else "left")
+    for row in rows:
+        grid.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(grid)

@@ -1,0 +1,66 @@
+"""Canonical JSON: the one byte form of a record.
+
+UTF-8, NFC-normalised strings, sorted keys, 2-space indent, one trailing
+newline. Writing the same record twice gives the same bytes, so git sees no
+change where there is none and two copies that reach the same record agree
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+from gitsync.errors import InputError
+
+Record = dict[str, Any]
+
+
+def normalise(value: Any) -> Any:
+    """Return ``value`` with every string (keys too) NFC-normalised."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {normalise(k): normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
+
+def dumps(record: Any) -> bytes:
+    """The canonical bytes of a record."""
+    text = json.dumps(normalise(record), ensure_ascii=False, sort_keys=True, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def loads(data: bytes | str, source: str = "<record>") -> Record:
+    """Parse a record; raises InputError naming the source, line and column on bad JSON."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputError(source, None, None, f"not valid UTF-8 at byte {err.start}") from None
+    else:
+        text = data
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise InputError(source, err.lineno, str(err.colno), f"not valid JSON: {err.msg}") from None
+    except ValueError as err:
+        raise InputError(source, None, None, f"not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise InputError(source, None, None, "a record must be a JSON object")
+    return value
+
+
+def is_canonical(data: bytes) -> bool:
+    """True when ``data`` is exactly the canonical form of the record it holds."""
+    try:
+        return dumps(json.loads(data.decode("utf-8"))) == data
+    except (UnicodeDecodeError, ValueError):
+        return False

@@ -1,0 +1,391 @@
+"""The record kinds of a client file, their paths and their schemas.
+
+Every record is one canonical JSON file whose path derives from its identity
+(``accounts/<number>.json``, ``entries/<id>.json``, ...). A delete is a
+tombstone: the record stays at its path with ``"deleted": true``, so git never
+sees a delete and the record merge settles delete-versus-edit.
+
+Every record written by gitsync carries ``modified``: who changed it last,
+from which copy, and when. The merge uses it to decide which side of a true
+conflict stays visible (see ``gitsync.merge``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from gitsync.errors import RuleViolation
+from gitsync.model.money import is_money
+
+FORMAT_VERSION = 1
+
+ACCOUNT_TYPES = ("asset", "liability", "equity", "revenue", "expense")
+BALANCE_SHEET_TYPES = ("asset", "liability", "equity")
+DEFAULT_JOURNALS = {
+    "AJE": "Adjusting journal entries",
+    "RJE": "Reclassification journal entries",
+    "TJE": "Tax journal entries",
+    "PAJE": "Proposed adjusting journal entries",
+    "EJE": "Eliminating journal entries",
+}
+COPY_STATES = ("active", "deleted", "abandoned")
+CONFLICT_STATES = ("open", "resolved")
+SYNC_MODES = ("sync", "local")
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+DOCUMENT_NAME_MAX = 100
+
+
+def new_id() -> str:
+    """A fresh record id: 12 hex digits from a cryptographic source."""
+    return secrets.token_hex(6)
+
+
+def now_stamp() -> str:
+    """The current UTC time as stored in records (microseconds, ``Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def is_valid_id(text: object) -> bool:
+    return isinstance(text, str) and bool(_ID.match(text))
+
+
+def document_name_problem(name: object) -> str | None:
+    """Why a document name is refused, or None when it is fine."""
+    if not isinstance(name, str) or not name:
+        return "a document name must be a non-empty string"
+    if name != unicodedata.normalize("NFC", name):
+        return "a document name must be NFC-normalised Unicode"
+    if any(unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") for ch in name):
+        return "a document name must be valid Unicode text without control characters"
+    if len(name) > DOCUMENT_NAME_MAX:
+        return f"a document name is at most {DOCUMENT_NAME_MAX} characters (this one has {len(name)})"
+    if name.startswith("_"):
+        return "a document name must not start with an underscore"
+    if "/" in name or "\\" in name or name in (".", ".."):
+        return "a document name must not contain a path separator"
+    return None
+
+
+# --- schemas -------------------------------------------------------------------
+
+Check = Callable[[Any], str | None]
+
+
+def _str(v: Any) -> str | None:
+    return None if isinstance(v, str) else "must be a string"
+
+
+def _text(v: Any) -> str | None:
+    return None if isinstance(v, str) and v.strip() else "must be a non-empty string"
+
+
+def _ident(v: Any) -> str | None:
+    return None if is_valid_id(v) else "must be an id (letters, digits, '.', '_', '-'; 64 at most)"
+
+
+def _opt(check: Check) -> Check:
+    def optional(v: Any) -> str | None:
+        return None if v is None else check(v)
+
+    return optional
+
+
+def _int(v: Any) -> str | None:
+    return None if is_money(v) else "must be an integer"
+
+
+def _money(v: Any) -> str | None:
+    if isinstance(v, float):
+        return "must be an integer amount in cents, not a float"
+    return None if is_money(v) else "must be an integer amount in cents"
+
+
+def _bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
+def _date(v: Any) -> str | None:
+    if not isinstance(v, str) or not _DATE.match(v):
+        return "must be a date YYYY-MM-DD"
+    try:
+        date.fromisoformat(v)
+    except ValueError:
+        return "must be a real calendar date"
+    return None
+
+
+def _stamp(v: Any) -> str | None:
+    return None if isinstance(v, str) and _STAMP.match(v) else "must be a UTC time stamp"
+
+
+def _one_of(*choices: str) -> Check:
+    def check(v: Any) -> str | None:
+        return None if v in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _list_of(check: Check) -> Check:
+    def checker(v: Any) -> str | None:
+        if not isinstance(v, list):
+            return "must be a list"
+        for item in v:
+            problem = check(item)
+            if problem:
+                return f"every item {problem}"
+        return None
+
+    return checker
+
+
+def _any(v: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Field:
+    check: Check
+    required: bool = True
+
+
+Schema = dict[str, Field]
+
+MODIFIED: Schema = {"at": Field(_stamp), "by": Field(_str), "copy": Field(_str)}
+LINE: Schema = {
+    "id": Field(_ident),
+    "account": Field(_ident),
+    "amount": Field(_money),
+    "tax_code": Field(_opt(_ident), required=False),
+}
+VALUE: Schema = {
+    "value": Field(_any),
+    "by": Field(_str),
+    "at": Field(_str),
+    "copy": Field(_str),
+}
+
+COMMON: Schema = {"deleted": Field(_bool, required=False), "modified": Field(_any, required=False)}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record: where it lives, which field is its identity, its schema."""
+
+    name: str
+    folder: str
+    key: str
+    schema: Schema
+    singleton: str | None = None  # the fixed path of a one-of-a-kind record
+
+    def path_for(self, ident: str) -> str:
+        return self.singleton or f"{self.folder}/{ident}.json"
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "engagement",
+            "",
+            "client_number",
+            {
+                "client_name": Field(_text),
+                "client_number": Field(_text),
+                "city": Field(_str),
+                "year_end": Field(_date),
+                "format_version": Field(_int),
+            },
+            singleton="engagement.json",
+        ),
+        Kind(
+            "account",
+            "accounts",
+            "number",
+            {
+                "number": Field(_ident),
+                "name": Field(_text),
+                "type": Field(_one_of(*ACCOUNT_TYPES)),
+                "map": Field(_opt(_str), required=False),
+                "group": Field(_opt(_str), required=False),
+                "units": Field(_opt(_ident), required=False),
+                "balance": Field(_money),
+                "prior": Field(_list_of(_money), required=False),
+            },
+        ),
+        Kind(
+            "entry",
+            "entries",
+            "id",
+            {
+                "id": Field(_ident),
+                "journal": Field(_ident),
+                "number": Field(_int),
+                "date": Field(_date),
+                "description": Field(_str),
+                "created_at": Field(_stamp),
+                "lines": Field(_list_of(lambda v: None if isinstance(v, dict) else "an object")),
+            },
+        ),
+        Kind("taxcode", "taxcodes", "code", {"code": Field(_ident), "description": Field(_str)}),
+        Kind("journal", "journals", "id", {"id": Field(_ident), "name": Field(_str)}),
+        Kind("unit", "units", "id", {"id": Field(_ident), "name": Field(_str)}),
+        Kind("mask", "mapping", "mask", {"mask": Field(_text)}, singleton="mapping/mask.json"),
+        Kind(
+            "folder",
+            "folders",
+            "id",
+            {"id": Field(_ident), "name": Field(_text), "parent": Field(_opt(_ident), required=False)},
+        ),
+        Kind(
+            "document",
+            "documents",
+            "id",
+            {
+                "id": Field(_ident),
+                "name": Field(_str),
+                "folder": Field(_opt(_ident), required=False),
+                "kind": Field(_str),
+                "sync_mode": Field(_one_of(*SYNC_MODES)),
+                "sha256": Field(_str),
+                "size": Field(_int),
+            },
+        ),
+        Kind(
+            "user",
+            "protection",
+            "name",
+            {
+                "name": Field(_ident),
+                "role": Field(_text),
+                "rights": Field(_list_of(_str)),
+            },
+        ),
+        Kind(
+            "copy",
+            "sync/copies",
+            "id",
+            {
+                "id": Field(_ident),
+                "user": Field(_str),
+                "parent": Field(_opt(_str)),
+                "created": Field(_stamp),
+                "state": Field(_one_of(*COPY_STATES)),
+            },
+        ),
+        Kind(
+            "conflict",
+            "sync/conflicts",
+            "id",
+            {
+                "id": Field(_ident),
+                "record": Field(_text),
+                "field": Field(_str),
+                "rule": Field(_str),
+                "base": Field(_any, required=False),
+                "values": Field(_list_of(lambda v: None if isinstance(v, dict) else "an object")),
+                "current": Field(_any),
+                "status": Field(_one_of(*CONFLICT_STATES)),
+            },
+        ),
+    )
+}
+
+_BY_FOLDER = {k.folder: k for k in KINDS.values() if not k.singleton}
+_BY_SINGLETON = {k.singleton: k for k in KINDS.values() if k.singleton}
+
+
+def kind_of(path: str) -> Kind | None:
+    """The kind of the record at ``path``, or None when the path holds no record."""
+    if path in _BY_SINGLETON:
+        return _BY_SINGLETON[path]
+    if not path.endswith(".json"):
+        return None
+    folder, _, name = path.rpartition("/")
+    kind = _BY_FOLDER.get(folder)
+    if kind is None or name.count("/"):
+        return None
+    return kind
+
+
+def ident_of(path: str) -> str:
+    """The identity a record path encodes (``accounts/1000.json`` -> ``1000``)."""
+    return path.rpartition("/")[2].removesuffix(".json")
+
+
+def is_document_content(path: str) -> bool:
+    """True for the content file of an external document (``documents/<id>/<name>``)."""
+    parts = path.split("/")
+    return len(parts) == 3 and parts[0] == "documents"
+
+
+def is_tombstone(record: dict[str, Any]) -> bool:
+    return record.get("deleted") is True
+
+
+def _check_fields(path: str, record: dict[str, Any], schema: Schema, prefix: str) -> None:
+    for name, spec in schema.items():
+        where = f"{prefix}{name}"
+        if name not in record:
+            if spec.required:
+                raise RuleViolation(path, where, "schema", "is missing")
+            continue
+        problem = spec.check(record[name])
+        if problem:
+            raise RuleViolation(path, where, "schema", problem)
+    for name in record:
+        if name not in schema and name not in COMMON:
+            raise RuleViolation(path, f"{prefix}{name}", "schema", "is not a field of this record")
+
+
+def validate(path: str, record: dict[str, Any]) -> Kind:
+    """Check one record against its kind's schema; raises RuleViolation naming the field."""
+    kind = kind_of(path)
+    if kind is None:
+        raise RuleViolation(path, "", "schema", "is not a record path of a client file")
+    _check_fields(path, record, kind.schema, "")
+    if "deleted" in record and not isinstance(record["deleted"], bool):
+        raise RuleViolation(path, "deleted", "schema", "must be true or false")
+    if "modified" in record:
+        modified = record["modified"]
+        if not isinstance(modified, dict):
+            raise RuleViolation(path, "modified", "schema", "must be an object")
+        _check_fields(path, modified, MODIFIED, "modified.")
+    if not kind.singleton and record[kind.key] != ident_of(path):
+        raise RuleViolation(
+            path, kind.key, "identity", f"'{record[kind.key]}' does not match the record's path"
+        )
+    if kind.name == "entry":
+        seen: set[str] = set()
+        for i, line in enumerate(record["lines"]):
+            _check_fields(path, line, LINE, f"lines[{i}].")
+            if line["id"] in seen:
+                raise RuleViolation(path, f"lines[{i}].id", "schema", "line ids must be unique")
+            seen.add(line["id"])
+    elif kind.name == "document":
+        problem = document_name_problem(record["name"])
+        if problem:
+            raise RuleViolation(path, "name", "document-name", problem)
+    elif kind.name == "conflict":
+        for i, value in enumerate(record["values"]):
+            _check_fields(path, value, VALUE, f"values[{i}].")
+    return kind
+
+
+def document_content_path(record: dict[str, Any]) -> str:
+    """Where a document's content lives: ``documents/<id>/<name>``."""
+    return f"documents/{record['id']}/{record['name']}"
+
+
+def iter_record_paths(paths: Iterator[str]) -> Iterator[str]:
+    """The record paths among ``paths``."""
+    return (p for p in paths if kind_of(p) is not None)

@@ -1,0 +1,315 @@
+"""A client file on disk: a git repository of canonical JSON records.
+
+This is the one place (with the rest of ``gitsync.repo``) that touches
+pygit2. Changes are committed without git's index machinery: the new tree is
+built from the old one with TreeBuilder, touching only the changed folders,
+and only the changed index entries are refreshed so ``git status`` stays
+clean (DESIGN section 8: the index is the cost).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from gitsync.config import SYNC_DIR, LocalState
+from gitsync.errors import Busy, GitsyncError, NotAClientFile
+from gitsync.fs import atomic_write
+from gitsync.model import canonical
+from gitsync.model.records import FORMAT_VERSION, now_stamp
+from gitsync.repo.snapshot import Snapshot
+
+WORK_BRANCH = "refs/heads/work"
+SHARED_BRANCH = "refs/heads/main"
+COPY_TRAILER = "Gitsync-Copy"
+LOCK_NAME = "gitsync.lock"
+
+
+class FormatTooNew(GitsyncError):
+    exit_code = 3
+
+
+class FormatTooOld(GitsyncError):
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who makes a change: the commit author, and the copy it is made in."""
+
+    name: str
+    email: str
+    copy_id: str
+
+    def signature(self) -> pygit2.Signature:
+        return pygit2.Signature(self.name, self.email)
+
+    def modified(self) -> dict[str, str]:
+        """The ``modified`` stamp written into every record this identity changes."""
+        return {"at": now_stamp(), "by": self.name, "copy": self.copy_id}
+
+
+def build_tree(
+    repo: pygit2.Repository, base: pygit2.Tree | None, changes: Mapping[str, pygit2.Oid | None]
+) -> pygit2.Oid:
+    """Write the tree ``base`` becomes after ``changes`` (path -> blob id, None removes).
+
+    Only the folders on a changed path are rewritten; every other subtree is
+    reused by id.
+    """
+    here: dict[str, pygit2.Oid | None] = {}
+    below: dict[str, dict[str, pygit2.Oid | None]] = {}
+    for path, oid in changes.items():
+        head, sep, rest = path.partition("/")
+        if sep:
+            below.setdefault(head, {})[rest] = oid
+        else:
+            here[head] = oid
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    for name, oid in here.items():
+        if oid is None:
+            if builder.get(name) is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, oid, pygit2.GIT_FILEMODE_BLOB)
+    for name, sub_changes in below.items():
+        existing = builder.get(name)
+        sub_base = repo[existing.id] if existing is not None and existing.type_str == "tree" else None
+        sub_oid = build_tree(repo, sub_base, sub_changes)
+        if len(repo[sub_oid]) == 0:
+            if existing is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
+    return builder.write()
+
+
+def changed_paths(repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.Tree) -> dict[str, pygit2.Oid | None]:
+    """Path -> new blob id (None when removed) for every file that differs between two trees."""
+    result: dict[str, pygit2.Oid | None] = {}
+    if old is None:
+        diff = new.diff_to_tree(swap=True)
+    else:
+        diff = repo.diff(old, new, flags=0)
+    for delta in diff.deltas:
+        if delta.status_char() == "D":
+            result[delta.old_file.path] = None
+        else:
+            result[delta.new_file.path] = delta.new_file.id
+    return result
+
+
+class ClientFile:
+    """One client file: its repository, its local sync state and its identity."""
+
+    def __init__(self, root: Path, repo: pygit2.Repository) -> None:
+        self.root = root
+        self.repo = repo
+        self._state: LocalState | None = None
+        self._state_loaded = False
+
+    # --- opening ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, check_format: bool = True) -> ClientFile:
+        """Open the client file at ``path`` (or the one that contains it)."""
+        start = Path(path).resolve()
+        found = pygit2.discover_repository(str(start))
+        if found is None:
+            raise NotAClientFile(f"{start}: not a client file (no git repository here)")
+        repo = pygit2.Repository(found)
+        if repo.is_bare or repo.workdir is None:
+            raise NotAClientFile(f"{start}: a bare repository is a server store, not a client file")
+        client = cls(Path(repo.workdir).resolve(), repo)
+        engagement = client.snapshot().read("engagement.json")
+        if engagement is None:
+            raise NotAClientFile(f"{client.root}: not a client file (no engagement.json committed)")
+        if check_format:
+            version = engagement.get("format_version")
+            if isinstance(version, int) and version > FORMAT_VERSION:
+                raise FormatTooNew(
+                    f"{client.root}: format_version {version} is newer than this gitsync reads "
+                    f"({FORMAT_VERSION}); upgrade gitsync to open it"
+                )
+            if isinstance(version, int) and version < FORMAT_VERSION:
+                raise FormatTooOld(
+                    f"{client.root}: format_version {version} is older than {FORMAT_VERSION}; "
+                    "run 'gitsync convert' first"
+                )
+        return client
+
+    # --- local state and identity ---------------------------------------------
+
+    @property
+    def sync_dir(self) -> Path:
+        return self.root / SYNC_DIR
+
+    @property
+    def state(self) -> LocalState | None:
+        if not self._state_loaded:
+            self._state = LocalState.load(self.root)
+            self._state_loaded = True
+        return self._state
+
+    def save_state(self, state: LocalState) -> None:
+        state.save(self.root)
+        self._state = state
+        self._state_loaded = True
+
+    @property
+    def copy_id(self) -> str:
+        state = self.state
+        return state.copy_id if state else "unregistered"
+
+    def identity(self) -> Identity:
+        """The user making changes: GITSYNC_USER, else the git identity, else the login name."""
+        config = self.repo.config
+        name = os.environ.get("GITSYNC_USER") or _config_get(config, "user.name")
+        if not name:
+            try:
+                name = getpass.getuser()
+            except (KeyError, OSError):
+                name = "unknown"
+        email = _config_get(config, "user.email") or f"{name.replace(' ', '.')}@gitsync.invalid"
+        return Identity(name, email, self.copy_id)
+
+    # --- reading ----------------------------------------------------------------
+
+    def head_commit(self) -> pygit2.Commit | None:
+        try:
+            return self.repo.head.peel(pygit2.Commit)
+        except (pygit2.GitError, KeyError):
+            return None
+
+    def head_tree(self) -> pygit2.Tree | None:
+        commit = self.head_commit()
+        return commit.tree if commit else None
+
+    def snapshot(self, changes: Mapping[str, bytes] | None = None) -> Snapshot:
+        """The committed records at HEAD, overlaid by ``changes``."""
+        return Snapshot(self.repo, self.head_tree(), changes)
+
+    # --- locking ----------------------------------------------------------------
+
+    @contextmanager
+    def locked(self, timeout: float = 30.0) -> Iterator[None]:
+        """Hold this copy's lock around anything that moves refs or the work tree."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(Path(self.repo.path) / LOCK_NAME))
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise Busy(f"{self.root}: another gitsync command is working on this copy") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # --- writing ----------------------------------------------------------------
+
+    def write_objects(self, changes: Mapping[str, bytes | None]) -> dict[str, pygit2.Oid | None]:
+        return {
+            path: None if data is None else self.repo.create_blob(data) for path, data in changes.items()
+        }
+
+    def commit(
+        self,
+        changes: Mapping[str, bytes],
+        message: str,
+        *,
+        check: bool = True,
+        identity: Identity | None = None,
+    ) -> pygit2.Oid:
+        """Commit ``changes`` (path -> new bytes) as one change, with the rules checked first.
+
+        Order matters for crashes: objects first, then the working files and
+        their index entries, then the ref. A kill before the ref moves leaves
+        the edits as uncommitted working files, which the next sync commits.
+        """
+        if not changes:
+            raise GitsyncError("nothing to commit")
+        if check:
+            from gitsync.rules import check_changes
+
+            check_changes(self.snapshot(changes), changes.keys(), before=self.snapshot())
+        who = identity or self.identity()
+        parent = self.head_commit()
+        blobs = self.write_objects(changes)
+        tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)
+        self.update_worktree(blobs, changes)
+        body = _message(message, sorted(changes), who.copy_id)
+        sig = who.signature()
+        commit_id = self.repo.create_commit(
+            None, sig, sig, body, tree_id, [parent.id] if parent else []
+        )
+        self.move_head(commit_id, parent.id if parent else None)
+        return commit_id
+
+    def move_head(self, new: pygit2.Oid, expected: pygit2.Oid | None) -> None:
+        """Point the checked-out branch at ``new``, refusing if it moved under us."""
+        ref_name = self.head_ref_name()
+        try:
+            current = self.repo.references[ref_name].target
+        except KeyError:
+            current = None
+        if current != expected:
+            raise Busy(f"{self.root}: {ref_name} moved while this change was being made; run it again")
+        self.repo.references.create(ref_name, new, force=True)
+
+    def head_ref_name(self) -> str:
+        try:
+            return str(self.repo.lookup_reference("HEAD").target)
+        except (KeyError, pygit2.GitError):
+            return WORK_BRANCH
+
+    def update_worktree(
+        self, blobs: Mapping[str, pygit2.Oid | None], data: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Bring the working files and index entries of ``blobs``' paths to those blobs."""
+        if not blobs:
+            return
+        index = self.repo.index
+        index.read()
+        for path, oid in blobs.items():
+            target = self.root / path
+            if oid is None:
+                if target.exists():
+                    target.unlink()
+                if path in index:
+                    index.remove(path)
+                continue
+            payload = data[path] if data is not None and path in data else bytes(self.repo[oid].data)
+            atomic_write(target, payload, durable=False)
+            index.add(path)
+        index.write()
+
+    def checkout_tree(self, old: pygit2.Tree | None, new: pygit2.Tree) -> int:
+        """Update only the working files that differ between ``old`` and ``new``; returns how many."""
+        changes = changed_paths(self.repo, old, new)
+        self.update_worktree(changes)
+        return len(changes)
+
+
+def _config_get(config: pygit2.Config, key: str) -> str | None:
+    try:
+        value = config[key]
+    except (KeyError, pygit2.GitError):
+        return None
+    return str(value) if value else None
+
+
+def _message(summary: str, paths: list[str], copy_id: str) -> str:
+    listed = paths[:50]
+    lines = [summary.strip(), ""]
+    lines.extend(f"  {p}" for p in listed)
+    if len(paths) > len(listed):
+        lines.append(f"  ... and {len(paths) - len(listed)} more")
+    lines.extend(["", f"{COPY_TRAILER}: {copy_id}", ""])
+    return "\n".join(lines)

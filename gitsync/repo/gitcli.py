@@ -1,0 +1,57 @@
+"""The git command line: transport and whatever must behave like a user's git.
+
+Pushes go through the git CLI so that the parent's hooks run (pygit2 runs no
+hooks on a local push; DESIGN section 8).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitsync.errors import GitsyncError
+
+
+class GitFailed(GitsyncError):
+    """A git command failed; carries its stderr."""
+
+    def __init__(self, args: list[str], returncode: int, stderr: str) -> None:
+        self.args_ = args
+        self.returncode = returncode
+        self.stderr = stderr
+        last = next((ln for ln in reversed(stderr.strip().splitlines()) if ln.strip()), "")
+        super().__init__(f"git {args[0]} failed: {last or f'exit {returncode}'}")
+
+
+@dataclass
+class GitResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env["LC_ALL"] = "C"
+    return env
+
+
+def git(
+    args: list[str], cwd: Path | str | None = None, *, check: bool = True, input: str | None = None
+) -> GitResult:
+    """Run ``git args`` in ``cwd``; raise GitFailed on a non-zero exit when ``check``."""
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=git_env(),
+        input=input,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise GitFailed(args, proc.returncode, proc.stderr)
+    return GitResult(proc.returncode, proc.stdout, proc.stderr)

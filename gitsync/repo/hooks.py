@@ -1,0 +1,78 @@
+"""Install gitsync's hooks and merge driver into a repository.
+
+Hooks are installed from ``hooks/hook-tmpl``: a small script that runs
+``python -m gitsync hook <name>`` with the interpreter that installed it. A
+marker line recognises our own hooks; a foreign hook is kept aside as
+``<name>.legacy`` and still runs first (see ``gitsync.rules.hooks``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import pygit2
+
+from gitsync.errors import GitsyncError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HOOK_TEMPLATE = PROJECT_ROOT / "hooks" / "hook-tmpl"
+TEMPLATES = PROJECT_ROOT / "templates"
+MARKER = "gitsync-hook-v1"
+HOOK_NAMES = ("pre-commit", "pre-receive", "post-merge")
+ATTRIBUTES = "*.json merge=gitsync\ndocuments/*/* merge=binary -diff\ndocuments/*.json merge=gitsync\n"
+
+
+def _hook_text(name: str) -> str:
+    try:
+        template = HOOK_TEMPLATE.read_text(encoding="utf-8")
+    except OSError as err:
+        raise GitsyncError(f"{HOOK_TEMPLATE}: the hook template is missing ({err.strerror})") from None
+    return template.replace("@PYTHON@", sys.executable).replace("@HOOK@", name)
+
+
+def install_hooks(repo: pygit2.Repository) -> list[str]:
+    """Install (or refresh) every gitsync hook and the merge driver; returns what changed.
+
+    Idempotent: running it twice changes nothing the second time.
+    """
+    changed: list[str] = []
+    hooks_dir = Path(repo.path) / "hooks"
+    hooks_dir.mkdir(exist_ok=True)
+    for name in HOOK_NAMES:
+        target = hooks_dir / name
+        text = _hook_text(name)
+        if target.exists():
+            current = target.read_text(encoding="utf-8", errors="replace")
+            if current == text:
+                continue
+            if MARKER not in current:
+                target.replace(hooks_dir / f"{name}.legacy")
+                changed.append(f"kept {name} aside as {name}.legacy")
+        target.write_text(text, encoding="utf-8")
+        os.chmod(target, 0o755)
+        changed.append(f"installed {name}")
+    config = repo.config
+    wanted = {
+        "merge.gitsync.name": "gitsync record merge",
+        "merge.gitsync.driver": f"{shlex.quote(sys.executable)} -m gitsync merge-driver %O %A %B %P",
+        "merge.gitsync.recursive": "binary",
+        "core.quotepath": "false",
+    }
+    for key, value in wanted.items():
+        try:
+            current_value = config[key]
+        except KeyError:
+            current_value = None
+        if current_value != value:
+            config[key] = value
+            changed.append(f"set {key}")
+    if repo.is_bare:
+        attributes = Path(repo.path) / "info" / "attributes"
+        if not attributes.exists() or attributes.read_text(encoding="utf-8") != ATTRIBUTES:
+            attributes.parent.mkdir(exist_ok=True)
+            attributes.write_text(ATTRIBUTES, encoding="utf-8")
+            changed.append("wrote info/attributes")
+    return changed

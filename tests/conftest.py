@@ -1,0 +1,144 @@
+"""Shared fixtures: real client files in tmp dirs, a fixed identity, no writes to the real home.
+
+- ``gitsync``: run the CLI in-process (fast) and get (code, stdout, stderr).
+- ``gitsync_proc``: run ``python -m gitsync`` in a real process (hooks, drivers).
+- ``client_file``: a factory for new client files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.stdout)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home, config dir and git identity of the test's own; the real home is never touched."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Auditor")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "auditor@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Auditor")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "auditor@example.com")
+    monkeypatch.setenv("GITSYNC_USER", "auditor")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test Auditor\n\temail = auditor@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n",
+        encoding="utf-8",
+    )
+    return home
+
+
+def _run_in_process(args: list[str], cwd: Path | None) -> Result:
+    from gitsync.cli import context, main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    argv = (["-C", str(cwd)] if cwd is not None else []) + [str(a) for a in args]
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(argv)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        finally:
+            context.set_directory(None)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def gitsync() -> Callable[..., Result]:
+    """``gitsync(*args, cwd=path)``: run the CLI in-process."""
+
+    def run(*args: object, cwd: Path | None = None) -> Result:
+        return _run_in_process([str(a) for a in args], cwd)
+
+    return run
+
+
+@pytest.fixture
+def gitsync_proc() -> Callable[..., Result]:
+    """``gitsync_proc(*args, cwd=path)``: run the CLI in a real process."""
+
+    def run(*args: object, cwd: Path | None = None, input: str | None = None) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gitsync", *[str(a) for a in args]],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            input=input,
+            env=os.environ.copy(),
+            check=False,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Plain git, as a user would run it."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
+
+
+@pytest.fixture
+def client_file(tmp_path: Path, gitsync: Callable[..., Result]) -> Callable[..., Path]:
+    """``client_file(name="ABC")``: a new client file in tmp_path, made with ``gitsync new``."""
+    counter = iter(range(1000))
+
+    def make(name: str | None = None, **fields: str) -> Path:
+        folder = tmp_path / (name or f"client-{next(counter)}")
+        result = gitsync(
+            "new",
+            folder,
+            "--client",
+            fields.get("client", "ABC Limited"),
+            "--number",
+            fields.get("number", "1001"),
+            "--city",
+            fields.get("city", "Toronto"),
+            "--year-end",
+            fields.get("year_end", "2026-12-31"),
+        )
+        assert result.code == 0, result.stderr
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def clean_tree() -> Callable[[Path], None]:
+    """Assert a client file's working files match its history exactly."""
+
+    def check(path: Path) -> None:
+        status = git(path, "status", "--porcelain", "--untracked-files=all").stdout
+        assert status == "", status
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_processes() -> Iterator[None]:
+    yield
