@@ -38,9 +38,29 @@ def _root(
 
 
 def _register() -> None:
-    from gitsync.cli import filecmds
+    # One module per command group. Modules import only typer at load time and
+    # the library inside each command, so every command starts fast.
+    from gitsync.cli import (
+        checkcmds,
+        doccmds,
+        filecmds,
+        historycmds,
+        hookcmds,
+        ledgercmds,
+        mergecmds,
+        synccmds,
+    )
 
-    for module in (filecmds,):
+    for module in (
+        filecmds,
+        ledgercmds,
+        doccmds,
+        historycmds,
+        checkcmds,
+        synccmds,
+        mergecmds,
+        hookcmds,
+    ):
         module.register(app)
 
 
