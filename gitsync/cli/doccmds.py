@@ -1,9 +1,215 @@
-"""Commands of this group are registered here (being written)."""
+"""Document Manager commands: ``folder add`` and ``doc add|move|update|versions|get|list|remove``.
+
+Folders (F) and documents (DOC) are named by id or by name; a name shared
+by several is refused with their ids.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from gitsync.cli import context
+from gitsync.cli.output import JSON_HELP, emit_json, say, table
+
+folder_app = typer.Typer(help="Document Manager folders.", no_args_is_help=True)
+doc_app = typer.Typer(help="Document Manager documents and their versions.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+DocArgument = Annotated[str, typer.Argument(help="The document: its id or its name.")]
+
+
+def _doc_json(record: dict[str, Any]) -> dict[str, Any]:
+    from gitsync.model.records import document_content_path
+
+    return {
+        "id": record["id"],
+        "name": record["name"],
+        "folder": record.get("folder"),
+        "kind": record["kind"],
+        "sync_mode": record["sync_mode"],
+        "sha256": record["sha256"],
+        "size": record["size"],
+        "path": document_content_path(record),
+        "deleted": bool(record.get("deleted", False)),
+    }
+
+
+@folder_app.command("add")
+def folder_add(
+    name: Annotated[str, typer.Argument(help="Folder name (any Unicode text).")],
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="Parent folder: its id or name.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a Document Manager folder and print its id."""
+    from gitsync.documents import add_folder
+
+    record = add_folder(context.client_file(), name, parent)
+    if as_json:
+        emit_json({"id": record["id"], "name": record["name"], "parent": record["parent"]})
+    else:
+        say(record["id"])
+
+
+@folder_app.command("list")
+def folder_list(as_json: JsonOption = False) -> None:
+    """List the Document Manager folders."""
+    from gitsync.documents import list_folders
+
+    folders = list_folders(context.client_file().snapshot())
+    rows = [{"id": f["id"], "name": f["name"], "parent": f.get("parent")} for f in folders]
+    if as_json:
+        emit_json(rows)
+    else:
+        table(None, ["id", "name", "parent"], [[r["id"], r["name"], r["parent"]] for r in rows])
+
+
+@doc_app.command("add")
+def doc_add(
+    path: Annotated[Path, typer.Argument(help="The file to add (its bytes are copied in).")],
+    folder: Annotated[str | None, typer.Option("--folder", help="Folder: its id or name.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Document name (default: the file's name).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="word, excel, pdf, powerpoint, text, image, email, archive or other "
+            "(default: from the extension).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a file as a new document (one commit) and print its id."""
+    from gitsync.documents import add_document
+
+    record = add_document(
+        context.client_file(), context.resolve(path), folder=folder, name=name, kind=kind
+    )
+    if as_json:
+        emit_json(_doc_json(record))
+    else:
+        say(record["id"])
+
+
+@doc_app.command("move")
+def doc_move(
+    doc: DocArgument,
+    folder: Annotated[
+        str | None,
+        typer.Option("--folder", help="Target folder: id or name (omit for the top level)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move a document into another folder."""
+    from gitsync.documents import move_document
+
+    record = move_document(context.client_file(), doc, folder)
+    if as_json:
+        emit_json(_doc_json(record))
+    else:
+        say(f"Moved {record['name']} ({record['id']})")
+
+
+@doc_app.command("update")
+def doc_update(
+    doc: DocArgument,
+    path: Annotated[Path, typer.Argument(help="The file holding the new content.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Replace a document's content; the previous version stays in the history."""
+    from gitsync.documents import update_document
+
+    record = update_document(context.client_file(), doc, context.resolve(path))
+    if as_json:
+        emit_json(_doc_json(record))
+    else:
+        say(
+            f"Updated {record['name']} ({record['id']}): "
+            f"{record['size']} bytes, sha256 {record['sha256'][:12]}"
+        )
+
+
+@doc_app.command("versions")
+def doc_versions(doc: DocArgument, as_json: JsonOption = False) -> None:
+    """List every version of a document's content: commit, who, when, sha256, size."""
+    from gitsync.documents import document_versions
+
+    versions = document_versions(context.client_file(), doc)
+    if as_json:
+        emit_json([v.as_json() for v in versions])
+    else:
+        table(
+            None,
+            ["version", "commit", "who", "when", "copy", "sha256", "size"],
+            [
+                [v.number, v.commit[:12], v.author, v.when, v.copy, v.sha256[:12], v.size]
+                for v in versions
+            ],
+            right=["version", "size"],
+        )
+
+
+@doc_app.command("get")
+def doc_get(
+    doc: DocArgument,
+    to: Annotated[Path, typer.Option("--to", help="Where to write it: a file, or a folder.")],
+    version: Annotated[
+        int | None,
+        typer.Option("--version", help="Version number from 'doc versions' (default: the latest)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retrieve a version of a document's content into a file."""
+    from gitsync.documents import get_version
+
+    chosen = get_version(context.client_file(), doc, version, context.resolve(to))
+    if as_json:
+        emit_json(chosen.as_json())
+    else:
+        say(f"Wrote version {chosen.number} ({chosen.size} bytes) to {context.resolve(to)}")
+
+
+@doc_app.command("list")
+def doc_list(as_json: JsonOption = False) -> None:
+    """List the live documents with their folder, kind and size."""
+    from gitsync.documents import list_documents, list_folders
+
+    snapshot = context.client_file().snapshot()
+    documents = [_doc_json(r) for r in list_documents(snapshot)]
+    if as_json:
+        emit_json(documents)
+        return
+    folder_names = {f["id"]: f["name"] for f in list_folders(snapshot)}
+    table(
+        None,
+        ["id", "name", "folder", "kind", "size"],
+        [
+            [d["id"], d["name"], folder_names.get(d["folder"], d["folder"]), d["kind"], d["size"]]
+            for d in documents
+        ],
+        right=["size"],
+    )
+
+
+@doc_app.command("remove")
+def doc_remove(doc: DocArgument, as_json: JsonOption = False) -> None:
+    """Remove a document (its metadata is tombstoned; its versions stay in the history)."""
+    from gitsync.documents import remove_document
+
+    record = remove_document(context.client_file(), doc)
+    if as_json:
+        emit_json(_doc_json(record))
+    else:
+        say(f"Removed {record['name']} ({record['id']})")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the gitsync app."""
+    app.add_typer(folder_app, name="folder")
+    app.add_typer(doc_app, name="doc")

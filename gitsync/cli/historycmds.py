@@ -1,9 +1,93 @@
-"""Commands of this group are registered here (being written)."""
+"""Audit commands: ``log`` (every change as JSON patches) and ``history`` (one record)."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated, Any
+
 import typer
+
+from gitsync.cli import context
+from gitsync.cli.output import JSON_HELP, emit_json, say
+
+JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+
+def _op_line(op: dict[str, Any]) -> str:
+    value = f" {json.dumps(op['value'], ensure_ascii=False)}" if "value" in op else ""
+    source = f" from {op['from']}" if "from" in op else ""
+    return f"{op['op']} {op['path'] or '/'}{source}{value}"
+
+
+def log(
+    count: Annotated[int | None, typer.Option("-n", help="Show at most this many commits.")] = None,
+    max_patches: Annotated[
+        int,
+        typer.Option(
+            "--max-patches",
+            help="Per commit, list paths without patches when it changed more records "
+            "than this (0: no limit).",
+        ),
+    ] = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the changes of this copy, newest first: who, when, which copy, a patch per record.
+
+    Patches are RFC 6902 from the first parent's version (merges included);
+    entry lines are keyed by id, so a patch path names the line, not its position.
+    """
+    from gitsync.history import log as history_log
+
+    entries = history_log(context.client_file(), limit=count, max_patches=max_patches)
+    if as_json:
+        emit_json([e.as_json() for e in entries])
+        return
+    for entry in entries:
+        merge = " (merge)" if entry.is_merge else ""
+        say(f"commit {entry.commit}{merge}")
+        say(f"Author: {entry.author} <{entry.email}>")
+        say(f"Date:   {entry.when}")
+        say(f"Copy:   {entry.copy or '-'}")
+        say("")
+        say(f"    {entry.summary}")
+        say("")
+        for change in entry.changes:
+            say(f"  {change.status} {change.path}")
+            for op in change.patch or []:
+                say(f"      {_op_line(op)}")
+        if entry.patches_omitted:
+            say("  (patches left out: use --max-patches 0 to show them)")
+        say("")
+
+
+def history(
+    record: Annotated[
+        str,
+        typer.Argument(
+            help="A record path (accounts/1000.json) or KIND:ID (account:1000, entry:<id>, "
+            "taxcode:GST, document:<id>), or engagement / mask."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Show every version of one record, newest first: who, when, copy, patch from the last one."""
+    from gitsync.history import record_history
+
+    versions = record_history(context.client_file(), record)
+    if as_json:
+        emit_json([v.as_json() for v in versions])
+        return
+    for version in versions:
+        say(
+            f"{version.commit[:12]}  {version.when}  {version.author}  "
+            f"copy {version.copy or '-'}  {version.status}"
+        )
+        say(f"    {version.summary}")
+        for op in version.patch:
+            say(f"      {_op_line(op)}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the gitsync app."""
+    app.command("log")(log)
+    app.command("history")(history)

@@ -1,0 +1,421 @@
+"""The Document Manager: folders, external documents and their versions.
+
+A folder is ``folders/<id>.json`` (id, name, parent). A document is its
+metadata ``documents/<id>.json`` (id, name, folder, kind, sync_mode, sha256,
+size) plus its content at ``documents/<id>/<name>``. Every change is one
+commit, so every version of a document's content stays in the history and
+can be listed (``document_versions``) and retrieved (``read_version``).
+
+Removing a document tombstones its metadata and keeps the content file in
+the tree: git never sees a delete (DESIGN section 4), so a removal in one
+copy and an update in another reach the record merge instead of a
+modify/delete conflict, and the last content stays retrievable.
+
+Documents and folders are named by id or by name; a name that matches more
+than one live record is refused with the matching ids, never guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitsync.errors import GitsyncError, NotFound, RuleViolation, UsageError
+from gitsync.model import canonical
+from gitsync.model.records import (
+    KINDS,
+    document_content_path,
+    document_name_problem,
+    is_valid_id,
+    new_id,
+)
+
+if TYPE_CHECKING:
+    import pygit2
+
+    from gitsync.repo.clientfile import ClientFile
+    from gitsync.repo.snapshot import Snapshot
+
+Record = dict[str, Any]
+
+FOLDERS = KINDS["folder"].folder
+DOCUMENTS = KINDS["document"].folder
+
+#: Document kinds by file extension (lower case, without the dot).
+KIND_BY_EXTENSION: dict[str, str] = {
+    **dict.fromkeys(("doc", "docx", "docm", "dot", "dotx", "rtf", "odt"), "word"),
+    **dict.fromkeys(("xls", "xlsx", "xlsm", "xlsb", "ods", "csv"), "excel"),
+    "pdf": "pdf",
+    **dict.fromkeys(("ppt", "pptx", "odp"), "powerpoint"),
+    **dict.fromkeys(("txt", "md", "text"), "text"),
+    **dict.fromkeys(("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp"), "image"),
+    **dict.fromkeys(("msg", "eml"), "email"),
+    **dict.fromkeys(("zip", "7z"), "archive"),
+}
+DOCUMENT_KINDS = (*sorted(set(KIND_BY_EXTENSION.values())), "other")
+
+
+class AmbiguousName(UsageError):
+    """A name given for a folder or document matches more than one of them."""
+
+
+class DuplicateName(RuleViolation):
+    """A folder or document with this name already exists in the same place."""
+
+
+class VersionNotFound(NotFound):
+    """A document version number that the history does not hold."""
+
+
+def kind_for(filename: str) -> str:
+    """The document kind of a file name from its extension (``other`` when unknown)."""
+    _, dot, ext = filename.rpartition(".")
+    return KIND_BY_EXTENSION.get(ext.lower(), "other") if dot else "other"
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def list_folders(snapshot: Snapshot) -> list[Record]:
+    """Every live folder, sorted by name then id."""
+    found = [record for _, record in snapshot.records(FOLDERS)]
+    return sorted(found, key=lambda r: (r["name"], r["id"]))
+
+
+def list_documents(snapshot: Snapshot) -> list[Record]:
+    """Every live document's metadata, sorted by name then id."""
+    found = [record for _, record in snapshot.records(DOCUMENTS)]
+    return sorted(found, key=lambda r: (r["name"], r["id"]))
+
+
+def _find(snapshot: Snapshot, folder: str, ref: str, what: str) -> Record:
+    kind = KINDS[what]
+    if is_valid_id(ref):
+        record = snapshot.live(kind.path_for(ref))
+        if record is not None:
+            return record
+    wanted = unicodedata.normalize("NFC", ref)
+    matches = [record for _, record in snapshot.records(folder) if record["name"] == wanted]
+    if not matches:
+        raise NotFound(f"no {what} with id or name '{ref}'")
+    if len(matches) > 1:
+        ids = ", ".join(sorted(r["id"] for r in matches))
+        raise AmbiguousName(
+            f"{len(matches)} {what}s are named '{ref}' ({ids}); give the id instead"
+        )
+    return matches[0]
+
+
+def find_folder(snapshot: Snapshot, ref: str) -> Record:
+    """The live folder whose id or name is ``ref``."""
+    return _find(snapshot, FOLDERS, ref, "folder")
+
+
+def find_document(snapshot: Snapshot, ref: str) -> Record:
+    """The live document whose id or name is ``ref``."""
+    return _find(snapshot, DOCUMENTS, ref, "document")
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _folder_name_problem(name: str) -> str | None:
+    if not name.strip():
+        return "a folder name must be a non-empty string"
+    if any(unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") for ch in name):
+        return "a folder name must be valid Unicode text without control characters"
+    return None
+
+
+def _commit(
+    client_file: ClientFile, records: dict[str, Record], extra: dict[str, bytes], message: str
+) -> None:
+    changes = {path: canonical.dumps(record) for path, record in records.items()}
+    changes.update(extra)
+    client_file.commit(changes, message)
+
+
+def add_folder(client_file: ClientFile, name: str, parent: str | None = None) -> Record:
+    """Create a folder (under ``parent``, a folder id or name); returns its record."""
+    name = unicodedata.normalize("NFC", name)
+    problem = _folder_name_problem(name)
+    if problem:
+        raise RuleViolation(f"folder '{name}'", "name", "folder-name", problem)
+    with client_file.locked():
+        snapshot = client_file.snapshot()
+        parent_id = find_folder(snapshot, parent)["id"] if parent is not None else None
+        for existing in list_folders(snapshot):
+            if existing["name"] == name and existing.get("parent") == parent_id:
+                raise DuplicateName(
+                    KINDS["folder"].path_for(existing["id"]),
+                    "name",
+                    "unique-name",
+                    f"a folder named '{name}' already exists here",
+                )
+        folder_id = new_id()
+        record: Record = {
+            "id": folder_id,
+            "name": name,
+            "parent": parent_id,
+            "modified": client_file.identity().modified(),
+        }
+        _commit(
+            client_file, {KINDS["folder"].path_for(folder_id): record}, {}, f"Add folder {name}"
+        )
+    return record
+
+
+def _read_source(source: Path) -> bytes:
+    if not source.is_file():
+        raise NotFound(f"{source}: no such file")
+    return source.read_bytes()
+
+
+def _check_unique_document(snapshot: Snapshot, name: str, folder: str | None, doc_id: str) -> None:
+    for existing in list_documents(snapshot):
+        if (
+            existing["id"] != doc_id
+            and existing["name"] == name
+            and existing.get("folder") == folder
+        ):
+            raise DuplicateName(
+                KINDS["document"].path_for(existing["id"]),
+                "name",
+                "unique-name",
+                f"a document named '{name}' already exists in this folder",
+            )
+
+
+def add_document(
+    client_file: ClientFile,
+    source: Path,
+    *,
+    folder: str | None = None,
+    name: str | None = None,
+    kind: str | None = None,
+) -> Record:
+    """Copy the file at ``source`` into the client file as a new document; one commit.
+
+    ``name`` defaults to the file's own name, ``kind`` to the one its
+    extension names (see KIND_BY_EXTENSION). Everything is checked before
+    anything is written.
+    """
+    raw_name = name if name is not None else source.name
+    doc_name = unicodedata.normalize("NFC", raw_name)
+    problem = document_name_problem(doc_name)
+    if problem:
+        raise RuleViolation(f"document '{raw_name}'", "name", "document-name", problem)
+    doc_kind = kind if kind is not None else kind_for(doc_name)
+    if doc_kind not in DOCUMENT_KINDS:
+        raise UsageError(
+            f"--kind '{doc_kind}' is not a document kind ({', '.join(DOCUMENT_KINDS)})"
+        )
+    content = _read_source(source)
+    with client_file.locked():
+        snapshot = client_file.snapshot()
+        folder_id = find_folder(snapshot, folder)["id"] if folder is not None else None
+        doc_id = new_id()
+        _check_unique_document(snapshot, doc_name, folder_id, doc_id)
+        record: Record = {
+            "id": doc_id,
+            "name": doc_name,
+            "folder": folder_id,
+            "kind": doc_kind,
+            "sync_mode": "sync",
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "size": len(content),
+            "modified": client_file.identity().modified(),
+        }
+        _commit(
+            client_file,
+            {KINDS["document"].path_for(doc_id): record},
+            {document_content_path(record): content},
+            f"Add document {doc_name}",
+        )
+    return record
+
+
+def move_document(client_file: ClientFile, ref: str, folder: str | None) -> Record:
+    """Move a document into ``folder`` (a folder id or name; None for the top level)."""
+    with client_file.locked():
+        snapshot = client_file.snapshot()
+        record = dict(find_document(snapshot, ref))
+        folder_id = find_folder(snapshot, folder)["id"] if folder is not None else None
+        if record.get("folder") == folder_id:
+            return record
+        _check_unique_document(snapshot, record["name"], folder_id, record["id"])
+        record["folder"] = folder_id
+        record["modified"] = client_file.identity().modified()
+        _commit(
+            client_file,
+            {KINDS["document"].path_for(record["id"]): record},
+            {},
+            f"Move document {record['name']}",
+        )
+    return record
+
+
+def update_document(client_file: ClientFile, ref: str, source: Path) -> Record:
+    """Replace a document's content with the file at ``source``; old versions stay in history."""
+    content = _read_source(source)
+    with client_file.locked():
+        snapshot = client_file.snapshot()
+        record = dict(find_document(snapshot, ref))
+        digest = hashlib.sha256(content).hexdigest()
+        if digest == record["sha256"] and len(content) == record["size"]:
+            raise UsageError(
+                f"{source}: the content is the same as the current version of '{record['name']}'"
+            )
+        record["sha256"] = digest
+        record["size"] = len(content)
+        record["modified"] = client_file.identity().modified()
+        _commit(
+            client_file,
+            {KINDS["document"].path_for(record["id"]): record},
+            {document_content_path(record): content},
+            f"Update document {record['name']}",
+        )
+    return record
+
+
+def remove_document(client_file: ClientFile, ref: str) -> Record:
+    """Tombstone a document's metadata; its content file stays so git sees no delete."""
+    with client_file.locked():
+        snapshot = client_file.snapshot()
+        record = dict(find_document(snapshot, ref))
+        record["deleted"] = True
+        record["modified"] = client_file.identity().modified()
+        _commit(
+            client_file,
+            {KINDS["document"].path_for(record["id"]): record},
+            {},
+            f"Remove document {record['name']}",
+        )
+    return record
+
+
+# --- versions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """One version of a document's content, as the history holds it."""
+
+    number: int  # 1 is the first version; numbers never change as versions are added
+    commit: str
+    author: str
+    email: str
+    when: str
+    copy: str | None
+    sha256: str
+    size: int
+    blob: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": self.number,
+            "commit": self.commit,
+            "author": self.author,
+            "email": self.email,
+            "when": self.when,
+            "copy": self.copy,
+            "sha256": self.sha256,
+            "size": self.size,
+        }
+
+
+def _blob_at(tree: pygit2.Tree, path: str) -> pygit2.Oid | None:
+    try:
+        entry = tree[path]
+    except KeyError:
+        return None
+    return entry.id if entry.type_str == "blob" else None
+
+
+def _introductions(
+    client_file: ClientFile, path: str
+) -> Iterator[tuple[pygit2.Commit, pygit2.Oid]]:
+    """Oldest first: every commit whose content at ``path`` differs from each of its parents'."""
+    from pygit2.enums import SortMode
+
+    head = client_file.head_commit()
+    if head is None:
+        return
+    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
+    for commit in walker:
+        oid = _blob_at(commit.tree, path)
+        if oid is None:
+            continue
+        if all(_blob_at(parent.tree, path) != oid for parent in commit.parents):
+            yield commit, oid
+
+
+def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion]:
+    """Every version of a document's content in this copy's history, oldest (number 1) first.
+
+    A version is content that a commit introduced: a merge that keeps one
+    side's content adds no version, and the side that lost stays listed.
+    """
+    record = find_document(client_file.snapshot(), ref)
+    return _versions(client_file, record)
+
+
+def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
+    from gitsync.history import commit_time, copy_of
+
+    path = document_content_path(record)
+    versions: list[DocumentVersion] = []
+    for commit, oid in _introductions(client_file, path):
+        data = client_file.repo[oid].read_raw()
+        versions.append(
+            DocumentVersion(
+                number=len(versions) + 1,
+                commit=str(commit.id),
+                author=commit.author.name,
+                email=commit.author.email,
+                when=commit_time(commit),
+                copy=copy_of(commit),
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                blob=str(oid),
+            )
+        )
+    return versions
+
+
+def read_version(
+    client_file: ClientFile, ref: str, number: int | None = None
+) -> tuple[DocumentVersion, bytes]:
+    """Version ``number`` of a document (the latest when None) and its bytes."""
+    record = find_document(client_file.snapshot(), ref)
+    versions = _versions(client_file, record)
+    if not versions:
+        raise GitsyncError(f"document '{record['name']}' has no content in the history")
+    if number is None:
+        chosen = versions[-1]
+    elif 1 <= number <= len(versions):
+        chosen = versions[number - 1]
+    else:
+        raise VersionNotFound(
+            f"document '{record['name']}' has versions 1 to {len(versions)}; "
+            f"there is no version {number}"
+        )
+    return chosen, client_file.repo[chosen.blob].read_raw()
+
+
+def get_version(
+    client_file: ClientFile, ref: str, number: int | None, dest: Path
+) -> DocumentVersion:
+    """Write version ``number`` of a document to ``dest`` (a file, or a folder to put it in)."""
+    from gitsync.fs import atomic_write
+
+    version, data = read_version(client_file, ref, number)
+    target = dest
+    if dest.is_dir():
+        target = dest / find_document(client_file.snapshot(), ref)["name"]
+    atomic_write(target, data, durable=True)
+    return version

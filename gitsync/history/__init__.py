@@ -1,0 +1,370 @@
+"""The audit trail: who changed what, when, from which copy, as JSON patches.
+
+``log`` lists the commits of a copy, newest first, each with the records it
+changed and an RFC 6902 patch per record from the first parent's version to
+this one. ``record_history`` lists the versions of one record.
+
+Patches are made over a *keyed* view of a record: a list of objects that
+all carry a unique ``id`` (an entry's lines) becomes a map by id, so a
+patch reads ``/lines/<id>/amount`` and names the line that changed rather
+than its position.
+
+Only trees are diffed: libgit2 skips every subtree whose id is unchanged,
+so a commit that changes three records of a 100k-record file reads three
+pairs of blobs, and ``record_history`` looks a path up through a cache of
+subtree ids so unchanged folders are not parsed again for every commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from gitsync.errors import GitsyncError, NotFound, UsageError
+from gitsync.model import canonical
+from gitsync.model.records import KINDS, kind_of
+
+if TYPE_CHECKING:
+    import pygit2
+
+    from gitsync.repo.clientfile import ClientFile
+
+#: Per commit, patches are made for at most this many records by default;
+#: beyond it (a bulk import) only the paths are listed. 0 means no limit.
+DEFAULT_MAX_PATCHES = 1000
+
+
+class UnknownRecord(UsageError):
+    """A RECORD argument that is neither a record path nor a known shorthand."""
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One file a commit changed.
+
+    ``status`` is ``added``, ``modified``, ``deleted`` (a tombstone was set)
+    or ``removed`` (a real git delete, made outside gitsync).
+    """
+
+    path: str
+    status: str
+    patch: list[dict[str, Any]] | None  # None for document content, or when patches were capped
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "status": self.status, "patch": self.patch}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit of the audit trail."""
+
+    commit: str
+    parents: list[str]
+    author: str
+    email: str
+    when: str
+    copy: str | None
+    summary: str
+    changes: list[RecordChange] = field(default_factory=list)
+    patches_omitted: bool = False
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "parents": self.parents,
+            "merge": self.is_merge,
+            "author": self.author,
+            "email": self.email,
+            "when": self.when,
+            "copy": self.copy,
+            "summary": self.summary,
+            "patches_omitted": self.patches_omitted,
+            "changes": [c.as_json() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    """One version of one record: the commit that made it and the patch from the version before."""
+
+    commit: str
+    author: str
+    email: str
+    when: str
+    copy: str | None
+    summary: str
+    status: str
+    patch: list[dict[str, Any]]
+    record: dict[str, Any] | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "author": self.author,
+            "email": self.email,
+            "when": self.when,
+            "copy": self.copy,
+            "summary": self.summary,
+            "status": self.status,
+            "patch": self.patch,
+        }
+
+
+# --- patches --------------------------------------------------------------------
+
+
+def keyed(value: Any) -> Any:
+    """``value`` with each list of objects that all carry a unique ``id`` made a map by id."""
+    if isinstance(value, dict):
+        return {k: keyed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and all(
+            isinstance(item, dict) and isinstance(item.get("id"), str) for item in value
+        ):
+            ids = [item["id"] for item in value]
+            if len(set(ids)) == len(ids):
+                return {item["id"]: keyed(item) for item in value}
+        return [keyed(item) for item in value]
+    return value
+
+
+def record_patch(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The RFC 6902 patch from ``old`` to ``new`` (None: absent), over the keyed view."""
+    import jsonpatch
+
+    patch = jsonpatch.make_patch(keyed(old or {}), keyed(new or {}))
+    return list(patch.patch)
+
+
+# --- commits --------------------------------------------------------------------
+
+
+def commit_time(commit: pygit2.Commit) -> str:
+    """When a commit was authored, as an ISO UTC time."""
+    return datetime.fromtimestamp(commit.author.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def copy_of(commit: pygit2.Commit) -> str | None:
+    """The copy a commit was made in: its ``Gitsync-Copy:`` trailer (None for plain git commits)."""
+    from gitsync.repo.clientfile import COPY_TRAILER
+
+    prefix = f"{COPY_TRAILER}:"
+    for line in reversed(commit.message.splitlines()):
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip() or None
+    return None
+
+
+def _summary(commit: pygit2.Commit) -> str:
+    lines = commit.message.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _load(repo: pygit2.Repository, oid: pygit2.Oid | None, path: str) -> dict[str, Any] | None:
+    if oid is None:
+        return None
+    try:
+        return canonical.loads(repo[oid].read_raw(), path)
+    except GitsyncError:
+        # A record that is not valid JSON in history (written by plain git) is
+        # shown as a whole-value replacement rather than hiding the commit.
+        return {"unparsed": repo[oid].read_raw().decode("utf-8", errors="replace")}
+
+
+def _status(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+    if new is None:
+        return "removed"
+    if old is None:
+        return "added"
+    if new.get("deleted") is True and old.get("deleted") is not True:
+        return "deleted"
+    return "modified"
+
+
+def commit_changes(
+    repo: pygit2.Repository, commit: pygit2.Commit, *, max_patches: int = DEFAULT_MAX_PATCHES
+) -> tuple[list[RecordChange], bool]:
+    """The files ``commit`` changed against its first parent, with patches for the records.
+
+    Returns the changes and whether patches were left out because the commit
+    changed more than ``max_patches`` records (0: no limit).
+    """
+    parent_tree = commit.parents[0].tree if commit.parents else None
+    if parent_tree is None:
+        diff = commit.tree.diff_to_tree(swap=True)
+    else:
+        diff = parent_tree.diff_to_tree(commit.tree)
+    deltas = list(diff.deltas)
+    record_count = sum(1 for d in deltas if kind_of(d.new_file.path or d.old_file.path) is not None)
+    omit = bool(max_patches) and record_count > max_patches
+    changes: list[RecordChange] = []
+    for delta in sorted(deltas, key=lambda d: d.new_file.path or d.old_file.path):
+        char = delta.status_char()
+        path = delta.old_file.path if char == "D" else delta.new_file.path
+        old_oid = None if char == "A" else delta.old_file.id
+        new_oid = None if char == "D" else delta.new_file.id
+        if kind_of(path) is None:
+            status = {"A": "added", "D": "removed"}.get(char, "modified")
+            changes.append(RecordChange(path, status, None))
+            continue
+        if omit:
+            status = {"A": "added", "D": "removed"}.get(char, "modified")
+            changes.append(RecordChange(path, status, None))
+            continue
+        old = _load(repo, old_oid, path)
+        new = _load(repo, new_oid, path)
+        changes.append(RecordChange(path, _status(old, new), record_patch(old, new)))
+    return changes, omit
+
+
+def log(
+    client_file: ClientFile,
+    *,
+    limit: int | None = None,
+    max_patches: int = DEFAULT_MAX_PATCHES,
+) -> list[LogEntry]:
+    """The commits of this copy's checked-out branch, newest first.
+
+    A merge commit's changes are against its first parent.
+    """
+    from pygit2.enums import SortMode
+
+    if limit is not None and limit < 1:
+        raise UsageError(f"-n must be 1 or more (got {limit})")
+    head = client_file.head_commit()
+    if head is None:
+        return []
+    entries: list[LogEntry] = []
+    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.TIME)
+    for commit in walker:
+        if limit is not None and len(entries) >= limit:
+            break
+        changes, omitted = commit_changes(client_file.repo, commit, max_patches=max_patches)
+        entries.append(
+            LogEntry(
+                commit=str(commit.id),
+                parents=[str(p) for p in commit.parent_ids],
+                author=commit.author.name,
+                email=commit.author.email,
+                when=commit_time(commit),
+                copy=copy_of(commit),
+                summary=_summary(commit),
+                changes=changes,
+                patches_omitted=omitted,
+            )
+        )
+    return entries
+
+
+# --- one record -----------------------------------------------------------------
+
+
+def resolve_record(ref: str) -> str:
+    """The path a RECORD argument names.
+
+    Accepted: a record path (``accounts/1000.json``), ``KIND:ID`` for any
+    record kind (``account:1000``, ``entry:<id>``, ``taxcode:GST``,
+    ``document:<id>``, ``folder:<id>``, ``journal:AJE``, ...), and the
+    singletons ``engagement`` and ``mask``.
+    """
+    text = ref.strip().removeprefix("./")
+    if kind_of(text) is not None:
+        return text
+    if text in KINDS and KINDS[text].singleton:
+        return KINDS[text].path_for("")
+    kind_name, sep, ident = text.partition(":")
+    if sep and kind_name in KINDS and ident:
+        kind = KINDS[kind_name]
+        path = kind.path_for(ident)
+        if kind_of(path) is not None and "/" not in ident:
+            return path
+    kinds = ", ".join(f"{k}:ID" for k, v in KINDS.items() if not v.singleton)
+    raise UnknownRecord(
+        f"'{ref}' is not a record: give a record path (accounts/1000.json), "
+        f"engagement, mask, or one of {kinds}"
+    )
+
+
+class _PathLookup:
+    """Finds the blob id at one path in many trees, parsing each distinct subtree once."""
+
+    def __init__(self, repo: pygit2.Repository, path: str) -> None:
+        self.repo = repo
+        self.parts = path.split("/")
+        self.cache: dict[tuple[pygit2.Oid, int], pygit2.Oid | None] = {}
+
+    def blob(self, tree: pygit2.Tree) -> pygit2.Oid | None:
+        return self._step(tree.id, 0)
+
+    def _step(self, tree_id: pygit2.Oid, depth: int) -> pygit2.Oid | None:
+        import pygit2
+
+        key = (tree_id, depth)
+        if key in self.cache:
+            return self.cache[key]
+        tree = self.repo[tree_id]
+        if not isinstance(tree, pygit2.Tree):
+            return None
+        name = self.parts[depth]
+        found: pygit2.Oid | None = None
+        try:
+            entry = tree[name]
+        except KeyError:
+            entry = None
+        if entry is not None:
+            last = depth == len(self.parts) - 1
+            if last and entry.type_str == "blob":
+                found = entry.id
+            elif not last and entry.type_str == "tree":
+                found = self._step(entry.id, depth + 1)
+        self.cache[key] = found
+        return found
+
+
+def record_history(client_file: ClientFile, ref: str) -> list[RecordVersion]:
+    """Every version of one record in this copy's history, newest first.
+
+    A version is a commit whose record differs from every parent's (a merge
+    that takes one side unchanged adds none); its patch is from the first
+    parent's version.
+    """
+    from pygit2.enums import SortMode
+
+    path = resolve_record(ref)
+    head = client_file.head_commit()
+    if head is None:
+        return []
+    lookup = _PathLookup(client_file.repo, path)
+    versions: list[RecordVersion] = []
+    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.TIME)
+    for commit in walker:
+        oid = lookup.blob(commit.tree)
+        parent_oids = [lookup.blob(p.tree) for p in commit.parents]
+        if oid is None and all(p is None for p in parent_oids):
+            continue
+        if any(p == oid for p in parent_oids):
+            continue
+        previous = parent_oids[0] if parent_oids else None
+        old = _load(client_file.repo, previous, path)
+        new = _load(client_file.repo, oid, path)
+        versions.append(
+            RecordVersion(
+                commit=str(commit.id),
+                author=commit.author.name,
+                email=commit.author.email,
+                when=commit_time(commit),
+                copy=copy_of(commit),
+                summary=_summary(commit),
+                status=_status(old, new),
+                patch=record_patch(old, new),
+                record=new,
+            )
+        )
+    if not versions:
+        raise NotFound(f"{path}: no such record in this copy's history")
+    return versions
