@@ -29,6 +29,7 @@ WORK_BRANCH = "refs/heads/work"
 SHARED_BRANCH = "refs/heads/main"
 COPY_TRAILER = "Gitsync-Copy"
 LOCK_NAME = "gitsync.lock"
+CHECKOUT_JOURNAL = "gitsync-checkout"
 
 
 class FormatTooNew(GitsyncError):
@@ -195,6 +196,41 @@ class ClientFile:
         """The committed records at HEAD, overlaid by ``changes``."""
         return Snapshot(self.repo, self.head_tree(), changes)
 
+    def dirty_paths(self) -> dict[str, str]:
+        """Working files that differ from HEAD: path -> "new", "modified" or "deleted"."""
+        found: dict[str, str] = {}
+        for path, flags in self.repo.status(untracked_files="all").items():
+            if path.startswith(f"{SYNC_DIR}/") or flags & pygit2.GIT_STATUS_IGNORED:
+                continue
+            if flags & (pygit2.GIT_STATUS_WT_DELETED | pygit2.GIT_STATUS_INDEX_DELETED):
+                found[path] = "deleted"
+            elif flags & (pygit2.GIT_STATUS_WT_NEW | pygit2.GIT_STATUS_INDEX_NEW):
+                found[path] = "new"
+            elif flags:
+                found[path] = "modified"
+        return found
+
+    def ref(self, name: str) -> pygit2.Oid | None:
+        try:
+            return self.repo.references[name].target
+        except KeyError:
+            return None
+
+    def set_ref(self, name: str, new: pygit2.Oid, expected: pygit2.Oid | None) -> bool:
+        """Compare-and-swap a ref (``git update-ref``): False when it no longer holds ``expected``.
+
+        The shared line receives pushes from children at any moment, so it is
+        only ever moved from the value this process last read.
+        """
+        from gitsync.repo.gitcli import git
+
+        old = str(expected) if expected is not None else "0" * 40
+        result = git(["update-ref", name, str(new), old], self.root, check=False)
+        return result.returncode == 0
+
+    def is_ancestor(self, ancestor: pygit2.Oid, descendant: pygit2.Oid) -> bool:
+        return ancestor == descendant or bool(self.repo.descendant_of(descendant, ancestor))
+
     # --- locking ----------------------------------------------------------------
 
     @contextmanager
@@ -208,9 +244,27 @@ class ClientFile:
         except Timeout:
             raise Busy(f"{self.root}: another gitsync command is working on this copy") from None
         try:
+            self.recover()
             yield
         finally:
             lock.release()
+
+    def recover(self) -> bool:
+        """Finish a head move that a crash interrupted; True when there was one to finish."""
+        journal = Path(self.repo.path) / CHECKOUT_JOURNAL
+        if not journal.exists():
+            return False
+        try:
+            old_tree_hex, new_commit_hex = journal.read_text(encoding="ascii").split()
+        except (OSError, ValueError):
+            journal.unlink(missing_ok=True)
+            return False
+        head = self.head_commit()
+        if head is not None and str(head.id) == new_commit_hex:
+            old_tree = self.repo.get(old_tree_hex)
+            self.checkout_tree(old_tree if isinstance(old_tree, pygit2.Tree) else None, head.tree)
+        journal.unlink(missing_ok=True)
+        return True
 
     # --- writing ----------------------------------------------------------------
 
@@ -262,6 +316,26 @@ class ClientFile:
         if current != expected:
             raise Busy(f"{self.root}: {ref_name} moved while this change was being made; run it again")
         self.repo.references.create(ref_name, new, force=True)
+
+    def advance_head(self, new: pygit2.Oid) -> int:
+        """Move the checked-out branch to ``new`` and bring the working files along.
+
+        A journal written first records the move, so a crash between the ref
+        update and the last working file is finished by the next command
+        (``recover``). Returns how many working files changed.
+        """
+        old = self.head_commit()
+        if old is not None and old.id == new:
+            return 0
+        journal = Path(self.repo.path) / CHECKOUT_JOURNAL
+        old_tree = old.tree if old else None
+        atomic_write(journal, f"{old_tree.id if old_tree else '-'} {new}\n".encode("ascii"))
+        self.move_head(new, old.id if old else None)
+        new_commit = self.repo[new]
+        assert isinstance(new_commit, pygit2.Commit)
+        count = self.checkout_tree(old_tree, new_commit.tree)
+        journal.unlink(missing_ok=True)
+        return count
 
     def head_ref_name(self) -> str:
         try:

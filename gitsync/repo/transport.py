@@ -1,0 +1,137 @@
+"""Moving commits between copies: fetch and push through the git CLI.
+
+The git CLI sends thin packs (only the changed objects, about 1 KB for a
+one-record change) and runs the receiving parent's hooks, which pygit2 does
+not (DESIGN section 8). Addresses are local paths, file:// or ssh:// URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from gitsync.errors import GitsyncError, Unreachable
+from gitsync.repo.gitcli import git
+
+SHARED_REF = "refs/heads/main"
+
+_UNREACHABLE_HINTS = (
+    "does not appear to be a git repository",
+    "could not read from remote",
+    "unable to access",
+    "connection refused",
+    "could not resolve host",
+    "no such file or directory",
+    "repository not found",
+    "not a git repository",
+    "permission denied",
+    "connection timed out",
+    "read-only file system",
+    "unable to create temporary object directory",
+    "unable to write",
+    "insufficient permission",
+)
+
+
+class PushRefused(GitsyncError):
+    """The parent refused the push (its pre-receive hook); carries the parent's one line."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    accepted: bool
+    behind: bool  # rejected because the parent moved on (a lost race): fetch, merge, retry
+    bytes_sent: int
+
+
+def local_path(address: str) -> Path | None:
+    """The folder an address names when it is on this machine, else None."""
+    if address.startswith("file://"):
+        return Path(urlparse(address).path)
+    if "://" in address or re.match(r"^[\w.-]+@[\w.-]+:", address):
+        return None
+    return Path(address)
+
+
+def check_reachable(address: str) -> None:
+    """Raise Unreachable at once for a local parent folder that is gone (no git call needed)."""
+    path = local_path(address)
+    if path is not None and not (path / ".git").exists() and not (path / "HEAD").exists():
+        raise Unreachable(f"{address}: the parent cannot be reached (no client file there)")
+
+
+def _unreachable(stderr: str) -> bool:
+    text = stderr.lower()
+    return any(hint in text for hint in _UNREACHABLE_HINTS)
+
+
+def fetch(repo_dir: Path, address: str, tracking_ref: str) -> tuple[str | None, int]:
+    """Fetch the address's shared line into ``tracking_ref``; returns (its commit id, bytes received)."""
+    check_reachable(address)
+    result = git(
+        ["fetch", "--no-tags", "--no-write-fetch-head", "--progress", address, f"+{SHARED_REF}:{tracking_ref}"],
+        repo_dir,
+        check=False,
+    )
+    if result.returncode != 0:
+        if _unreachable(result.stderr) or "couldn't find remote ref" in result.stderr.lower():
+            raise Unreachable(f"{address}: the parent cannot be reached ({_last_line(result.stderr)})")
+        raise GitsyncError(f"fetch from {address} failed: {_last_line(result.stderr)}")
+    head = git(["rev-parse", "--verify", "--quiet", tracking_ref], repo_dir, check=False).stdout.strip()
+    return (head or None), _transferred(result.stderr)
+
+
+def push(repo_dir: Path, address: str, local_ref: str) -> PushOutcome:
+    """Push ``local_ref`` to the address's shared line, fast-forward only; never forces."""
+    check_reachable(address)
+    result = git(
+        ["push", "--porcelain", "--progress", address, f"{local_ref}:{SHARED_REF}"],
+        repo_dir,
+        check=False,
+    )
+    sent = _transferred(result.stderr)
+    if result.returncode == 0:
+        return PushOutcome(True, False, sent)
+    text = result.stdout + result.stderr
+    if "non-fast-forward" in text or "fetch first" in text or "[rejected]" in text:
+        return PushOutcome(False, True, sent)
+    refusal = _hook_refusal(text)
+    if refusal:
+        raise PushRefused(f"the parent refused the change: {refusal}")
+    if _unreachable(result.stderr):
+        raise Unreachable(f"{address}: the parent cannot be reached ({_last_line(result.stderr)})")
+    raise GitsyncError(f"push to {address} failed: {_last_line(result.stderr)}")
+
+
+def _hook_refusal(stderr: str) -> str | None:
+    for line in stderr.splitlines():
+        stripped = line.removeprefix("remote:").strip()
+        if stripped.startswith("gitsync:"):
+            return stripped.removeprefix("gitsync:").strip()
+    if "hook declined" in stderr:
+        return "declined by the parent's pre-receive hook"
+    return None
+
+
+_BYTES = re.compile(r"([\d.]+) (bytes|KiB|MiB|GiB)")
+
+
+def _transferred(stderr: str) -> int:
+    """Bytes moved, from git's progress lines ("Writing objects: ... 1.23 KiB"), 0 when unknown."""
+    found = 0
+    scale = {"bytes": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+    for line in stderr.replace("\r", "\n").splitlines():
+        if "objects:" in line and "|" in line:
+            match = _BYTES.search(line.split("|", 1)[1])
+            if match:
+                found = max(found, int(float(match.group(1)) * scale[match.group(2)]))
+    return found
+
+
+def _last_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no message"

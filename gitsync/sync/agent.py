@@ -1,0 +1,128 @@
+"""The online agent (``gitsync watch``) and opening the top-level parent (``gitsync open``).
+
+The agent syncs whenever this copy's working line or working files change,
+and as soon as the parent's shared line moves. A parent on this machine is
+watched through inotify on its refs (no CPU while idle, and it sees a push
+before the push returns; DESIGN section 8). A parent that cannot be watched
+(ssh, or gone) is retried with a backoff, and the agent comes back online by
+itself when the parent is there again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gitsync.config import SYNC_DIR
+from gitsync.errors import Busy, GitsyncError
+from gitsync.repo.clientfile import ClientFile
+from gitsync.repo.gitcli import git
+from gitsync.repo.transport import local_path
+from gitsync.sync.engine import SyncReport, routes, sync
+
+MAX_BACKOFF = 30.0
+
+
+def open_top_level(client_file: ClientFile) -> SyncReport:
+    """Apply to the top-level parent's working files what its copies pushed, then compact."""
+    state = client_file.state
+    if state is not None and state.role == "child":
+        raise GitsyncError(f"{client_file.root}: 'open' is for the top-level parent; use 'gitsync sync' in a copy")
+    report = sync(client_file)
+    git(["gc", "--auto", "--quiet"], client_file.root, check=False)
+    return report
+
+
+def _watched_dirs(client_file: ClientFile) -> list[Path]:
+    """Folders whose changes mean "sync now": our refs, our working files, local parents' refs."""
+    dirs = [Path(client_file.repo.path), client_file.root]
+    for route in routes(client_file):
+        folder = local_path(route.address)
+        if folder is None:
+            continue
+        git_dir = folder / ".git"
+        if git_dir.is_dir():
+            dirs.append(git_dir)
+        elif (folder / "HEAD").exists():
+            dirs.append(folder)
+    return dirs
+
+
+def _relevant(client_file: ClientFile) -> Callable[[Any, str], bool]:
+    """Keep only changes to refs and to working files; ignore object writes, locks and _Sync."""
+    own_git = str(Path(client_file.repo.path).resolve())
+    sync_dir = str((client_file.root / SYNC_DIR).resolve())
+
+    def keep(_change: Any, path: str) -> bool:
+        if path.endswith(".lock") or path.startswith(sync_dir):
+            return False
+        if "/.git/" in path or path.startswith(own_git) or path.endswith("/.git"):
+            return "/refs/heads/" in path or path.endswith("packed-refs")
+        if path.endswith("/HEAD") or "/refs/heads/" in path:  # a bare parent
+            return True
+        return True
+
+    return keep
+
+
+def watch(
+    client_file: ClientFile,
+    *,
+    on_event: Callable[[dict[str, Any]], None],
+    retry_interval: float = 2.0,
+    stop: threading.Event | None = None,
+) -> None:
+    """Sync now, then again on every change, until ``stop`` is set or Ctrl-C."""
+    from watchfiles import watch as watch_paths
+
+    stop = stop or threading.Event()
+    backoff = retry_interval
+
+    def run_once(reason: str) -> bool:
+        nonlocal backoff
+        started = time.monotonic()
+        try:
+            report = sync(client_file)
+        except Busy:
+            return False
+        except GitsyncError as err:
+            on_event({"event": "error", "reason": reason, "line": f"sync failed: {err}"})
+            return False
+        took = round((time.monotonic() - started) * 1000)
+        data = report.as_dict() | {"event": "sync", "reason": reason, "ms": took}
+        if report.state == "offline":
+            data["line"] = f"offline: {report.pending} change(s) queued; retrying in {backoff:.0f}s"
+        else:
+            quiet = not (report.sent or report.received or report.committed or report.merged)
+            data["line"] = (
+                f"{report.state}: up to date ({took} ms)"
+                if quiet
+                else f"{report.state}: sent {report.sent}, received {report.received} ({took} ms)"
+            )
+        on_event(data)
+        return report.state != "offline"
+
+    online = run_once("start")
+    while not stop.is_set():
+        dirs = [d for d in _watched_dirs(client_file) if d.exists()]
+        timeout_ms = int((backoff if not online else 60.0) * 1000)
+        changed = False
+        for batch in watch_paths(
+            *dirs,
+            watch_filter=_relevant(client_file),
+            debounce=50,
+            step=20,
+            stop_event=stop,
+            rust_timeout=timeout_ms,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        ):
+            changed = bool(batch)
+            break
+        if stop.is_set():
+            break
+        online = run_once("change" if changed else "retry")
+        backoff = retry_interval if online else min(backoff * 2, MAX_BACKOFF)

@@ -1,0 +1,266 @@
+"""One sync: commit local edits, fetch, merge, push (fast-forward only), update the working files.
+
+The route (DESIGN section 2): the peer parent when one is set, else the
+top-level parent, else each parent up the hierarchy from the nearest. A copy
+that reaches none of them is offline: its commits queue and go out on the
+next connection. Children push into their parent's shared line
+(``refs/heads/main``), which is never checked out; the parent merges it into
+its own working line (``refs/heads/work``) when it syncs or is opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pygit2
+
+from gitsync.errors import GitsyncError, Unreachable
+from gitsync.model import canonical
+from gitsync.model.records import is_document_content, kind_of
+from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
+from gitsync.repo.transport import fetch, push
+
+MAX_RACE_ROUNDS = 20
+
+
+class LostRace(GitsyncError):
+    """The parent kept moving faster than this copy could merge; nothing was lost, run sync again."""
+
+    exit_code = 6
+
+
+@dataclass
+class Route:
+    """One place a copy may sync with."""
+
+    name: str  # peer | top-level | parent | ancestor-N
+    address: str
+
+    @property
+    def tracking_ref(self) -> str:
+        return f"refs/remotes/{self.name}/main"
+
+
+@dataclass
+class SyncReport:
+    """What one sync did. ``state`` is the copy's state after it."""
+
+    copy_id: str
+    role: str
+    state: str = "n/a"
+    route: str | None = None
+    address: str | None = None
+    committed: int = 0
+    sent: int = 0
+    received: int = 0
+    merged: int = 0
+    files_updated: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    pending: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    renumbered: list[dict[str, Any]] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+    skipped_files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def routes(client_file: ClientFile) -> list[Route]:
+    """Where this copy syncs, in order of preference."""
+    state = client_file.state
+    if state is None or state.role != "child":
+        return []
+    found: list[Route] = []
+    if state.peer:
+        found.append(Route("peer", state.peer))
+    if state.top_level:
+        found.append(Route("top-level", state.top_level))
+    for index, address in enumerate(state.ancestors or ([state.parent] if state.parent else [])):
+        if any(r.address == address for r in found):
+            continue
+        found.append(Route("parent" if index == 0 else f"ancestor-{index}", address))
+    return found
+
+
+def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
+    """Commit edits made to the working files outside gitsync (a user's editor, plain git).
+
+    Records are re-written in canonical form with a fresh ``modified``
+    stamp; a deleted record becomes a tombstone (git never sees a delete);
+    a deleted document content file is restored from the history. Files
+    that are neither records nor document content are left alone.
+    """
+    dirty = client_file.dirty_paths()
+    if not dirty:
+        return
+    snapshot = client_file.snapshot()
+    who = client_file.identity()
+    changes: dict[str, bytes] = {}
+    restore: dict[str, pygit2.Oid | None] = {}
+    for path, how in sorted(dirty.items()):
+        is_record = kind_of(path) is not None
+        if not is_record and not is_document_content(path) and path not in (".gitattributes", ".gitignore"):
+            report.skipped_files.append(path)
+            continue
+        committed = snapshot.read_bytes(path)
+        if how == "deleted":
+            if committed is None:
+                continue
+            if is_record:
+                record = canonical.loads(committed, path)
+                if record.get("deleted") is True:
+                    restore[path] = client_file.repo.create_blob(committed)
+                    continue
+                record["deleted"] = True
+                record["modified"] = who.modified()
+                changes[path] = canonical.dumps(record)
+            else:
+                restore[path] = client_file.repo.create_blob(committed)
+            continue
+        data = (client_file.root / path).read_bytes()
+        if is_record:
+            record = canonical.loads(data, path)
+            if committed is not None and canonical.loads(committed, path) == record:
+                restore[path] = client_file.repo.create_blob(committed)
+                continue
+            record["modified"] = who.modified()
+            data = canonical.dumps(record)
+        changes[path] = data
+    if restore:
+        client_file.update_worktree(restore)
+    if changes:
+        client_file.commit(changes, "Commit edits made in the working files", identity=who)
+        report.committed = len(changes)
+
+
+def count_new(repo: pygit2.Repository, include: pygit2.Oid, exclude: list[pygit2.Oid]) -> int:
+    """How many commits ``include`` has that none of ``exclude`` has."""
+    walker = repo.walk(include, pygit2.enums.SortMode.NONE)
+    for oid in exclude:
+        walker.hide(oid)
+    return sum(1 for _ in walker)
+
+
+def integrate(client_file: ClientFile, theirs: pygit2.Oid, source: str, report: SyncReport) -> None:
+    """Bring ``theirs`` into the working line: nothing, a fast-forward, or a semantic merge."""
+    head = client_file.head_commit()
+    if head is None:
+        report.files_updated += client_file.advance_head(theirs)
+        return
+    ours = head.id
+    if client_file.is_ancestor(theirs, ours):
+        return
+    report.received += count_new(client_file.repo, theirs, [ours])
+    if client_file.is_ancestor(ours, theirs):
+        report.files_updated += client_file.advance_head(theirs)
+        return
+    from gitsync.merge.tree import merge_commits
+
+    outcome = merge_commits(client_file.repo, ours, theirs)
+    who = client_file.identity()
+    lines = [f"Merge changes from {source}", ""]
+    new_conflicts = [c.id for c in outcome.conflicts]
+    if new_conflicts:
+        lines.append(f"Conflicts kept for review: {', '.join(new_conflicts)}")
+    for renumber in outcome.renumbered:
+        lines.append(f"Renumbered: {renumber}")
+    lines.extend(["", f"Gitsync-Copy: {who.copy_id}", ""])
+    sig = who.signature()
+    commit = client_file.repo.create_commit(None, sig, sig, "\n".join(lines), outcome.tree, [ours, theirs])
+    report.files_updated += client_file.advance_head(commit)
+    report.merged += 1
+    report.conflicts.extend(new_conflicts)
+    report.renumbered.extend(_as_dict(r) for r in outcome.renumbered)
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    if hasattr(item, "__dataclass_fields__"):
+        return asdict(item)
+    return {"value": str(item)}
+
+
+def publish(client_file: ClientFile, report: SyncReport) -> None:
+    """Make the shared line (what children fetch and push to) equal the working line.
+
+    Children may push into the shared line at any moment: merge what they
+    sent, then move it with compare-and-swap, and go round again if it moved.
+    """
+    for _ in range(MAX_RACE_ROUNDS):
+        shared = client_file.ref(SHARED_BRANCH)
+        if shared is not None:
+            integrate(client_file, shared, "sync copies below", report)
+        head = client_file.head_commit()
+        assert head is not None
+        if shared == head.id or client_file.set_ref(SHARED_BRANCH, head.id, shared):
+            return
+    raise LostRace("children kept pushing while this copy published; run sync again")
+
+
+def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
+    """Fetch, merge and push with one parent until the push lands (a lost race goes round again)."""
+    repo_dir = client_file.root
+    for _ in range(MAX_RACE_ROUNDS):
+        theirs_hex, received = fetch(repo_dir, route.address, route.tracking_ref)
+        report.bytes_received += received
+        theirs = pygit2.Oid(hex=theirs_hex) if theirs_hex else None
+        if theirs is not None:
+            integrate(client_file, theirs, f"{route.name} ({route.address})", report)
+        head = client_file.head_commit()
+        assert head is not None
+        if theirs is not None and head.id == theirs:
+            return
+        to_send = count_new(client_file.repo, head.id, [theirs] if theirs else [])
+        outcome = push(repo_dir, route.address, client_file.head_ref_name())
+        report.bytes_sent += outcome.bytes_sent
+        if outcome.accepted:
+            client_file.set_ref(route.tracking_ref, head.id, client_file.ref(route.tracking_ref))
+            report.sent += to_send
+            return
+    raise LostRace(f"{route.address} kept moving; nothing was lost, run sync again")
+
+
+def pending_count(client_file: ClientFile) -> int:
+    """Commits of the working line that no parent on the route has received yet."""
+    head = client_file.head_commit()
+    if head is None or client_file.state is None or client_file.state.role != "child":
+        return 0
+    sent = [oid for r in routes(client_file) if (oid := client_file.ref(r.tracking_ref)) is not None]
+    return count_new(client_file.repo, head.id, sent)
+
+
+def sync(client_file: ClientFile) -> SyncReport:
+    """Run one sync of this copy and return what it did."""
+    state = client_file.state
+    role = state.role if state else "top-level"
+    report = SyncReport(copy_id=client_file.copy_id, role=role)
+    with client_file.locked():
+        commit_working_edits(client_file, report)
+        publish(client_file, report)
+        if role != "child" or state is None:
+            report.state = "n/a"
+            return report
+        report.state = "offline"
+        if not state.offline:
+            for route in routes(client_file):
+                try:
+                    exchange(client_file, route, report)
+                except Unreachable:
+                    report.unreachable.append(route.address)
+                    continue
+                report.route, report.address = route.name, route.address
+                report.state = "online-peer" if route.name == "peer" else "online"
+                break
+            publish(client_file, report)
+        report.pending = pending_count(client_file)
+        state.extra["last_sync"] = {
+            "state": report.state,
+            "route": report.route,
+            "address": report.address,
+        }
+        client_file.save_state(state)
+    return report

@@ -1,0 +1,203 @@
+"""The hierarchy: making sync copies, re-pointing a moved parent, peer parents, going offline.
+
+A sync copy is a clone of its parent with the parent as remote ``parent``.
+Each copy keeps its links in ``_Sync/sync.yaml`` (parent, top-level parent,
+every ancestor, an optional peer) and registers itself in
+``sync/copies/<id>.json``, a record that travels up like any change.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pygit2
+
+from gitsync.config import LocalState, user_config_get
+from gitsync.errors import GitsyncError, NotAClientFile, UsageError
+from gitsync.model import canonical
+from gitsync.model.records import KINDS, new_id, now_stamp
+from gitsync.repo.clientfile import ClientFile
+from gitsync.repo.gitcli import git
+from gitsync.repo.hooks import install_hooks
+from gitsync.repo.transport import local_path
+from gitsync.sync.engine import SyncReport, publish, sync
+
+SYNC_SUFFIX = " (Sync)"
+
+
+class NotSameHierarchy(GitsyncError):
+    exit_code = 4
+
+
+def default_sync_path() -> Path:
+    configured = user_config_get("sync-path")
+    return Path(str(configured)).expanduser() if configured else Path.home() / "gitsync"
+
+
+def _address(source: str) -> tuple[str, Path | None]:
+    """The normalised address of a source and its local folder (None for ssh)."""
+    folder = local_path(source)
+    if folder is None:
+        return source, None
+    folder = folder.expanduser().resolve()
+    return str(folder), folder
+
+
+def root_commit(repo: pygit2.Repository, start: pygit2.Oid) -> pygit2.Oid:
+    """The first commit of a history: the identity of a hierarchy."""
+    walker = repo.walk(start, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
+    walker.simplify_first_parent()
+    return next(iter(walker)).id
+
+
+def make_copy(source: str, dest: Path | None = None, *, user: str | None = None) -> ClientFile:
+    """Make a sync copy of ``source`` at ``dest`` (default ``<sync path>/<name> (Sync)``).
+
+    A local parent is locked while the copy is made, so two creators of the
+    first child of a new hierarchy cannot interleave: the second waits, then
+    is refused with a clear message if the first takes too long. The copy is
+    built in a temporary sibling folder and renamed into place at the end,
+    so a crash leaves no half-made copy; its registration is then sent up.
+    """
+    address, folder = _address(source)
+    parent_file: ClientFile | None = None
+    if folder is not None:
+        if not folder.exists():
+            raise NotAClientFile(f"{source}: no client file there")
+        parent_file = ClientFile.open(folder)
+    name = (folder.name if folder is not None else Path(address.rstrip("/")).name).removesuffix(".git")
+    if dest is None:
+        dest = default_sync_path() / f"{name.removesuffix(SYNC_SUFFIX)}{SYNC_SUFFIX}"
+    dest = dest.expanduser().resolve()
+    if dest.exists() and any(dest.iterdir()):
+        raise UsageError(f"{dest}: the folder exists and is not empty")
+    if parent_file is not None:
+        with parent_file.locked(timeout=60.0):
+            # The parent's own edits go on its shared line first, so the copy starts from them.
+            publish(parent_file, SyncReport(parent_file.copy_id, "parent"))
+            return _clone(address, dest, parent_file.state, user)
+    return _clone(address, dest, None, user)
+
+
+def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str | None) -> ClientFile:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".copy", dir=dest.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    try:
+        git(["clone", "--quiet", "--origin", "parent", "--branch", "main", "--no-checkout", address, str(staging)])
+        git(["checkout", "--quiet", "--no-track", "-b", "work", "parent/main"], staging)
+        git(["update-ref", "refs/remotes/top-level/main", "refs/remotes/parent/main"], staging)
+        copy = ClientFile.open(staging)
+        install_hooks(copy.repo)
+        ancestors = [address, *(parent_state.ancestors if parent_state else [])]
+        if parent_state is not None and parent_state.role == "child" and parent_state.top_level:
+            top_level = parent_state.top_level
+        elif parent_state is not None:
+            top_level = address
+        else:
+            top_level = address
+        identity_name = user or copy.identity().name
+        copy_id = new_id()
+        state = LocalState(
+            copy_id=copy_id,
+            role="child",
+            user=identity_name,
+            parent=address,
+            top_level=top_level,
+            ancestors=ancestors,
+        )
+        copy.save_state(state)
+        who = copy.identity()
+        record = {
+            "id": copy_id,
+            "user": identity_name,
+            "parent": parent_state.copy_id if parent_state else None,
+            "created": now_stamp(),
+            "state": "active",
+            "modified": who.modified(),
+        }
+        copy.commit({KINDS["copy"].path_for(copy_id): canonical.dumps(record)}, f"Register sync copy {copy_id}", identity=who)
+        head = copy.head_commit()
+        assert head is not None
+        copy.set_ref("refs/heads/main", head.id, copy.ref("refs/heads/main"))
+        if dest.exists():
+            dest.rmdir()
+        staging.rename(dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    copy = ClientFile.open(dest)
+    try:
+        sync(copy)  # send the registration up now; if that fails it stays queued
+    except GitsyncError:
+        pass
+    return copy
+
+
+def locate_parent(client_file: ClientFile, new_address: str) -> str:
+    """Re-point a copy whose parent moved, after checking the new place is the same hierarchy."""
+    state = client_file.state
+    if state is None or state.role != "child":
+        raise UsageError(f"{client_file.root}: only a sync copy has a parent to locate")
+    address, folder = _address(new_address)
+    _check_same_hierarchy(client_file, address, folder)
+    old = state.parent
+    state.parent = address
+    if state.ancestors:
+        state.ancestors[0] = address
+    else:
+        state.ancestors = [address]
+    if state.top_level == old:
+        state.top_level = address
+    client_file.save_state(state)
+    git(["remote", "set-url", "parent", address], client_file.root)
+    return address
+
+
+def _check_same_hierarchy(client_file: ClientFile, address: str, folder: Path | None) -> None:
+    head = client_file.head_commit()
+    assert head is not None
+    mine = root_commit(client_file.repo, head.id)
+    if folder is not None:
+        other = ClientFile.open(folder)
+        other_head = other.head_commit()
+        if other.root == client_file.root:
+            raise UsageError(f"{address}: that is this copy itself")
+        theirs = root_commit(other.repo, other_head.id) if other_head else None
+    else:
+        listing = git(["ls-remote", address, "refs/heads/main"], client_file.root, check=False)
+        theirs = None
+        if listing.returncode == 0 and listing.stdout.strip():
+            tip = listing.stdout.split()[0]
+            git(["fetch", "--quiet", address, "refs/heads/main"], client_file.root, check=False)
+            if client_file.repo.get(tip) is not None:
+                theirs = root_commit(client_file.repo, pygit2.Oid(hex=tip))
+    if theirs != mine:
+        raise NotSameHierarchy(f"{address}: not a client file of the same hierarchy as {client_file.root}")
+
+
+def set_peer(client_file: ClientFile, address: str | None) -> str | None:
+    """Name a peer parent (another copy of the same hierarchy), or clear it with None."""
+    state = client_file.state
+    if state is None or state.role != "child":
+        raise UsageError(f"{client_file.root}: only a sync copy can have a peer parent")
+    if address is not None:
+        address, folder = _address(address)
+        _check_same_hierarchy(client_file, address, folder)
+    state.peer = address
+    client_file.save_state(state)
+    return address
+
+
+def set_offline(client_file: ClientFile, offline: bool) -> None:
+    """Work offline (no parent is contacted; commits queue) or go back online."""
+    state = client_file.state
+    if state is None or state.role != "child":
+        raise UsageError(f"{client_file.root}: the top-level parent is never offline")
+    state.offline = offline
+    client_file.save_state(state)
