@@ -157,11 +157,12 @@ def parse_trial_balance(data: bytes, source: str) -> list[TrialBalanceRow]:
                     "account",
                     f"'{account}' is not an account number (letters, digits, '.', '_', '-')",
                 )
-            if account in seen:
+            key = account.casefold()
+            if key in seen:
                 raise InputError(
-                    source, line, "account", f"account {account} is already on line {seen[account]}"
+                    source, line, "account", f"account {account} is already on line {seen[key]}"
                 )
-            seen[account] = line
+            seen[key] = line
             account_type = cell("type").lower() or None
             if account_type is not None and account_type not in ACCOUNT_TYPES:
                 raise InputError(
