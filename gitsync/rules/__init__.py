@@ -1,30 +1,32 @@
 """The Working Papers rules, shared by the commands, the hooks and the server.
 
-``check_changes`` is the one entry point: it checks the records a change
-touches, and what refers to them, in the state after the change.
+- ``check_changes(after, changed, before)``: raise for the first rule that a
+  change breaks, reading only the changed records and what refers to them.
+  ``ClientFile.commit``, the merge, pre-commit and pre-receive all call it.
+- ``check_all(snapshot)``: every violation in the whole file (``gitsync check``).
+- ``check_working_files(client)``: the committed file plus the working files
+  that differ from it.
+
+Rule names (stable; every message ends with ``(rule: <name>)``): ``json``,
+``no-float``, ``schema``, ``identity``, ``document-name``, ``canonical-form``,
+``tombstone-only``, then the registered rules in ``RULES`` order:
+``balanced-entry``, ``reference``, ``in-use``, ``unique-account``,
+``map-mask``, ``document-content``. New rules join with ``@rule(name)`` in
+``gitsync.rules.engine``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from gitsync.rules import standard  # noqa: F401  (registers the Working Papers rules)
+from gitsync.rules.engine import RULES, Rule, RuleContext, check_all, check_changes, rule
+from gitsync.rules.workingfiles import check_working_files
 
-from gitsync.errors import RuleViolation
-from gitsync.model import canonical
-from gitsync.model.records import is_document_content, kind_of, validate
-from gitsync.repo.snapshot import Snapshot
-
-
-def check_changes(after: Snapshot, changed: Iterable[str], before: Snapshot | None = None) -> None:
-    """Raise RuleViolation for the first rule the changed records break."""
-    for path in sorted(changed):
-        data = after.read_bytes(path)
-        if data is None:
-            continue
-        if kind_of(path) is None:
-            if is_document_content(path) or path in (".gitattributes", ".gitignore"):
-                continue
-            continue
-        if not canonical.is_canonical(data):
-            canonical.loads(data, path)  # a parse error names line and column
-            raise RuleViolation(path, "", "canonical-form", "is not in canonical JSON form")
-        validate(path, canonical.loads(data, path))
+__all__ = [
+    "RULES",
+    "Rule",
+    "RuleContext",
+    "check_all",
+    "check_changes",
+    "check_working_files",
+    "rule",
+]

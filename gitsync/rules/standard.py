@@ -1,0 +1,297 @@
+"""The Working Papers rules on records (DESIGN section 5).
+
+Each rule checks the changed records, plus what the change can break
+elsewhere: a tombstone is checked against what still refers to it, a new mask
+against every account's map number. Only then does a rule read more than the
+change itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterator
+
+from gitsync.errors import RuleViolation
+from gitsync.model.money import format_amount
+from gitsync.model.records import KINDS, document_content_path, ident_of, is_tombstone
+from gitsync.rules.engine import Record, RuleContext, rule
+
+MASK_PATH = KINDS["mask"].path_for("")
+
+
+def _path(kind: str, ident: str) -> str:
+    return KINDS[kind].path_for(ident)
+
+
+def _live_targets(ctx: RuleContext, kind: str) -> Iterator[tuple[str, Record]]:
+    return ((p, r) for p, r in ctx.targets(kind) if not is_tombstone(r))
+
+
+# --- balanced entries ---------------------------------------------------------------
+
+
+@rule("balanced-entry")
+def balanced_entries(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """Each live entry has at least two lines and its amounts sum to zero."""
+    for path, entry in _live_targets(ctx, "entry"):
+        lines = entry["lines"]
+        if len(lines) < 2:
+            yield RuleViolation(
+                path,
+                "lines",
+                "balanced-entry",
+                f"needs at least two lines (has {len(lines)})",
+            )
+            continue
+        total = sum(line["amount"] for line in lines)
+        if total != 0:
+            yield RuleViolation(
+                path,
+                "lines",
+                "balanced-entry",
+                f"debits and credits must balance; the lines sum to {format_amount(total)}",
+            )
+
+
+# --- referential integrity ------------------------------------------------------------
+
+
+def entry_references(entry: Record) -> Iterator[tuple[str, str]]:
+    """``(field, path)`` for every record a live entry refers to."""
+    yield "journal", _path("journal", entry["journal"])
+    for i, line in enumerate(entry["lines"]):
+        yield f"lines[{i}].account", _path("account", line["account"])
+        if line.get("tax_code") is not None:
+            yield f"lines[{i}].tax_code", _path("taxcode", line["tax_code"])
+
+
+def record_references(kind: str, record: Record) -> Iterator[tuple[str, str]]:
+    """``(field, path)`` for every record that ``record`` (of ``kind``) refers to."""
+    if kind == "entry":
+        yield from entry_references(record)
+    elif kind == "account" and record.get("units") is not None:
+        yield "units", _path("unit", record["units"])
+    elif kind == "document" and record.get("folder") is not None:
+        yield "folder", _path("folder", record["folder"])
+    elif kind == "folder" and record.get("parent") is not None:
+        yield "parent", _path("folder", record["parent"])
+
+
+REFERRING_KINDS = ("entry", "account", "document", "folder")
+# Which kinds of record refer to each kind of target, for the reverse check.
+REFERRERS = {
+    "account": ("entry",),
+    "taxcode": ("entry",),
+    "journal": ("entry",),
+    "unit": ("account",),
+    "folder": ("document", "folder"),
+}
+
+
+@rule("reference")
+def references_resolve(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """Every reference of a live entry, account, document or folder names a live record."""
+    for kind in REFERRING_KINDS:
+        for path, record in _live_targets(ctx, kind):
+            for where, target in record_references(kind, record):
+                problem = ctx.reference_problem(target)
+                if problem:
+                    yield RuleViolation(
+                        path, where, "reference", f"refers to {target}, which {problem}"
+                    )
+            if kind == "folder":
+                cycle = _folder_cycle(ctx, path, record)
+                if cycle:
+                    yield RuleViolation(
+                        path, "parent", "reference", f"folders may not contain themselves ({cycle})"
+                    )
+
+
+def _folder_cycle(ctx: RuleContext, path: str, folder: Record) -> str | None:
+    seen = [folder["id"]]
+    parent = folder.get("parent")
+    while isinstance(parent, str):
+        if parent in seen:
+            return " -> ".join([*seen, parent])
+        seen.append(parent)
+        above = ctx.read(_path("folder", parent))
+        parent = None if above is None else above.get("parent")
+    return None
+
+
+@rule("in-use")
+def tombstones_unreferenced(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """A record that a live record still refers to cannot be deleted (names the referrer).
+
+    Only a change that deletes an account, tax code, journal, unit or folder
+    reads the records that may refer to it. A whole-file check leaves this to
+    ``reference``, which finds the same problem from the referring side.
+    """
+    removed = {path: kind for kind in REFERRERS for path in ctx.removed(kind)}
+    if not removed:
+        return
+    by_referrer_kind: dict[str, set[str]] = {}
+    for path, kind in removed.items():
+        for referrer_kind in REFERRERS[kind]:
+            by_referrer_kind.setdefault(referrer_kind, set()).add(path)
+    reported: set[str] = set()
+    for referrer_kind, wanted in sorted(by_referrer_kind.items()):
+        for referrer, record in ctx.every(referrer_kind):
+            if is_tombstone(record) or referrer in ctx.broken:
+                continue
+            for where, target in record_references(referrer_kind, record):
+                if target in wanted and target not in reported:
+                    reported.add(target)
+                    yield RuleViolation(
+                        target,
+                        "deleted",
+                        "in-use",
+                        f"cannot be deleted: {referrer} ({where}) still refers to it",
+                    )
+
+
+# --- account numbers ------------------------------------------------------------------
+
+
+def account_key(number: str) -> str:
+    """The form two account numbers must not share: NFC, trimmed, case-folded."""
+    return unicodedata.normalize("NFC", number).strip().casefold()
+
+
+@rule("unique-account")
+def unique_account_numbers(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """No account number twice, also not differing only in case or surrounding whitespace."""
+    targets = list(_live_targets(ctx, "account"))
+    if not targets:
+        return
+    by_key: dict[str, list[str]] = {}
+    for path in ctx.after.paths(KINDS["account"].folder):
+        by_key.setdefault(account_key(ident_of(path)), []).append(path)
+    for path, account in targets:
+        for other in by_key.get(account_key(account["number"]), []):
+            if other == path or ctx.live(other) is None:
+                continue
+            if ctx.whole and other > path:
+                continue  # a whole-file check reports each pair once, on the later path
+            yield RuleViolation(
+                path,
+                "number",
+                "unique-account",
+                f"account '{account['number']}' clashes with {other} (account numbers must "
+                "differ by more than case or spaces)",
+            )
+            break
+
+
+# --- the map number mask ------------------------------------------------------------
+
+
+def mask_character_fits(character: str, mask_character: str) -> bool:
+    if mask_character == "9":
+        return character in "0123456789"
+    if mask_character == "A":
+        return character.isalpha()
+    if mask_character == "X":
+        return character.isalpha() or character in "0123456789"
+    return character == mask_character
+
+
+def map_problem(map_number: str, mask: str) -> str | None:
+    """Why ``map_number`` does not fit ``mask``, or None when it fits.
+
+    Mask characters: ``9`` a digit, ``A`` a letter, ``X`` a letter or digit,
+    anything else itself. A map number fits when it is no longer than the mask
+    and each of its characters matches the mask character at its place.
+    """
+    if len(map_number) > len(mask):
+        return f"map number '{map_number}' is longer than the mask '{mask}'"
+    for place, (character, mask_character) in enumerate(zip(map_number, mask, strict=False)):
+        if not mask_character_fits(character, mask_character):
+            return (
+                f"map number '{map_number}' does not fit the mask '{mask}' "
+                f"(character {place + 1} '{character}' against '{mask_character}')"
+            )
+    return None
+
+
+@rule("map-mask")
+def maps_fit_the_mask(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """Every account's map number fits the mask in mapping/mask.json (a new mask re-checks all)."""
+    mask_record = ctx.live(MASK_PATH)
+    if (
+        mask_record is None
+        or MASK_PATH in ctx.broken
+        or not isinstance(mask_record.get("mask"), str)
+    ):
+        return
+    mask = mask_record["mask"]
+    accounts = (
+        ctx.every("account")
+        if not ctx.whole and MASK_PATH in ctx.changed_paths()
+        else iter(ctx.targets("account"))
+    )
+    for path, account in accounts:
+        if is_tombstone(account) or path in ctx.broken:
+            continue
+        map_number = account.get("map")
+        if not isinstance(map_number, str):
+            continue
+        problem = map_problem(map_number, mask)
+        if problem:
+            yield RuleViolation(path, "map", "map-mask", problem)
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def _changed_documents(ctx: RuleContext) -> list[tuple[str, Record]]:
+    if ctx.whole:
+        return ctx.targets("document")
+    paths = {p for p, _ in ctx.targets("document")}
+    for changed in ctx.changed_paths():
+        parts = changed.split("/")
+        if len(parts) == 3 and parts[0] == "documents":
+            paths.add(_path("document", parts[1]))
+    found = []
+    for path in sorted(paths):
+        record = ctx.read(path)
+        if record is not None and path not in ctx.broken:
+            found.append((path, record))
+    return found
+
+
+@rule("document-content")
+def document_content_matches(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """A live document's content file is in the tree with the sha256 and size its record states.
+
+    A document kept locally (``sync_mode: local``) may leave its content out
+    of the tree; when the content is there, it must still match.
+    """
+    for path, document in _changed_documents(ctx):
+        if is_tombstone(document):
+            continue
+        content_path = document_content_path(document)
+        data = ctx.after.read_bytes(content_path)
+        if data is None:
+            if document["sync_mode"] != "local":
+                yield RuleViolation(
+                    path,
+                    "name",
+                    "document-content",
+                    f"its content {content_path} is missing",
+                )
+            continue
+        if len(data) != document["size"]:
+            yield RuleViolation(
+                path,
+                "size",
+                "document-content",
+                f"states {document['size']} bytes but {content_path} has {len(data)}",
+            )
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != str(document["sha256"]).lower():
+            yield RuleViolation(
+                path, "sha256", "document-content", f"does not match the sha256 of {content_path}"
+            )
