@@ -295,6 +295,7 @@ KINDS: dict[str, Kind] = {
                 "values": Field(_list_of(lambda v: None if isinstance(v, dict) else "an object")),
                 "current": Field(_any),
                 "status": Field(_one_of(*CONFLICT_STATES)),
+                "resolution": Field(_any, required=False),
             },
         ),
     )

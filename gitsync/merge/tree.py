@@ -1,0 +1,447 @@
+"""The merge of two commits' trees: the record merge on every path both sides changed.
+
+``merge_commits(repo, ours, theirs)`` writes the merged tree (objects only; no
+ref moves, no working files) and returns a TreeMerge: the tree id, the new
+conflicts (already written into the tree as ``sync/conflicts/<id>.json``), the
+entries renumbered, and every path that differs from ``ours`` with its new
+blob id, ready for ``ClientFile.update_worktree``. The caller makes the merge
+commit.
+
+Why not ``repo.merge_trees``: libgit2 merges text files line by line and
+knows nothing of the ``merge=gitsync`` attribute, so two edits far apart in
+one record merge "cleanly" as text (measured with pygit2 1.21) and would never
+reach the record merge. Instead both sides are diffed against the base
+(tree diffs skip unchanged folders; no rename detection ever runs, so one
+record's edit can never be paired with another record), paths changed on one
+side are taken as they are, and every path changed on both sides goes through
+``merge_records``. The new tree is built from ``ours`` with TreeBuilder,
+touching only the changed folders.
+
+Several merge bases (criss-cross) are merged first into a virtual base with
+this same function; no base at all means an empty tree.
+
+After the record merge the invariants are fixed over what changed (DESIGN
+section 4): two live entries of one journal with the same number (the one
+created first keeps it, the other takes the next free number in the journal:
+data in ``renumbered``, not a conflict), and a live entry line referring to an
+account or tax code the other side tombstoned (the record is brought back
+alive and a ``deleted-reference`` conflict keeps both values).
+
+Merging is deterministic and commutative: ``merge_commits(A, B)`` and
+``merge_commits(B, A)`` produce the same tree id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pygit2
+
+from gitsync.errors import GitsyncError
+from gitsync.merge.record import (
+    DELETED_REFERENCE,
+    Conflict,
+    ConflictValue,
+    Record,
+    Stamp,
+    make_conflict,
+    merge_records,
+)
+from gitsync.model import canonical
+from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
+from gitsync.repo.clientfile import build_tree, changed_paths
+
+ENTRIES = KINDS["entry"].folder
+
+
+class MergeFailed(GitsyncError):
+    """Two commits cannot be merged (a record on one side is not a readable record)."""
+
+
+@dataclass(frozen=True)
+class Renumbered:
+    """An entry that gave its number up to an entry of the same journal created earlier."""
+
+    path: str
+    journal: str
+    old: int
+    new: int
+    kept_by: str  # the path of the entry that kept the number
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "journal": self.journal,
+            "old": self.old,
+            "new": self.new,
+            "kept_by": self.kept_by,
+        }
+
+
+@dataclass
+class TreeMerge:
+    """The outcome of merging two commits.
+
+    - ``tree``: the merged tree id, to commit with parents (ours, theirs).
+    - ``conflicts``: the new conflicts, already in the tree at ``Conflict.path``.
+    - ``renumbered``: entries that took the next free number of their journal.
+    - ``changes``: every path whose content differs from ``ours``, with its new
+      blob id (None when the path is gone): hand it to
+      ``ClientFile.update_worktree`` to bring the working files along.
+    - ``base``: the tree the merge used as base (None: no common history).
+    """
+
+    tree: pygit2.Oid
+    conflicts: list[Conflict] = field(default_factory=list)
+    renumbered: list[Renumbered] = field(default_factory=list)
+    changes: dict[str, pygit2.Oid | None] = field(default_factory=dict)
+    base: pygit2.Oid | None = None
+
+    @property
+    def changed(self) -> list[str]:
+        """The paths changed relative to ours, sorted."""
+        return sorted(self.changes)
+
+    @property
+    def clean(self) -> bool:
+        return not self.conflicts
+
+
+def merge_commits(repo: pygit2.Repository, ours: pygit2.Oid, theirs: pygit2.Oid) -> TreeMerge:
+    """Merge commit ``theirs`` into commit ``ours``; writes objects only and returns the outcome."""
+    ours_tree = repo[ours].peel(pygit2.Tree)
+    theirs_tree = repo[theirs].peel(pygit2.Tree)
+    base_tree = _base_tree(repo, ours, theirs)
+    return merge_trees(repo, base_tree, ours_tree, theirs_tree)
+
+
+def merge_bases(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> list[pygit2.Oid]:
+    """Every best common ancestor of two commits, sorted by id (pygit2 exposes only one)."""
+    if a == b:
+        return [a]
+    from gitsync.repo.gitcli import git
+
+    result = git(["merge-base", "--all", str(a), str(b)], cwd=repo.path, check=False)
+    if result.returncode not in (0, 1):
+        raise MergeFailed(f"cannot find the common history of {a} and {b}: {result.stderr.strip()}")
+    return sorted(
+        pygit2.Oid(hex=line.strip()) for line in result.stdout.splitlines() if line.strip()
+    )
+
+
+def _base_tree(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> pygit2.Tree | None:
+    bases = merge_bases(repo, a, b)
+    if not bases:
+        return None
+    virtual = repo[bases[0]].peel(pygit2.Tree)
+    for other in bases[1:]:
+        inner = _base_tree(repo, bases[0], other)
+        merged = merge_trees(repo, inner, virtual, repo[other].peel(pygit2.Tree))
+        virtual = repo[merged.tree].peel(pygit2.Tree)
+    return virtual
+
+
+def _blob_bytes(repo: pygit2.Repository, oid: pygit2.Oid | None) -> bytes | None:
+    return None if oid is None else _data(repo, oid)
+
+
+def _data(repo: pygit2.Repository, oid: pygit2.Oid) -> bytes:
+    blob = repo[oid]
+    if not isinstance(blob, pygit2.Blob):
+        raise MergeFailed(f"{oid} is not a file")
+    return bytes(blob.data)
+
+
+def _entry_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+    if tree is None:
+        return None
+    try:
+        return tree[path].id
+    except KeyError:
+        return None
+
+
+class _Result:
+    """The merged state as ``ours`` plus changes, readable as records."""
+
+    def __init__(self, repo: pygit2.Repository, ours: pygit2.Tree) -> None:
+        self.repo = repo
+        self.ours = ours
+        self.changes: dict[str, pygit2.Oid | None] = {}
+        self._records: dict[str, Record | None] = {}
+
+    def oid(self, path: str) -> pygit2.Oid | None:
+        if path in self.changes:
+            return self.changes[path]
+        return _entry_id(self.ours, path)
+
+    def set_oid(self, path: str, oid: pygit2.Oid | None) -> None:
+        self.changes[path] = oid
+        self._records.pop(path, None)
+
+    def read(self, path: str) -> Record | None:
+        if path not in self._records:
+            data = _blob_bytes(self.repo, self.oid(path))
+            self._records[path] = None if data is None else _load(data, path)
+        return self._records[path]
+
+    def write(self, path: str, record: Record | None) -> None:
+        self.set_oid(
+            path, None if record is None else self.repo.create_blob(canonical.dumps(record))
+        )
+        self._records[path] = record
+
+    def paths(self, folder: str) -> list[str]:
+        prefix = f"{folder}/"
+        names: set[str] = set()
+        try:
+            sub = self.repo[self.ours[folder].id].peel(pygit2.Tree)
+            names.update(f"{prefix}{e.name}" for e in sub if e.type_str == "blob")
+        except KeyError:
+            pass
+        for path, oid in self.changes.items():
+            if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+                if oid is None:
+                    names.discard(path)
+                else:
+                    names.add(path)
+        return sorted(p for p in names if kind_of(p) is not None)
+
+
+def _load(data: bytes, path: str) -> Record:
+    try:
+        return canonical.loads(data, path)
+    except GitsyncError as err:
+        raise MergeFailed(f"cannot merge {path}: {err}") from None
+
+
+def merge_trees(
+    repo: pygit2.Repository,
+    base: pygit2.Tree | None,
+    ours: pygit2.Tree,
+    theirs: pygit2.Tree,
+) -> TreeMerge:
+    """Merge two trees against ``base`` (None: empty); writes objects only."""
+    ours_changes = changed_paths(repo, base, ours)
+    theirs_changes = changed_paths(repo, base, theirs)
+    result = _Result(repo, ours)
+    conflicts: list[Conflict] = []
+    both: list[str] = []
+    for path, oid in theirs_changes.items():
+        if path not in ours_changes:
+            result.set_oid(path, oid)
+        elif ours_changes[path] != oid:
+            both.append(path)
+    both.sort()
+    content_paths = [p for p in both if is_document_content(p)]
+    for path in both:
+        if kind_of(path) is not None:
+            conflicts.extend(_merge_record_path(repo, result, path, base, ours, theirs))
+        elif not content_paths or path not in content_paths:
+            _merge_other_file(repo, result, path, ours_changes[path], theirs_changes[path])
+    for path in content_paths:
+        _merge_document_content(repo, result, path, ours_changes[path], theirs_changes[path])
+
+    touched_entries = sorted(
+        {
+            p
+            for p in (*ours_changes, *theirs_changes)
+            if p.startswith(f"{ENTRIES}/") and kind_of(p) is not None
+        }
+    )
+    renumbered: list[Renumbered] = []
+    if ours_changes and theirs_changes and touched_entries:
+        renumbered = _fix_duplicate_numbers(
+            result, touched_entries, set(ours_changes), set(theirs_changes)
+        )
+        conflicts.extend(_fix_deleted_references(result, touched_entries, base, ours, theirs))
+
+    written: list[Conflict] = []
+    seen: set[str] = set()
+    for conflict in sorted(conflicts, key=lambda c: c.id):
+        if conflict.id in seen:
+            continue
+        seen.add(conflict.id)
+        if result.oid(conflict.path) is not None:
+            continue  # already known on one side (open or resolved): never reopen it
+        result.set_oid(conflict.path, repo.create_blob(conflict.to_bytes()))
+        written.append(conflict)
+
+    changes = {p: oid for p, oid in result.changes.items() if oid != _entry_id(ours, p)}
+    tree_id = build_tree(repo, ours, changes) if changes else ours.id
+    return TreeMerge(
+        tree=tree_id,
+        conflicts=written,
+        renumbered=renumbered,
+        changes=changes,
+        base=base.id if base is not None else None,
+    )
+
+
+def _merge_record_path(
+    repo: pygit2.Repository,
+    result: _Result,
+    path: str,
+    base: pygit2.Tree | None,
+    ours: pygit2.Tree,
+    theirs: pygit2.Tree,
+) -> list[Conflict]:
+    def read(tree: pygit2.Tree | None) -> Record | None:
+        data = _blob_bytes(repo, _entry_id(tree, path))
+        return None if data is None else _load(data, path)
+
+    merged = merge_records(path, read(base), read(ours), read(theirs))
+    result.write(path, merged.record)
+    return merged.conflicts
+
+
+def _merge_other_file(
+    repo: pygit2.Repository,
+    result: _Result,
+    path: str,
+    ours: pygit2.Oid | None,
+    theirs: pygit2.Oid | None,
+) -> None:
+    """A file that is no record (``.gitattributes``, ...): the present, then the greater, wins."""
+    if ours is None or theirs is None:
+        result.set_oid(path, ours or theirs)
+        return
+    pick = max((ours, theirs), key=lambda oid: (_data(repo, oid), str(oid)))
+    result.set_oid(path, pick)
+
+
+def _merge_document_content(
+    repo: pygit2.Repository,
+    result: _Result,
+    path: str,
+    ours: pygit2.Oid | None,
+    theirs: pygit2.Oid | None,
+) -> None:
+    """Document content merges as a whole file: the merged metadata's sha256 names the current one.
+
+    The metadata merge has already recorded a ``document-content`` conflict on
+    ``/sha256`` when both sides changed the content; the other version stays
+    in the history.
+    """
+    doc_id = path.split("/")[1]
+    meta = result.read(f"{KINDS['document'].folder}/{doc_id}.json")
+    wanted = meta.get("sha256") if meta else None
+    candidates = [oid for oid in (ours, theirs) if oid is not None]
+    for oid in candidates:
+        if hashlib.sha256(_data(repo, oid)).hexdigest() == wanted:
+            result.set_oid(path, oid)
+            return
+    if not candidates:
+        result.set_oid(path, None)
+        return
+    result.set_oid(path, max(candidates, key=lambda oid: (_data(repo, oid), str(oid))))
+
+
+def _created_order(path: str, record: Record) -> tuple[str, str, str]:
+    copy = (
+        record.get("modified", {}).get("copy", "")
+        if isinstance(record.get("modified"), dict)
+        else ""
+    )
+    return (str(record.get("created_at", "")), str(copy), str(record.get("id", path)))
+
+
+def _fix_duplicate_numbers(
+    result: _Result, touched: list[str], ours_side: set[str], theirs_side: set[str]
+) -> list[Renumbered]:
+    """Renumber the later of two live entries of one journal that share a number.
+
+    Each side was consistent on its own, so a duplicate pairs an entry touched
+    on one side with an entry touched on the other; only then is the journal
+    read, for its next free number.
+    """
+    groups: dict[tuple[str, int], list[str]] = {}
+    for path in touched:
+        record = result.read(path)
+        if record is None or is_tombstone(record):
+            continue
+        journal, number = record.get("journal"), record.get("number")
+        if isinstance(journal, str) and isinstance(number, int) and not isinstance(number, bool):
+            groups.setdefault((journal, number), []).append(path)
+    duplicates = {
+        key: paths
+        for key, paths in groups.items()
+        if len(paths) > 1
+        and any(p in ours_side for p in paths)
+        and any(p in theirs_side for p in paths)
+    }
+    if not duplicates:
+        return []
+    journals = {journal for journal, _ in duplicates}
+    next_free: dict[str, int] = {}
+    for path in result.paths(ENTRIES):
+        record = result.read(path)
+        if record is None or is_tombstone(record) or record.get("journal") not in journals:
+            continue
+        number = record.get("number")
+        if isinstance(number, int):
+            journal = str(record["journal"])
+            next_free[journal] = max(next_free.get(journal, 1), number + 1)
+    renumbered: list[Renumbered] = []
+    for (journal, number), holders in sorted(duplicates.items()):
+        ranked = sorted(holders, key=lambda p: _created_order(p, result.read(p) or {}))
+        for path in ranked[1:]:
+            record = dict(result.read(path) or {})
+            new_number = next_free[journal]
+            next_free[journal] = new_number + 1
+            record["number"] = new_number
+            result.write(path, record)
+            renumbered.append(Renumbered(path, journal, number, new_number, ranked[0]))
+    return renumbered
+
+
+def _fix_deleted_references(
+    result: _Result,
+    touched: list[str],
+    base: pygit2.Tree | None,
+    ours: pygit2.Tree,
+    theirs: pygit2.Tree,
+) -> list[Conflict]:
+    """Bring back an account or tax code that a live touched entry still uses."""
+    referenced: dict[str, str] = {}  # record path -> the entry path that refers to it
+    for path in touched:
+        entry = result.read(path)
+        if entry is None or is_tombstone(entry):
+            continue
+        for line in entry.get("lines", []):
+            if not isinstance(line, dict):
+                continue
+            if isinstance(line.get("account"), str):
+                referenced.setdefault(KINDS["account"].path_for(line["account"]), path)
+            if isinstance(line.get("tax_code"), str):
+                referenced.setdefault(KINDS["taxcode"].path_for(line["tax_code"]), path)
+    conflicts: list[Conflict] = []
+    for target in sorted(referenced):
+        record = result.read(target)
+        if record is None or not is_tombstone(record):
+            continue
+        entry_path = referenced[target]
+        revived = {k: v for k, v in record.items() if k != "deleted"}
+        result.write(target, revived)
+        base_record = _read_tree(result.repo, base, target)
+        deleter = record
+        user = result.read(entry_path) or {}
+        d, u = Stamp.of(deleter), Stamp.of(user)
+        conflicts.append(
+            make_conflict(
+                target,
+                "/deleted",
+                DELETED_REFERENCE,
+                bool(base_record and is_tombstone(base_record)),
+                [ConflictValue(True, d.by, d.at, d.copy), ConflictValue(False, u.by, u.at, u.copy)],
+                False,
+            )
+        )
+    return conflicts
+
+
+def _read_tree(repo: pygit2.Repository, tree: pygit2.Tree | None, path: str) -> Record | None:
+    data = _blob_bytes(repo, _entry_id(tree, path))
+    return None if data is None else _load(data, path)
