@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import Hierarchy
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -142,3 +144,19 @@ def clean_tree() -> Callable[[Path], None]:
 @pytest.fixture(autouse=True)
 def _no_stray_processes() -> Iterator[None]:
     yield
+
+
+@pytest.fixture
+def hierarchy(client_file: Callable[..., Path], gitsync: Callable[..., Result], tmp_path: Path) -> Hierarchy:
+    """A top-level parent, two children and a grandchild, all made with ``gitsync copy``."""
+    top = client_file("ABC Limited 2026")
+    copies = {}
+    for name, source in (("a", top), ("b", top)):
+        dest = tmp_path / f"{name} (Sync)"
+        result = gitsync("copy", source, dest)
+        assert result.code == 0, result.stderr
+        copies[name] = dest
+    g = tmp_path / "g (Sync)"
+    result = gitsync("copy", copies["a"], g)
+    assert result.code == 0, result.stderr
+    return Hierarchy(top=top, a=copies["a"], b=copies["b"], g=g, runner=gitsync)

@@ -20,6 +20,7 @@ import pygit2
 
 from gitsync.config import SYNC_DIR, LocalState
 from gitsync.errors import Busy, GitsyncError, NotAClientFile
+from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
 from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, now_stamp
@@ -297,14 +298,26 @@ class ClientFile:
         parent = self.head_commit()
         blobs = self.write_objects(changes)
         tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)
+        fault_point("commit.objects-written")
         self.update_worktree(blobs, changes)
+        fault_point("commit.worktree-written")
         body = _message(message, sorted(changes), who.copy_id)
         sig = who.signature()
         commit_id = self.repo.create_commit(
             None, sig, sig, body, tree_id, [parent.id] if parent else []
         )
         self.move_head(commit_id, parent.id if parent else None)
+        self._follow_shared_line(commit_id, parent.id if parent else None)
         return commit_id
+
+    def _follow_shared_line(self, new: pygit2.Oid, old: pygit2.Oid | None) -> None:
+        """Publish a local change at once when the shared line was level with the work line.
+
+        Copies below then see a parent's own change without waiting for its
+        next sync; when they have pushed meanwhile, the next sync merges.
+        """
+        if old is not None and self.ref(SHARED_BRANCH) == old:
+            self.set_ref(SHARED_BRANCH, new, old)
 
     def move_head(self, new: pygit2.Oid, expected: pygit2.Oid | None) -> None:
         """Point the checked-out branch at ``new``, refusing if it moved under us."""
@@ -330,7 +343,9 @@ class ClientFile:
         journal = Path(self.repo.path) / CHECKOUT_JOURNAL
         old_tree = old.tree if old else None
         atomic_write(journal, f"{old_tree.id if old_tree else '-'} {new}\n".encode("ascii"))
+        fault_point("head.journal-written")
         self.move_head(new, old.id if old else None)
+        fault_point("head.moved")
         new_commit = self.repo[new]
         assert isinstance(new_commit, pygit2.Commit)
         count = self.checkout_tree(old_tree, new_commit.tree)
@@ -362,6 +377,7 @@ class ClientFile:
             payload = data[path] if data is not None and path in data else bytes(self.repo[oid].data)
             atomic_write(target, payload, durable=False)
             index.add(path)
+            fault_point("worktree.file-written")
         index.write()
 
     def checkout_tree(self, old: pygit2.Tree | None, new: pygit2.Tree) -> int:

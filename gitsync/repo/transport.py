@@ -35,6 +35,10 @@ _UNREACHABLE_HINTS = (
 )
 
 
+# A push that lost a race: the parent's shared line moved after this copy fetched.
+_RACE_SIGNS = ("non-fast-forward", "fetch first", "[rejected]", "cannot lock ref", "but expected", "stale info")
+
+
 class PushRefused(GitsyncError):
     """The parent refused the push (its pre-receive hook); carries the parent's one line."""
 
@@ -97,7 +101,7 @@ def push(repo_dir: Path, address: str, local_ref: str) -> PushOutcome:
     if result.returncode == 0:
         return PushOutcome(True, False, sent)
     text = result.stdout + result.stderr
-    if "non-fast-forward" in text or "fetch first" in text or "[rejected]" in text:
+    if any(sign in text for sign in _RACE_SIGNS):
         return PushOutcome(False, True, sent)
     refusal = _hook_refusal(text)
     if refusal:

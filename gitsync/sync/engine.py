@@ -16,6 +16,7 @@ from typing import Any
 import pygit2
 
 from gitsync.errors import GitsyncError, Unreachable
+from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
@@ -170,6 +171,7 @@ def integrate(client_file: ClientFile, theirs: pygit2.Oid, source: str, report: 
     lines.extend(["", f"Gitsync-Copy: {who.copy_id}", ""])
     sig = who.signature()
     commit = client_file.repo.create_commit(None, sig, sig, "\n".join(lines), outcome.tree, [ours, theirs])
+    fault_point("sync.merge-written")
     report.files_updated += client_file.advance_head(commit)
     report.merged += 1
     report.conflicts.extend(new_conflicts)
@@ -206,6 +208,7 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
         theirs_hex, received = fetch(repo_dir, route.address, route.tracking_ref)
+        fault_point("sync.fetched")
         report.bytes_received += received
         theirs = pygit2.Oid(hex=theirs_hex) if theirs_hex else None
         if theirs is not None:
@@ -217,6 +220,7 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         to_send = count_new(client_file.repo, head.id, [theirs] if theirs else [])
         outcome = push(repo_dir, route.address, client_file.head_ref_name())
         report.bytes_sent += outcome.bytes_sent
+        fault_point("sync.pushed")
         if outcome.accepted:
             client_file.set_ref(route.tracking_ref, head.id, client_file.ref(route.tracking_ref))
             report.sent += to_send
@@ -240,7 +244,9 @@ def sync(client_file: ClientFile) -> SyncReport:
     report = SyncReport(copy_id=client_file.copy_id, role=role)
     with client_file.locked():
         commit_working_edits(client_file, report)
+        fault_point("sync.edits-committed")
         publish(client_file, report)
+        fault_point("sync.published")
         if role != "child" or state is None:
             report.state = "n/a"
             return report
@@ -257,6 +263,7 @@ def sync(client_file: ClientFile) -> SyncReport:
                 break
             publish(client_file, report)
         report.pending = pending_count(client_file)
+        fault_point("sync.before-state-saved")
         state.extra["last_sync"] = {
             "state": report.state,
             "route": report.route,

@@ -17,6 +17,7 @@ import pygit2
 
 from gitsync.config import LocalState, user_config_get
 from gitsync.errors import GitsyncError, NotAClientFile, UsageError
+from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import ClientFile
@@ -90,6 +91,7 @@ def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str 
     staging.chmod(0o777 & ~umask)
     try:
         git(["clone", "--quiet", "--origin", "parent", "--branch", "main", "--no-checkout", address, str(staging)])
+        fault_point("copy.cloned")
         git(["checkout", "--quiet", "--no-track", "-b", "work", "parent/main"], staging)
         git(["update-ref", "refs/remotes/top-level/main", "refs/remotes/parent/main"], staging)
         copy = ClientFile.open(staging)
@@ -125,9 +127,11 @@ def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str 
         head = copy.head_commit()
         assert head is not None
         copy.set_ref("refs/heads/main", head.id, copy.ref("refs/heads/main"))
+        fault_point("copy.registered")
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)
+        fault_point("copy.in-place")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,0 +1,51 @@
+"""Helpers for tests that build real hierarchies (imported by test modules and conftest)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Plain git, as a user would run it."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Write a record as a user's editor would (not canonical): sync makes it canonical."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass
+class Hierarchy:
+    """A top-level parent, two children (a, b) and a grandchild (g, a copy of a)."""
+
+    top: Path
+    a: Path
+    b: Path
+    g: Path
+    runner: Callable[..., Any]
+
+    def run(self, where: Path, *args: object) -> Any:
+        return self.runner(*args, cwd=where)
+
+    def sync(self, where: Path) -> dict[str, Any]:
+        result = self.run(where, "sync", "--json")
+        assert result.code == 0, result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    def status(self, where: Path) -> dict[str, Any]:
+        result = self.run(where, "status", "--json")
+        assert result.code == 0, result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
