@@ -39,6 +39,8 @@ REQUIRED = ("account", "name", "type")
 AMOUNT_STYLES = (("debit", "credit"), ("balance",))
 OPTIONAL = ("map",)
 KNOWN = frozenset((*REQUIRED, "debit", "credit", "balance", *OPTIONAL))
+# The import column an account field comes from, to name it when a rule refuses the row.
+_COLUMN_OF_FIELD = {"number": "account", "name": "name", "type": "type", "map": "map"}
 
 
 @dataclass(frozen=True)
@@ -285,7 +287,7 @@ def import_trial_balance(
         # A rule that refuses an imported account names the row it came from.
         account = ident_of(err.where) if err.where.startswith("accounts/") else None
         if account in lines:
-            column = err.field if err.field in KNOWN else None
+            column = _COLUMN_OF_FIELD.get(err.field)
             raise InputError(
                 name, lines[account], column, f"{err.detail} (rule: {err.rule})"
             ) from None

@@ -156,8 +156,14 @@ def test_parse_line(text: str, expected: LineSpec) -> None:
 
 @pytest.mark.parametrize(
     ("text", "words"),
-    [("5000", "ACCOUNT=AMOUNT"), ("=5", "ACCOUNT=AMOUNT"), ("5000=1.001", "two decimals"),
-     ("5000=1e3", "not an amount"), ("5000=1:", "not a tax code"), ("50 00=1", "not an account")],
+    [
+        ("5000", "ACCOUNT=AMOUNT"),
+        ("=5", "ACCOUNT=AMOUNT"),
+        ("5000=1.001", "two decimals"),
+        ("5000=1e3", "not an amount"),
+        ("5000=1:", "not a tax code"),
+        ("50 00=1", "not an account"),
+    ],
 )
 def test_parse_line_refuses(text: str, words: str) -> None:
     with pytest.raises(UsageError, match=words):

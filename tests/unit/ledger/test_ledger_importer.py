@@ -1,4 +1,4 @@
-"""The trial balance importer: every bad input refused with file, line and column; nothing written."""
+"""The trial balance importer: bad input refused naming file, line and column; nothing written."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def _git(cf: ClientFile, *args: str) -> str:
 
 
 def _state(cf: ClientFile) -> tuple[str, str, list[str]]:
-    files = sorted(str(p.relative_to(cf.root)) for p in cf.root.rglob("*.json") if ".git" not in p.parts)
+    files = sorted(
+        str(p.relative_to(cf.root)) for p in cf.root.rglob("*.json") if ".git" not in p.parts
+    )
     return _git(cf, "log", "--format=%H"), _git(cf, "status", "--porcelain"), files
 
 
@@ -121,12 +123,17 @@ BAD = [
     (GOOD.replace("4000,Sales", "1000,Sales"), 5, "account", "already on line 2"),
     (GOOD.replace('"12,345.67"', "12345.678"), 2, "debit", "at most two decimals"),
     (GOOD.replace('"12,345.67"', "1e5"), 2, "debit", "'1e5' is not an amount"),
-    (GOOD.replace("3000.00", "\"3,000.0.0\""), 3, "credit", "not an amount"),
+    (GOOD.replace("3000.00", '"3,000.0.0"'), 3, "credit", "not an amount"),
     (GOOD.replace("revenue", "income"), 5, "type", "'income' is not an account type"),
     (GOOD.replace(",3000.00,", "1.00,3000.00,"), 3, "credit", "both a debit and a credit"),
     (GOOD.replace("3000,Capital", "30 00,Capital"), 4, "account", "not an account number"),
     (GOOD.replace("3000,Capital", ",Capital"), 4, "account", "account number is empty"),
-    (GOOD.replace("4000,Sales,revenue,,2345.67,", "4000,Sales,revenue,,2345.67"), 5, None, "has 5 fields"),
+    (
+        GOOD.replace("4000,Sales,revenue,,2345.67,", "4000,Sales,revenue,,2345.67"),
+        5,
+        None,
+        "has 5 fields",
+    ),
     (GOOD.replace("4000,Sales,revenue", "4000,,revenue"), 5, "name", "needs a name"),
     (GOOD.replace("4000,Sales,revenue", "4000,Sales,"), 5, "type", "needs a type"),
     (GOOD.replace("2345.67", "2335.67"), None, None, "debits exceed credits by 10.00"),
@@ -169,7 +176,9 @@ def test_non_utf8_names_the_line(ledger_file: ClientFile, tmp_path: Path) -> Non
     assert _state(ledger_file) == before
 
 
-def test_a_bad_row_after_good_ones_writes_none_of_them(ledger_file: ClientFile, tmp_path: Path) -> None:
+def test_a_bad_row_after_good_ones_writes_none_of_them(
+    ledger_file: ClientFile, tmp_path: Path
+) -> None:
     text = GOOD + "5000,Wages,expense,x,,\n"
     with pytest.raises(InputError) as caught:
         import_trial_balance(ledger_file, _write(tmp_path, text))
@@ -190,3 +199,25 @@ def test_parentheses_thousands_and_signs_in_balance_column() -> None:
         "t.csv",
     )
     assert [r.balance for r in rows] == [100000001, -99999999, -2]
+
+
+def test_a_rule_that_refuses_an_imported_account_names_its_row(
+    ledger_file: ClientFile, tmp_path: Path
+) -> None:
+    import_trial_balance(
+        ledger_file, _write(tmp_path, "account,name,type,balance\nA100,Cash,asset,0\n")
+    )
+    before = _state(ledger_file)
+    text = "account,name,type,balance,map\n2000,Payables,liability,0,\na100,Cash,asset,0,\n"
+    with pytest.raises(InputError) as caught:
+        import_trial_balance(ledger_file, _write(tmp_path, text, "case.csv"), source="case.csv")
+    assert (caught.value.line, caught.value.column) == (3, "account")
+    assert "unique-account" in str(caught.value)
+    text = (
+        "account,name,type,balance,map\n2000,Payables,liability,0,123.45\n3000,Capital,equity,0,X\n"
+    )
+    with pytest.raises(InputError) as caught:
+        import_trial_balance(ledger_file, _write(tmp_path, text, "map.csv"), source="map.csv")
+    assert (caught.value.line, caught.value.column) == (3, "map")
+    assert "mask" in str(caught.value)
+    assert _state(ledger_file) == before

@@ -50,7 +50,11 @@ def test_adjusted_is_unadjusted_plus_entries_exact_to_the_cent(ledger_file: Clie
     report = trial_balance(ledger_file.snapshot())
     rows = {line.number: line for line in report.lines}
     assert [line.number for line in report.lines] == ["10", "1000", "2000", "4000"]
-    assert (rows["1000"].unadjusted, rows["1000"].adjustments, rows["1000"].adjusted) == (10, 93, 103)
+    assert (rows["1000"].unadjusted, rows["1000"].adjustments, rows["1000"].adjusted) == (
+        10,
+        93,
+        103,
+    )
     assert rows["10"].adjusted == 27
     assert rows["2000"].adjusted == -130
     assert (report.unadjusted, report.adjustments, report.adjusted) == (0, 0, 0)
@@ -71,7 +75,11 @@ def test_proposed_entries_stay_out_of_adjusted(ledger_file: ClientFile) -> None:
     _entry(ledger_file, "AJE", ("4000", -500), ("1000", 500))
     _entry(ledger_file, "PAJE", ("4000", 12345), ("2000", -12345))
     rows = {line.number: line for line in trial_balance(ledger_file.snapshot()).lines}
-    assert (rows["4000"].adjustments, rows["4000"].adjusted, rows["4000"].proposed) == (-500, -500, 12345)
+    assert (rows["4000"].adjustments, rows["4000"].adjusted, rows["4000"].proposed) == (
+        -500,
+        -500,
+        12345,
+    )
     assert rows["2000"].adjusted == -30 and rows["2000"].proposed == -12345
 
 
