@@ -156,6 +156,8 @@ def _is_zero(oid: str) -> bool:
 
 def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
     """Check each pushed ref: the new tip's state, for the paths changed since the old tip."""
+    import pygit2
+
     from gitsync.repo.clientfile import changed_paths
     from gitsync.repo.snapshot import Snapshot
     from gitsync.rules.engine import check_all, check_changes
@@ -168,9 +170,11 @@ def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
         if _is_zero(new):
             continue  # a deleted ref carries no records
         try:
-            new_tree = repo[new].peel(None).tree
-        except (KeyError, ValueError, AttributeError):
-            continue  # not a commit (a tag of a blob, ...): no records to check
+            new_tree = repo[new].peel(pygit2.Commit).tree
+        except KeyError:
+            return HookResult(1, f"push to {ref} refused: commit {new} is not readable")
+        except (ValueError, pygit2.InvalidSpecError):
+            continue  # a tag of something that is not a commit: no records to check
         after = Snapshot(repo, new_tree)
         try:
             if _is_zero(old):
@@ -178,7 +182,7 @@ def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
                 if found:
                     raise found[0]
             else:
-                old_tree = repo[old].peel(None).tree
+                old_tree = repo[old].peel(pygit2.Commit).tree
                 changed = changed_paths(repo, old_tree, new_tree)
                 check_changes(after, changed, Snapshot(repo, old_tree))
         except (RuleViolation, InputError) as err:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gitsync.errors import RuleViolation
+from gitsync.errors import InputError, RuleViolation
+from gitsync.model import canonical
 from gitsync.model.records import kind_of
 from gitsync.rules.engine import check_all
 
@@ -16,7 +17,8 @@ def working_changes(client: ClientFile) -> tuple[dict[str, bytes], list[str]]:
     """The working files that differ from HEAD: ``(path -> bytes, removed paths)``.
 
     Ignored files (``_Sync/``, locks) are left out; new files are included,
-    since the next sync commits them.
+    since the next sync commits them. Records are taken in canonical form,
+    as the next sync commits them (an editor's spacing is not a violation).
     """
     from pygit2.enums import FileStatus
 
@@ -27,10 +29,20 @@ def working_changes(client: ClientFile) -> tuple[dict[str, bytes], list[str]]:
             continue
         target = client.root / path
         if target.is_file():
-            changes[path] = target.read_bytes()
+            changes[path] = _as_committed(path, target.read_bytes())
         elif not target.exists():
             removed.append(path)
     return changes, removed
+
+
+def _as_committed(path: str, data: bytes) -> bytes:
+    """A working record as gitsync's next commit writes it: canonical, when it parses."""
+    if kind_of(path) is None:
+        return data
+    try:
+        return canonical.dumps(canonical.loads(data, path))
+    except InputError:
+        return data  # left as it is, so the check names the line and column
 
 
 def check_working_files(client: ClientFile) -> list[RuleViolation]:

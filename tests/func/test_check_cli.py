@@ -1,0 +1,83 @@
+"""``gitsync check``: every rule over the committed file and the working files that differ."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gitsync.model import canonical
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+
+
+def account(number: str, **extra: Any) -> dict[str, Any]:
+    return {"number": number, "name": "Cash", "type": "asset", "balance": 0, **extra}
+
+
+def test_a_new_client_file_is_clean(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any]
+) -> None:
+    root = client_file()
+    result = gitsync("check", cwd=root)
+    assert (result.code, result.stdout) == (0, "No rule is broken\n")
+    result = gitsync("check", "--json", cwd=root)
+    assert (result.code, result.json()) == (0, [])
+
+
+def test_broken_working_files_are_reported_one_line_each(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any]
+) -> None:
+    root = client_file()
+    (root / "accounts").mkdir()
+    (root / "accounts/1000.json").write_bytes(canonical.dumps(account("1000", balance=12.5)))
+    (root / "accounts/2000.json").write_text('{\n  "number": \n')
+    (root / "mapping/mask.json").unlink()
+    # An editor's spacing is not a violation: the next sync writes it canonical.
+    (root / "accounts/3000.json").write_text(json.dumps(account("3000", map="300.10")))
+    result = gitsync("check", cwd=root)
+    assert result.code == 4
+    assert result.stdout.splitlines() == [
+        "accounts/1000.json: balance: amounts are integers in cents; a float is not allowed "
+        "(rule: no-float)",
+        "accounts/2000.json: line 3 column 1: not valid JSON: Expecting value (rule: json)",
+        "mapping/mask.json: the working file is missing; a record is never removed, "
+        'mark it "deleted": true (rule: tombstone-only)',
+    ]
+    report = gitsync("check", "--json", cwd=root)
+    assert report.code == 4
+    assert report.json()[0] == {
+        "record": "accounts/1000.json",
+        "field": "balance",
+        "rule": "no-float",
+        "message": "amounts are integers in cents; a float is not allowed",
+    }
+    assert [v["rule"] for v in report.json()] == ["no-float", "json", "tombstone-only"]
+
+
+def test_committed_violations_are_found_too(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any]
+) -> None:
+    root = client_file()
+    (root / "accounts").mkdir()
+    (root / "accounts/1000.json").write_bytes(canonical.dumps(account("1000", map="1X0")))
+    (root / "accounts/1000a.json").write_bytes(canonical.dumps(account("1000a")))
+    (root / "accounts/1000A.json").write_bytes(canonical.dumps(account("1000A", units="U1")))
+    git(root, "add", "accounts")
+    git(root, "commit", "-q", "--no-verify", "-m", "Slipped past the hook")
+    result = gitsync("check", "--json", cwd=root)
+    assert result.code == 4
+    assert [(v["record"], v["field"], v["rule"]) for v in result.json()] == [
+        ("accounts/1000.json", "map", "map-mask"),
+        ("accounts/1000A.json", "units", "reference"),
+        ("accounts/1000a.json", "number", "unique-account"),
+    ]
+
+
+def test_check_has_help(gitsync: Callable[..., Any]) -> None:
+    result = gitsync("check", "--help")
+    assert result.code == 0 and "--json" in result.stdout and "every rule" in result.stdout.lower()

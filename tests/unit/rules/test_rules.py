@@ -1,0 +1,453 @@
+"""The Working Papers rules, one by one, over real git trees (no mocks)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pygit2
+import pytest
+
+from gitsync.errors import InputError, RuleViolation
+from gitsync.model import canonical
+from gitsync.repo.clientfile import build_tree
+from gitsync.repo.snapshot import Snapshot
+from gitsync.rules import RULES, check_all, check_changes
+from gitsync.rules.standard import map_problem
+
+STAMP = {"at": "2026-01-05T10:00:00.000000Z", "by": "auditor", "copy": "c1"}
+CONTENT = "Привет, 审计 working paper\n".encode()
+
+
+def rec(**fields: Any) -> bytes:
+    return canonical.dumps(fields)
+
+
+def base_files() -> dict[str, bytes]:
+    """A small valid client file: accounts, a tax code, a journal, a unit, folders, a document."""
+    return {
+        "engagement.json": rec(
+            client_name="ABC Limited",
+            client_number="1001",
+            city="Toronto",
+            year_end="2026-12-31",
+            format_version=1,
+        ),
+        "journals/AJE.json": rec(id="AJE", name="Adjusting journal entries"),
+        "mapping/mask.json": rec(mask="999.99"),
+        "taxcodes/GST.json": rec(code="GST", description="Goods and services tax"),
+        "units/U1.json": rec(id="U1", name="Head office"),
+        "accounts/1000.json": rec(
+            number="1000", name="Cash", type="asset", balance=10000, map="100.10", units="U1"
+        ),
+        "accounts/2000.json": rec(number="2000", name="Payables", type="liability", balance=-500),
+        "entries/e1.json": rec(
+            id="e1",
+            journal="AJE",
+            number=1,
+            date="2026-12-31",
+            description="Accrual",
+            created_at="2026-01-05T10:00:00.000000Z",
+            lines=[
+                {"id": "l1", "account": "1000", "amount": 1250, "tax_code": "GST"},
+                {"id": "l2", "account": "2000", "amount": -1250},
+            ],
+            modified=STAMP,
+        ),
+        "folders/F1.json": rec(id="F1", name="Planning"),
+        "folders/F2.json": rec(id="F2", name="Letters", parent="F1"),
+        "documents/d1.json": rec(
+            id="d1",
+            name="Письмо 审计.docx",
+            folder="F2",
+            kind="word",
+            sync_mode="sync",
+            sha256=hashlib.sha256(CONTENT).hexdigest(),
+            size=len(CONTENT),
+        ),
+        "documents/d1/Письмо 审计.docx": CONTENT,
+    }
+
+
+class File:
+    """A committed tree of records in a real repository, and changes checked against it."""
+
+    def __init__(self, root: Path, files: dict[str, bytes]) -> None:
+        self.repo = pygit2.init_repository(str(root), bare=True)
+        self.tree = self.write(None, files)
+
+    def write(self, base: pygit2.Tree | None, files: dict[str, bytes | None]) -> pygit2.Tree:
+        blobs = {p: None if d is None else self.repo.create_blob(d) for p, d in files.items()}
+        return self.repo[build_tree(self.repo, base, blobs)]
+
+    def change(self, changes: dict[str, bytes | None]) -> None:
+        """Check ``changes`` (None removes a path) as a commit on top of the tree."""
+        after = self.write(self.tree, changes)
+        check_changes(Snapshot(self.repo, after), changes, Snapshot(self.repo, self.tree))
+
+    def refused(self, changes: dict[str, bytes | None]) -> RuleViolation:
+        with pytest.raises(RuleViolation) as caught:
+            self.change(changes)
+        return caught.value
+
+    def all(self, changes: dict[str, bytes | None] | None = None) -> list[RuleViolation]:
+        return check_all(Snapshot(self.repo, self.write(self.tree, changes or {})))
+
+
+@pytest.fixture
+def cf(tmp_path: Path) -> File:
+    return File(tmp_path / "repo.git", base_files())
+
+
+def entry(lines: list[dict[str, Any]], ident: str = "e2", **extra: Any) -> bytes:
+    fields: dict[str, Any] = {
+        "id": ident,
+        "journal": "AJE",
+        "number": 2,
+        "date": "2026-12-31",
+        "description": "Reclass",
+        "created_at": "2026-01-06T10:00:00.000000Z",
+        "lines": lines,
+    }
+    fields.update(extra)
+    return canonical.dumps(fields)
+
+
+def pair(amount: int = 300, account: str = "1000", tax: str | None = None) -> list[dict[str, Any]]:
+    first: dict[str, Any] = {"id": "a", "account": account, "amount": amount}
+    if tax is not None:
+        first["tax_code"] = tax
+    return [first, {"id": "b", "account": "2000", "amount": -amount}]
+
+
+def tombstone(path: str, cf: File) -> bytes:
+    record = json.loads(cf.repo[cf.tree[path].id].data)
+    record["deleted"] = True
+    return canonical.dumps(record)
+
+
+def test_the_sample_file_is_clean(cf: File) -> None:
+    assert cf.all() == []
+
+
+def test_rule_names_are_unique_and_stable() -> None:
+    names = [r.name for r in RULES]
+    assert len(names) == len(set(names))
+    for wanted in ("balanced-entry", "reference", "in-use", "unique-account", "map-mask"):
+        assert wanted in names
+
+
+# --- record form -----------------------------------------------------------------------
+
+
+def test_a_good_entry_passes(cf: File) -> None:
+    cf.change({"entries/e2.json": entry(pair(tax="GST"))})
+
+
+def test_broken_json_is_an_input_error_naming_line_and_column(cf: File) -> None:
+    with pytest.raises(InputError) as caught:
+        cf.change({"accounts/3000.json": b'{\n  "number": "3000",\n  "name": \n}\n'})
+    assert caught.value.source == "accounts/3000.json"
+    assert caught.value.line == 4
+    assert caught.value.column == "1"
+    found = cf.all({"accounts/3000.json": b"{oops"})
+    assert [(v.where, v.rule) for v in found] == [("accounts/3000.json", "json")]
+    assert "line 1" in found[0].field
+
+
+def test_non_canonical_bytes_are_refused(cf: File) -> None:
+    data = b'{"number": "3000", "name": "Bank", "type": "asset", "balance": 0}\n'
+    err = cf.refused({"accounts/3000.json": data})
+    assert (err.where, err.rule) == ("accounts/3000.json", "canonical-form")
+    assert "(rule: canonical-form)" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field"),
+    [
+        ("accounts/3000.json", rec(number="3000", name="B", type="asset", balance=12.5), "balance"),
+        (
+            "accounts/3000.json",
+            rec(number="3000", name="B", type="asset", balance=0, prior=[100, 250.0]),
+            "prior[1]",
+        ),
+        (
+            "entries/e2.json",
+            entry([*pair(), {"id": "c", "account": "1000", "amount": 0.1}]),
+            "lines[2].amount",
+        ),
+    ],
+)
+def test_a_float_anywhere_in_money_is_named(cf: File, path: str, data: bytes, field: str) -> None:
+    err = cf.refused({path: data})
+    assert (err.where, err.field, err.rule) == (path, field, "no-float")
+
+
+def test_schema_names_the_field(cf: File) -> None:
+    err = cf.refused({"accounts/3000.json": rec(number="3000", name="B", type="cash", balance=0)})
+    assert (err.field, err.rule) == ("type", "schema")
+    err = cf.refused({"accounts/3000.json": rec(number="3001", name="B", type="asset", balance=0)})
+    assert (err.field, err.rule) == ("number", "identity")
+
+
+def test_removing_a_record_file_is_refused(cf: File) -> None:
+    err = cf.refused({"taxcodes/GST.json": None})
+    assert (err.where, err.rule) == ("taxcodes/GST.json", "tombstone-only")
+
+
+# --- balanced entries -----------------------------------------------------------------
+
+
+def test_an_unbalanced_entry_is_refused(cf: File) -> None:
+    lines = [
+        {"id": "a", "account": "1000", "amount": 300},
+        {"id": "b", "account": "2000", "amount": -299},
+    ]
+    err = cf.refused({"entries/e2.json": entry(lines)})
+    assert (err.where, err.field, err.rule) == ("entries/e2.json", "lines", "balanced-entry")
+    assert "0.01" in err.detail
+
+
+def test_an_entry_needs_two_lines(cf: File) -> None:
+    err = cf.refused({"entries/e2.json": entry([{"id": "a", "account": "1000", "amount": 0}])})
+    assert err.rule == "balanced-entry"
+
+
+def test_a_deleted_entry_need_not_balance(cf: File) -> None:
+    lines = [
+        {"id": "a", "account": "1000", "amount": 5},
+        {"id": "b", "account": "2000", "amount": 0},
+    ]
+    cf.change({"entries/e2.json": entry(lines, deleted=True)})
+
+
+# --- referential integrity ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "target"),
+    [
+        (entry(pair(account="9999")), "lines[0].account", "accounts/9999.json"),
+        (entry(pair(tax="PST")), "lines[0].tax_code", "taxcodes/PST.json"),
+        (entry(pair(), journal="XJE"), "journal", "journals/XJE.json"),
+    ],
+)
+def test_entry_references_must_resolve(cf: File, data: bytes, field: str, target: str) -> None:
+    err = cf.refused({"entries/e2.json": data})
+    assert (err.where, err.field, err.rule) == ("entries/e2.json", field, "reference")
+    assert target in err.detail
+
+
+def test_a_reference_to_a_deleted_account_is_refused(cf: File) -> None:
+    cf.tree = cf.write(
+        cf.tree,
+        {
+            "accounts/3000.json": rec(
+                number="3000", name="Old", type="asset", balance=0, deleted=True
+            )
+        },
+    )
+    err = cf.refused({"entries/e2.json": entry(pair(account="3000"))})
+    assert err.rule == "reference" and "is deleted" in err.detail
+
+
+def test_account_units_document_folder_and_folder_parent_must_resolve(cf: File) -> None:
+    err = cf.refused(
+        {"accounts/3000.json": rec(number="3000", name="B", type="asset", balance=0, units="U9")}
+    )
+    assert (err.field, err.rule) == ("units", "reference")
+    doc = json.loads(cf.repo[cf.tree["documents/d1.json"].id].data)
+    doc["folder"] = "F9"
+    err = cf.refused({"documents/d1.json": canonical.dumps(doc)})
+    assert (err.where, err.field, err.rule) == ("documents/d1.json", "folder", "reference")
+    err = cf.refused({"folders/F3.json": rec(id="F3", name="X", parent="F9")})
+    assert (err.field, err.rule) == ("parent", "reference")
+
+
+def test_folders_cannot_form_a_cycle(cf: File) -> None:
+    err = cf.refused({"folders/F1.json": rec(id="F1", name="Planning", parent="F2")})
+    assert err.rule == "reference" and "F1 -> F2 -> F1" in err.detail
+
+
+@pytest.mark.parametrize(
+    ("path", "referrer"),
+    [
+        ("accounts/2000.json", "entries/e1.json"),
+        ("taxcodes/GST.json", "entries/e1.json"),
+        ("journals/AJE.json", "entries/e1.json"),
+        ("units/U1.json", "accounts/1000.json"),
+        ("folders/F2.json", "documents/d1.json"),
+        ("folders/F1.json", "folders/F2.json"),
+    ],
+)
+def test_deleting_a_referenced_record_names_the_referrer(
+    cf: File, path: str, referrer: str
+) -> None:
+    err = cf.refused({path: tombstone(path, cf)})
+    assert (err.where, err.field, err.rule) == (path, "deleted", "in-use")
+    assert referrer in err.detail
+
+
+def test_deleting_an_unreferenced_record_and_its_referrer_together_passes(cf: File) -> None:
+    cf.change(
+        {
+            "units/U1.json": tombstone("units/U1.json", cf),
+            "accounts/1000.json": tombstone("accounts/1000.json", cf),
+        }
+        | {"entries/e1.json": tombstone("entries/e1.json", cf)}
+    )
+    cf.change({"taxcodes/PST.json": rec(code="PST", description="x", deleted=True)})
+
+
+def test_a_whole_check_finds_dangling_references(cf: File) -> None:
+    found = cf.all({"taxcodes/GST.json": tombstone("taxcodes/GST.json", cf)})
+    assert [(v.where, v.field, v.rule) for v in found] == [
+        ("entries/e1.json", "lines[0].tax_code", "reference")
+    ]
+
+
+# --- account numbers ---------------------------------------------------------------------
+
+
+def test_account_numbers_differing_only_in_case_are_refused(cf: File) -> None:
+    cf.tree = cf.write(
+        cf.tree, {"accounts/40a.json": rec(number="40a", name="A", type="asset", balance=0)}
+    )
+    err = cf.refused({"accounts/40A.json": rec(number="40A", name="B", type="asset", balance=0)})
+    assert (err.where, err.field, err.rule) == ("accounts/40A.json", "number", "unique-account")
+    assert "accounts/40a.json" in err.detail
+    found = cf.all({"accounts/40A.json": rec(number="40A", name="B", type="asset", balance=0)})
+    assert [(v.where, v.rule) for v in found] == [("accounts/40a.json", "unique-account")]
+
+
+def test_a_deleted_account_frees_its_number(cf: File) -> None:
+    cf.tree = cf.write(
+        cf.tree,
+        {"accounts/40a.json": rec(number="40a", name="A", type="asset", balance=0, deleted=True)},
+    )
+    cf.change({"accounts/40A.json": rec(number="40A", name="B", type="asset", balance=0)})
+
+
+# --- the mask ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("map_number", "mask", "fits"),
+    [
+        ("100.10", "999.99", True),
+        ("100", "999.99", True),
+        ("", "999.99", True),
+        ("100.101", "999.99", False),
+        ("1A0.10", "999.99", False),
+        ("100-10", "999.99", False),
+        ("AB-7", "AA-X", True),
+        ("Ж1-Z", "AA-X", False),
+        ("ЖZ-Q", "AA-X", True),
+        ("A1", "XX", True),
+        ("A_", "XX", False),
+    ],
+)
+def test_map_fits_mask(map_number: str, mask: str, fits: bool) -> None:
+    assert (map_problem(map_number, mask) is None) is fits
+
+
+def test_an_account_map_must_fit_the_mask(cf: File) -> None:
+    err = cf.refused(
+        {"accounts/3000.json": rec(number="3000", name="B", type="asset", balance=0, map="30A.00")}
+    )
+    assert (err.where, err.field, err.rule) == ("accounts/3000.json", "map", "map-mask")
+    cf.change(
+        {"accounts/3000.json": rec(number="3000", name="B", type="asset", balance=0, map="300")}
+    )
+
+
+def test_changing_the_mask_rechecks_every_account(cf: File) -> None:
+    err = cf.refused({"mapping/mask.json": rec(mask="99.99")})
+    assert (err.where, err.rule) == ("accounts/1000.json", "map-mask")
+    cf.change({"mapping/mask.json": rec(mask="XXX.XX")})
+
+
+# --- documents --------------------------------------------------------------------------
+
+
+def doc(name: str, content: bytes = CONTENT, **extra: Any) -> dict[str, bytes | None]:
+    fields: dict[str, Any] = {
+        "id": "d2",
+        "name": name,
+        "folder": "F1",
+        "kind": "pdf",
+        "sync_mode": "sync",
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size": len(content),
+    }
+    fields.update(extra)
+    return {"documents/d2.json": canonical.dumps(fields), f"documents/d2/{name}": content}
+
+
+@pytest.mark.parametrize("name", ["Отчёт аудитора.pdf", "审计报告.pdf", "a" * 96 + ".pdf"])
+def test_cyrillic_chinese_and_100_character_names_pass(cf: File, name: str) -> None:
+    cf.change(doc(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("_hidden.pdf", "underscore"), ("a" * 97 + ".pdf", "at most 100"), ("bad\x07.pdf", "control")],
+)
+def test_bad_document_names_are_refused(cf: File, name: str, why: str) -> None:
+    err = cf.refused(doc(name))
+    assert (err.where, err.field, err.rule) == ("documents/d2.json", "name", "document-name")
+    assert why in err.detail
+
+
+def test_document_content_must_be_there_and_match(cf: File) -> None:
+    files = doc("memo.pdf")
+    files["documents/d2/memo.pdf"] = None
+    assert cf.refused(files).rule == "document-content"
+    files = doc("memo.pdf", size=len(CONTENT) + 1)
+    assert cf.refused(files).field == "size"
+    files = doc("memo.pdf")
+    files["documents/d2/memo.pdf"] = CONTENT.upper()
+    assert cf.refused(files).field == "sha256"
+
+
+def test_changing_only_the_content_rechecks_its_record(cf: File) -> None:
+    err = cf.refused({"documents/d1/Письмо 审计.docx": b"tampered" + CONTENT[8:]})
+    assert (err.where, err.field, err.rule) == ("documents/d1.json", "sha256", "document-content")
+
+
+def test_a_local_document_may_keep_its_content_out(cf: File) -> None:
+    files = doc("memo.pdf", sync_mode="local")
+    files["documents/d2/memo.pdf"] = None
+    cf.change(files)
+
+
+# --- cost proportional to the change --------------------------------------------------
+
+
+class CountingSnapshot(Snapshot):
+    reads: list[str]
+
+    def read_bytes(self, path: str) -> bytes | None:
+        self.reads.append(path)
+        return super().read_bytes(path)
+
+
+def test_a_one_record_change_reads_only_what_it_touches(tmp_path: Path) -> None:
+    files = base_files()
+    for i in range(300):
+        files[f"entries/x{i}.json"] = entry(pair(), ident=f"x{i}")
+    big = File(tmp_path / "big.git", files)
+    change = {"entries/e2.json": entry(pair(tax="GST"))}
+    after = CountingSnapshot(big.repo, big.write(big.tree, change))
+    after.reads = []
+    check_changes(after, change, Snapshot(big.repo, big.tree))
+    assert not any(p.startswith("entries/x") for p in after.reads)
+    assert len(after.reads) < 10
+    # Deleting an account is the case that must look at every entry.
+    change = {"accounts/2000.json": tombstone("accounts/2000.json", big)}
+    after = CountingSnapshot(big.repo, big.write(big.tree, change))
+    after.reads = []
+    with pytest.raises(RuleViolation):
+        check_changes(after, change, Snapshot(big.repo, big.tree))
