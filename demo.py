@@ -129,7 +129,7 @@ def run(work: Path) -> None:
     for entry in sorted(entries, key=lambda e: e["number"]):
         print(f"AJE {entry['number']}: {entry['description']}  (the later one was renumbered)")
     gitsync("conflicts", where=top)
-    conflicts = json.loads(gitsync("conflicts", "--json", where=top, show=False))
+    conflicts = json.loads(gitsync("conflicts", "--json", where=top, show=False))["conflicts"]
     if conflicts:
         banner("6. The manager confirms one value at the top-level parent")
         gitsync("conflicts", "resolve", conflicts[0]["id"], "--take", "1", where=top, user="manager")

@@ -73,20 +73,33 @@ def _unreachable(stderr: str) -> bool:
     return any(hint in text for hint in _UNREACHABLE_HINTS)
 
 
-def fetch(repo_dir: Path, address: str, tracking_ref: str) -> tuple[str | None, int]:
-    """Fetch the address's shared line into ``tracking_ref``; returns (its commit id, bytes received)."""
+def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str, str], int]:
+    """Fetch the address's branches into ``<tracking_prefix>/<branch>``.
+
+    Returns (branch -> commit id, bytes received). The shared line ``main``
+    must exist; ``work`` (the parent's own edits not yet on ``main``) is
+    taken too where there is one, so a parent's change is visible below it
+    at once, before the parent itself syncs.
+    """
     check_reachable(address)
     result = git(
-        ["fetch", "--no-tags", "--no-write-fetch-head", "--progress", address, f"+{SHARED_REF}:{tracking_ref}"],
+        ["fetch", "--no-tags", "--no-write-fetch-head", "--prune", "--progress", address,
+         f"+refs/heads/*:{tracking_prefix}/*"],
         repo_dir,
         check=False,
     )
     if result.returncode != 0:
-        if _unreachable(result.stderr) or "couldn't find remote ref" in result.stderr.lower():
+        if _unreachable(result.stderr):
             raise Unreachable(f"{address}: the parent cannot be reached ({_last_line(result.stderr)})")
         raise GitsyncError(f"fetch from {address} failed: {_last_line(result.stderr)}")
-    head = git(["rev-parse", "--verify", "--quiet", tracking_ref], repo_dir, check=False).stdout.strip()
-    return (head or None), _transferred(result.stderr)
+    heads: dict[str, str] = {}
+    listing = git(["for-each-ref", "--format=%(refname) %(objectname)", tracking_prefix], repo_dir)
+    for line in listing.stdout.splitlines():
+        name, _, oid = line.partition(" ")
+        heads[name.removeprefix(tracking_prefix + "/")] = oid
+    if "main" not in heads:
+        raise Unreachable(f"{address}: not a parent of a hierarchy (it has no shared line 'main')")
+    return heads, _transferred(result.stderr)
 
 
 def push(repo_dir: Path, address: str, local_ref: str) -> PushOutcome:

@@ -39,8 +39,13 @@ class Route:
     address: str
 
     @property
+    def tracking_prefix(self) -> str:
+        return f"refs/remotes/{self.name}"
+
+    @property
     def tracking_ref(self) -> str:
-        return f"refs/remotes/{self.name}/main"
+        """The parent's shared line as last seen here."""
+        return f"{self.tracking_prefix}/main"
 
 
 @dataclass
@@ -207,17 +212,18 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     """Fetch, merge and push with one parent until the push lands (a lost race goes round again)."""
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
-        theirs_hex, received = fetch(repo_dir, route.address, route.tracking_ref)
+        heads, received = fetch(repo_dir, route.address, route.tracking_prefix)
         fault_point("sync.fetched")
         report.bytes_received += received
-        theirs = pygit2.Oid(hex=theirs_hex) if theirs_hex else None
-        if theirs is not None:
-            integrate(client_file, theirs, f"{route.name} ({route.address})", report)
+        theirs = pygit2.Oid(hex=heads["main"])
+        integrate(client_file, theirs, f"{route.name} ({route.address})", report)
+        if "work" in heads:
+            integrate(client_file, pygit2.Oid(hex=heads["work"]), f"{route.name} ({route.address})", report)
         head = client_file.head_commit()
         assert head is not None
-        if theirs is not None and head.id == theirs:
+        if head.id == theirs:
             return
-        to_send = count_new(client_file.repo, head.id, [theirs] if theirs else [])
+        to_send = count_new(client_file.repo, head.id, [theirs])
         outcome = push(repo_dir, route.address, client_file.head_ref_name())
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
