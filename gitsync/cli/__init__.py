@@ -41,12 +41,14 @@ def _register() -> None:
     # One module per command group. Modules import only typer at load time and
     # the library inside each command, so every command starts fast.
     from gitsync.cli import (
+        archivecmds,
         checkcmds,
         doccmds,
         filecmds,
         historycmds,
         hookcmds,
         ledgercmds,
+        maintcmds,
         mergecmds,
         synccmds,
     )
@@ -59,6 +61,8 @@ def _register() -> None:
         checkcmds,
         synccmds,
         mergecmds,
+        maintcmds,
+        archivecmds,
         hookcmds,
     ):
         module.register(app)
