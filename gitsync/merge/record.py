@@ -301,7 +301,13 @@ def later_stamp(a: Record | None, b: Record | None) -> Any:
     ]
     if not stamps:
         return MISSING
-    return max(stamps, key=lambda m: (Stamp.of({"modified": m}).order(), canonical.dumps(m)))
+    if len(stamps) == 1:
+        return stamps[0]
+    first, second = stamps
+    one, two = Stamp.of({"modified": first}).order(), Stamp.of({"modified": second}).order()
+    if one != two:
+        return first if one > two else second
+    return max(stamps, key=canonical.dumps)  # equal stamps: a deterministic pick
 
 
 def _deleted(record: Record | None) -> bool:

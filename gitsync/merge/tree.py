@@ -154,19 +154,45 @@ def _data(repo: pygit2.Repository, oid: pygit2.Oid) -> bytes:
     return bytes(blob.data)
 
 
-def _entry_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
-    if tree is None:
-        return None
-    try:
-        return tree[path].id
-    except KeyError:
-        return None
+class TreeLookup:
+    """Blob ids by path in one tree, reading each folder once.
+
+    ``tree[path]`` re-reads every folder on the path at each call, which costs
+    about a millisecond in a folder of a thousand records; a merge looks up
+    thousands of paths.
+    """
+
+    def __init__(self, repo: pygit2.Repository, tree: pygit2.Tree | None) -> None:
+        self.repo = repo
+        self.tree = tree
+        self._folders: dict[str, dict[str, pygit2.Object]] = {}
+
+    def folder(self, folder: str) -> dict[str, pygit2.Object]:
+        """Name -> entry of the folder (``""`` is the top), empty when absent."""
+        if folder not in self._folders:
+            listing: dict[str, pygit2.Object] = {}
+            if self.tree is not None:
+                if folder == "":
+                    listing = {e.name or "": e for e in self.tree}
+                else:
+                    parent, _, name = folder.rpartition("/")
+                    entry = self.folder(parent).get(name)
+                    if entry is not None and entry.type_str == "tree":
+                        sub = self.repo[entry.id].peel(pygit2.Tree)
+                        listing = {e.name or "": e for e in sub}
+            self._folders[folder] = listing
+        return self._folders[folder]
+
+    def oid(self, path: str) -> pygit2.Oid | None:
+        folder, _, name = path.rpartition("/")
+        entry = self.folder(folder).get(name)
+        return entry.id if entry is not None and entry.type_str == "blob" else None
 
 
 class _Result:
     """The merged state as ``ours`` plus changes, readable as records."""
 
-    def __init__(self, repo: pygit2.Repository, ours: pygit2.Tree) -> None:
+    def __init__(self, repo: pygit2.Repository, ours: TreeLookup) -> None:
         self.repo = repo
         self.ours = ours
         self.changes: dict[str, pygit2.Oid | None] = {}
@@ -175,7 +201,7 @@ class _Result:
     def oid(self, path: str) -> pygit2.Oid | None:
         if path in self.changes:
             return self.changes[path]
-        return _entry_id(self.ours, path)
+        return self.ours.oid(path)
 
     def set_oid(self, path: str, oid: pygit2.Oid | None) -> None:
         self.changes[path] = oid
@@ -195,12 +221,9 @@ class _Result:
 
     def paths(self, folder: str) -> list[str]:
         prefix = f"{folder}/"
-        names: set[str] = set()
-        try:
-            sub = self.repo[self.ours[folder].id].peel(pygit2.Tree)
-            names.update(f"{prefix}{e.name}" for e in sub if e.type_str == "blob")
-        except KeyError:
-            pass
+        names = {
+            f"{prefix}{n}" for n, e in self.ours.folder(folder).items() if e.type_str == "blob"
+        }
         for path, oid in self.changes.items():
             if path.startswith(prefix) and "/" not in path[len(prefix) :]:
                 if oid is None:
@@ -226,7 +249,12 @@ def merge_trees(
     """Merge two trees against ``base`` (None: empty); writes objects only."""
     ours_changes = changed_paths(repo, base, ours)
     theirs_changes = changed_paths(repo, base, theirs)
-    result = _Result(repo, ours)
+    trees = {
+        "base": TreeLookup(repo, base),
+        "ours": TreeLookup(repo, ours),
+        "theirs": TreeLookup(repo, theirs),
+    }
+    result = _Result(repo, trees["ours"])
     conflicts: list[Conflict] = []
     both: list[str] = []
     for path, oid in theirs_changes.items():
@@ -238,7 +266,7 @@ def merge_trees(
     content_paths = [p for p in both if is_document_content(p)]
     for path in both:
         if kind_of(path) is not None:
-            conflicts.extend(_merge_record_path(repo, result, path, base, ours, theirs))
+            conflicts.extend(_merge_record_path(repo, result, path, trees))
         elif not content_paths or path not in content_paths:
             _merge_other_file(repo, result, path, ours_changes[path], theirs_changes[path])
     for path in content_paths:
@@ -256,7 +284,7 @@ def merge_trees(
         renumbered = _fix_duplicate_numbers(
             result, touched_entries, set(ours_changes), set(theirs_changes)
         )
-        conflicts.extend(_fix_deleted_references(result, touched_entries, base, ours, theirs))
+        conflicts.extend(_fix_deleted_references(result, touched_entries, trees["base"]))
 
     written: list[Conflict] = []
     seen: set[str] = set()
@@ -269,7 +297,7 @@ def merge_trees(
         result.set_oid(conflict.path, repo.create_blob(conflict.to_bytes()))
         written.append(conflict)
 
-    changes = {p: oid for p, oid in result.changes.items() if oid != _entry_id(ours, p)}
+    changes = {p: oid for p, oid in result.changes.items() if oid != trees["ours"].oid(p)}
     tree_id = build_tree(repo, ours, changes) if changes else ours.id
     return TreeMerge(
         tree=tree_id,
@@ -281,18 +309,13 @@ def merge_trees(
 
 
 def _merge_record_path(
-    repo: pygit2.Repository,
-    result: _Result,
-    path: str,
-    base: pygit2.Tree | None,
-    ours: pygit2.Tree,
-    theirs: pygit2.Tree,
+    repo: pygit2.Repository, result: _Result, path: str, trees: dict[str, TreeLookup]
 ) -> list[Conflict]:
-    def read(tree: pygit2.Tree | None) -> Record | None:
-        data = _blob_bytes(repo, _entry_id(tree, path))
+    def read(side: str) -> Record | None:
+        data = _blob_bytes(repo, trees[side].oid(path))
         return None if data is None else _load(data, path)
 
-    merged = merge_records(path, read(base), read(ours), read(theirs))
+    merged = merge_records(path, read("base"), read("ours"), read("theirs"))
     result.write(path, merged.record)
     return merged.conflicts
 
@@ -398,11 +421,7 @@ def _fix_duplicate_numbers(
 
 
 def _fix_deleted_references(
-    result: _Result,
-    touched: list[str],
-    base: pygit2.Tree | None,
-    ours: pygit2.Tree,
-    theirs: pygit2.Tree,
+    result: _Result, touched: list[str], base: TreeLookup
 ) -> list[Conflict]:
     """Bring back an account or tax code that a live touched entry still uses."""
     referenced: dict[str, str] = {}  # record path -> the entry path that refers to it
@@ -425,7 +444,8 @@ def _fix_deleted_references(
         entry_path = referenced[target]
         revived = {k: v for k, v in record.items() if k != "deleted"}
         result.write(target, revived)
-        base_record = _read_tree(result.repo, base, target)
+        base_data = _blob_bytes(result.repo, base.oid(target))
+        base_record = None if base_data is None else _load(base_data, target)
         deleter = record
         user = result.read(entry_path) or {}
         d, u = Stamp.of(deleter), Stamp.of(user)
@@ -440,8 +460,3 @@ def _fix_deleted_references(
             )
         )
     return conflicts
-
-
-def _read_tree(repo: pygit2.Repository, tree: pygit2.Tree | None, path: str) -> Record | None:
-    data = _blob_bytes(repo, _entry_id(tree, path))
-    return None if data is None else _load(data, path)
