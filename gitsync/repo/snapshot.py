@@ -36,6 +36,7 @@ class Snapshot:
         self.tree = tree
         self.changes: dict[str, bytes] = dict(changes or {})
         self._cache: dict[str, Record | None] = {}
+        self._trees: dict[str, pygit2.Tree | None] = {}
 
     def with_changes(self, changes: Mapping[str, bytes]) -> Snapshot:
         merged = dict(self.changes)
@@ -45,16 +46,32 @@ class Snapshot:
     def read_bytes(self, path: str) -> bytes | None:
         if path in self.changes:
             return self.changes[path]
-        if self.tree is None:
+        folder, _, name = path.rpartition("/")
+        tree = self._folder_tree(folder)
+        if tree is None:
             return None
         try:
-            entry = self.tree[path]
+            entry = tree[name]
         except KeyError:
             return None
         obj = self.repo[entry.id]
         if not isinstance(obj, pygit2.Blob):
             return None
         return bytes(obj.data)
+
+    def _folder_tree(self, folder: str) -> pygit2.Tree | None:
+        # Looking a path up from the root re-parses every tree on the way (3 ms a
+        # lookup in a 5,000-record folder); keep each parsed folder instead.
+        if folder not in self._trees:
+            found: pygit2.Tree | None = None
+            if self.tree is not None:
+                try:
+                    obj = self.repo[self.tree[folder].id] if folder else self.tree
+                except KeyError:
+                    obj = None
+                found = obj if isinstance(obj, pygit2.Tree) else None
+            self._trees[folder] = found
+        return self._trees[folder]
 
     def read(self, path: str) -> Record | None:
         """The record at ``path`` (tombstones included), or None."""
