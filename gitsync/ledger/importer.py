@@ -7,7 +7,8 @@ The header names the columns (any order, case-insensitive)::
 ``balance`` is signed (debit positive, credit negative). Amounts may carry
 thousands separators and parentheses for negatives; more than two decimals,
 exponents and anything else are refused. A blank amount cell is zero. Name and
-type may be blank only for an account that is already in the file.
+type may be blank only for an account that is already in the file. Columns
+with no name (a spreadsheet's trailing commas) are ignored while they are empty.
 
 Unknown accounts are created; known accounts get their unadjusted balance
 replaced, and their name, type and map number when the row gives them.
@@ -109,6 +110,8 @@ def parse_trial_balance(data: bytes, source: str) -> list[TrialBalanceRow]:
         raise InputError(source, 1, None, "the file is empty (expected a header row)")
     header = [cell.strip().lower() for cell in header_row]
     for position, name in enumerate(header):
+        if not name:
+            continue  # spreadsheets add unnamed empty columns; a value under one is refused
         if name not in KNOWN:
             shown = header_row[position].strip() or f"#{position + 1}"
             raise InputError(
@@ -132,7 +135,8 @@ def parse_trial_balance(data: bytes, source: str) -> list[TrialBalanceRow]:
         raise InputError(
             source, 1, None, "the amount columns are missing (debit and credit, or balance)"
         )
-    column = {name: position for position, name in enumerate(header)}
+    column = {name: position for position, name in enumerate(header) if name}
+    unnamed = [position for position, name in enumerate(header) if not name]
 
     rows: list[TrialBalanceRow] = []
     seen: dict[str, int] = {}
@@ -145,6 +149,11 @@ def parse_trial_balance(data: bytes, source: str) -> list[TrialBalanceRow]:
                 raise InputError(
                     source, line, None, f"has {len(cells)} fields, the header has {len(header)}"
                 )
+            for position in unnamed:
+                if cells[position].strip():
+                    raise InputError(
+                        source, line, f"#{position + 1}", "a value under a column with no name"
+                    )
 
             def cell(name: str, cells: list[str] = cells) -> str:
                 return cells[column[name]].strip() if name in column else ""

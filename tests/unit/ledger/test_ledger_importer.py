@@ -120,6 +120,7 @@ BAD = [
     ("account,name,type,debit,credit,balance\n", 1, "balance", "either debit and credit"),
     ("account,name,type,debit,credit,colour\n", 1, "colour", "unknown column"),
     ("account,name,type,debit,debit\n", 1, "debit", "appears twice"),
+    ("account,name,type,balance,\n1,Cash,asset,0,x\n", 2, "#5", "column with no name"),
     (GOOD.replace("4000,Sales", "1000,Sales"), 5, "account", "already on line 2"),
     (GOOD.replace('"12,345.67"', "12345.678"), 2, "debit", "at most two decimals"),
     (GOOD.replace('"12,345.67"', "1e5"), 2, "debit", "'1e5' is not an amount"),
@@ -190,6 +191,11 @@ def test_a_bad_row_after_good_ones_writes_none_of_them(
 def test_missing_file_is_an_input_error(ledger_file: ClientFile, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         import_trial_balance(ledger_file, tmp_path / "nothere.csv")
+
+
+def test_unnamed_empty_columns_from_a_spreadsheet_are_ignored() -> None:
+    rows = parse_trial_balance(b"account,name,type,balance,,\n1,Cash,asset,0,,\n", "x.csv")
+    assert [r.account for r in rows] == ["1"]
 
 
 def test_parentheses_thousands_and_signs_in_balance_column() -> None:
