@@ -20,7 +20,7 @@ account_app = typer.Typer(
     help="Add, change, remove and list trial balance accounts.", no_args_is_help=True
 )
 entry_app = typer.Typer(help="Add, list and remove adjusting entries.", no_args_is_help=True)
-taxcode_app = typer.Typer(help="Add and remove tax export codes.", no_args_is_help=True)
+taxcode_app = typer.Typer(help="Add, remove and list tax export codes.", no_args_is_help=True)
 journal_app = typer.Typer(
     help="Manage journal IDs (AJE, RJE, TJE, PAJE, EJE, custom).", no_args_is_help=True
 )
