@@ -125,26 +125,38 @@ def _index(repo: pygit2.Repository, cwd: Path | None) -> pygit2.Index:
 
 
 def pre_commit(repo: pygit2.Repository, cwd: Path | None = None) -> HookResult:
-    """Check what is staged: the index's tree against HEAD's."""
+    """Check what is staged: the index against HEAD.
+
+    The staged state is HEAD's tree with only the staged paths replaced
+    (TreeBuilder on the changed folders), not a tree written from the whole
+    index: at 100,000 records that is milliseconds instead of seconds.
+    """
     import pygit2
 
-    from gitsync.repo.clientfile import changed_paths
+    from gitsync.repo.clientfile import build_tree
     from gitsync.repo.snapshot import Snapshot
     from gitsync.rules.engine import check_changes
 
     index = _index(repo, cwd)
-    staged = repo[index.write_tree(repo)]
-    assert isinstance(staged, pygit2.Tree)
     try:
-        head_tree = repo.head.peel(pygit2.Commit).tree
+        head_tree: pygit2.Tree | None = repo.head.peel(pygit2.Commit).tree
     except (pygit2.GitError, KeyError):  # an unborn branch: the first commit
         head_tree = None
-    changed = changed_paths(repo, head_tree, staged)
-    if not changed:
+    if head_tree is None:
+        staged: dict[str, pygit2.Oid | None] = {entry.path: entry.id for entry in index}
+    else:
+        staged = {}
+        for delta in head_tree.diff_to_index(index).deltas:
+            if delta.status_char() == "D":
+                staged[delta.old_file.path] = None
+            else:
+                staged[delta.new_file.path] = delta.new_file.id
+    if not staged:
         return HookResult(0)
+    after = repo[build_tree(repo, head_tree, staged)]
     before = Snapshot(repo, head_tree) if head_tree is not None else None
     try:
-        check_changes(Snapshot(repo, staged), changed, before)
+        check_changes(Snapshot(repo, after), staged, before)
     except (RuleViolation, InputError) as err:
         return HookResult(1, f"commit refused: {err}")
     return HookResult(0)
