@@ -8,6 +8,11 @@ if __name__ == "__main__":
         from gitsync.rules.hooks import main as hook_main
 
         sys.exit(hook_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["merge-driver"]:
+        # git runs the driver once per file: skip loading the command-line layer.
+        from gitsync.merge.driver import main as driver_main
+
+        sys.exit(driver_main(sys.argv[2:]))
     from gitsync.cli import main
 
     main()

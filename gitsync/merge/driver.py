@@ -15,8 +15,10 @@ file, and start-up is the cost (DESIGN section 8).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from gitsync.errors import GitsyncError
 from gitsync.fs import atomic_write
@@ -106,3 +108,26 @@ def commit_driver_conflicts(root: Path) -> list[str]:
             canonical.loads(data, rel)  # a damaged file is named, not committed
         client_file.commit(changes, f"Record {len(changes)} merge conflict(s) for review")
     return sorted(changes)
+
+
+def main(argv: list[str], stderr: TextIO | None = None) -> int:
+    """``python -m gitsync merge-driver BASE OURS THEIRS PATH`` without the command-line layer.
+
+    git starts one driver per file, so this skips typer (about half a second
+    of imports). It is the driver's error boundary: a GitsyncError becomes one
+    line on stderr and a non-zero exit, which makes git mark the path conflicted.
+    """
+    err = stderr or sys.stderr
+    if len(argv) != 4:
+        err.write("gitsync: merge-driver: usage: merge-driver BASE OURS THEIRS PATH\n")
+        return 2
+    base, ours, theirs, path = argv
+    try:
+        run_driver(Path(base), Path(ours), Path(theirs), path, Path.cwd())
+    except GitsyncError as error:
+        err.write(f"gitsync: {error}\n")
+        return error.exit_code
+    except OSError as error:
+        err.write(f"gitsync: merge-driver: {error.strerror or error} ({error.filename})\n")
+        return 74
+    return 0

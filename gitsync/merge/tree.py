@@ -123,7 +123,8 @@ def merge_bases(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> list[p
         return [a]
     from gitsync.repo.gitcli import git
 
-    result = git(["merge-base", "--all", str(a), str(b)], cwd=repo.path, check=False)
+    # --git-dir: a hook's GIT_DIR must not send git to another repository.
+    result = git(["--git-dir", repo.path, "merge-base", "--all", str(a), str(b)], check=False)
     if result.returncode not in (0, 1):
         raise MergeFailed(f"cannot find the common history of {a} and {b}: {result.stderr.strip()}")
     return sorted(
@@ -267,7 +268,7 @@ def merge_trees(
     for path in both:
         if kind_of(path) is not None:
             conflicts.extend(_merge_record_path(repo, result, path, trees))
-        elif not content_paths or path not in content_paths:
+        elif not is_document_content(path):
             _merge_other_file(repo, result, path, ours_changes[path], theirs_changes[path])
     for path in content_paths:
         _merge_document_content(repo, result, path, ours_changes[path], theirs_changes[path])

@@ -313,3 +313,19 @@ def test_plain_git_criss_cross_merge(two_copies: tuple[Path, Path]) -> None:
     assert (cash["name"], cash["balance"]) == ("Cash at bank", 100)
     assert read(senior, "accounts/2000.json")["name"] == "Payables"
     assert git(senior, "status", "--porcelain").stdout == ""
+
+
+def test_driver_process_fast_path(tmp_path: Path, gitsync_proc: Callable[..., Any]) -> None:
+    """``python -m gitsync merge-driver`` (what git runs) merges and refuses like the command."""
+    base, ours, theirs = tmp_path / "o", tmp_path / "a", tmp_path / "b"
+    base.write_bytes(canonical.dumps(acct()))
+    ours.write_bytes(canonical.dumps(acct("Bank", at=T2)))
+    theirs.write_bytes(canonical.dumps(acct(balance=3, at=T3)))
+    done = gitsync_proc("merge-driver", base, ours, theirs, "accounts/1000.json", cwd=tmp_path)
+    assert done.code == 0, done.stderr
+    assert ours.read_bytes() == canonical.dumps(acct("Bank", 3, at=T3))
+    theirs.write_bytes(b"{not json")
+    failed = gitsync_proc("merge-driver", base, ours, theirs, "accounts/1000.json", cwd=tmp_path)
+    assert failed.code == 4 and failed.stderr.count("\n") == 1 and "theirs" in failed.stderr
+    usage = gitsync_proc("merge-driver", base, ours, cwd=tmp_path)
+    assert usage.code == 2 and "usage" in usage.stderr
