@@ -1,0 +1,267 @@
+"""Repair a client file: make the working files, the index and the records whole again.
+
+In order, under the copy's lock:
+
+1. verify the objects (``git fsck --full``); a broken history is reported and
+   stops the repair (restore a backup or make a new sync copy instead);
+2. remove stray lock files left by a killed process (``*.lock`` among the
+   working files, ``index.lock``, ``HEAD.lock`` and ref locks in ``.git``);
+3. finish a head move a crash interrupted (``ClientFile.recover``);
+4. rebuild the index from HEAD and bring every working file back to HEAD. A
+   working file that differed is not lost: it is set aside first under
+   ``_Sync/repair/<time>/<path>``, as is an uncommitted new record file;
+5. reinstall the hooks and the merge driver;
+6. run every rule (``gitsync.rules.check_all``);
+7. fix known drift, recorded as one commit: a document or folder whose folder
+   is missing (a folder created offline whose record never arrived) is put
+   back into that folder when the history holds a live version of it (the
+   folder is recreated from its last live version), else moved to the root
+   folder;
+8. run every rule again and report what is still wrong (only a person can
+   settle those).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from gitsync.config import SYNC_DIR
+from gitsync.errors import Busy, GitsyncError
+from gitsync.model import canonical
+from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
+from gitsync.repo.clientfile import CHECKOUT_JOURNAL, LOCK_NAME, ClientFile
+from gitsync.repo.gitcli import git
+from gitsync.repo.hooks import install_hooks
+
+FOLDER = KINDS["folder"]
+DOCUMENT = KINDS["document"]
+GIT_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "config.lock")
+
+
+class HistoryDamaged(GitsyncError):
+    """git fsck found the history itself damaged; repair cannot rebuild from it."""
+
+    exit_code = 4
+
+
+@dataclass
+class RepairReport:
+    """What a repair found and fixed."""
+
+    fsck_problems: list[str] = field(default_factory=list)
+    locks_removed: list[str] = field(default_factory=list)
+    head_move_finished: bool = False
+    index_rebuilt: bool = False
+    files_restored: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)
+    set_aside_folder: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    violations_before: list[str] = field(default_factory=list)
+    drift_fixed: list[dict[str, str]] = field(default_factory=list)
+    commit: str | None = None
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def fixed(self) -> int:
+        return (
+            len(self.locks_removed)
+            + int(self.head_move_finished)
+            + len(self.files_restored)
+            + len(self.set_aside)
+            + len(self.hooks)
+            + len(self.drift_fixed)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fixed"] = self.fixed
+        return data
+
+
+def repair(client_file: ClientFile) -> RepairReport:
+    """Repair ``client_file`` and report what was fixed (see the module text for the steps)."""
+    from filelock import FileLock, Timeout
+
+    report = RepairReport()
+    git_dir = Path(client_file.repo.path)
+    lock = FileLock(str(git_dir / LOCK_NAME))
+    try:
+        lock.acquire(timeout=30.0)
+    except Timeout:
+        raise Busy(f"{client_file.root}: another gitsync command is working on this copy") from None
+    try:
+        _fsck(client_file, report)
+        _remove_stray_locks(client_file, report)
+        journal = git_dir / CHECKOUT_JOURNAL
+        if journal.exists():
+            _rebuild_index(client_file)
+            report.head_move_finished = client_file.recover()
+        _rebuild_index(client_file)
+        report.index_rebuilt = True
+        _restore_working_files(client_file, report)
+        report.hooks = install_hooks(client_file.repo)
+        from gitsync.rules import check_all
+
+        report.violations_before = [str(v) for v in check_all(client_file.snapshot())]
+        _fix_drift(client_file, report)
+        report.violations = [str(v) for v in check_all(client_file.snapshot())]
+    finally:
+        lock.release()
+    return report
+
+
+def _fsck(client_file: ClientFile, report: RepairReport) -> None:
+    result = git(
+        ["fsck", "--full", "--no-progress", "--no-dangling"], client_file.root, check=False
+    )
+    problems = [
+        line.strip()
+        for line in (result.stdout + result.stderr).splitlines()
+        if line.strip() and not line.startswith(("Checking", "notice:"))
+    ]
+    report.fsck_problems = problems
+    if result.returncode != 0 or client_file.head_commit() is None:
+        first = problems[0] if problems else f"git fsck exit {result.returncode}"
+        raise HistoryDamaged(
+            f"{client_file.root}: the history is damaged ({first}); restore a backup "
+            "or make a new sync copy from the parent"
+        )
+
+
+def _remove_stray_locks(client_file: ClientFile, report: RepairReport) -> None:
+    git_dir = Path(client_file.repo.path)
+    candidates = [git_dir / name for name in GIT_LOCKS]
+    candidates.extend((git_dir / "refs").rglob("*.lock"))
+    for path in client_file.root.rglob("*.lock"):
+        rel = path.relative_to(client_file.root)
+        if rel.parts[0] not in (".git", SYNC_DIR):
+            candidates.append(path)
+    for path in candidates:
+        if path.is_file() and path.name != LOCK_NAME:
+            path.unlink()
+            report.locks_removed.append(_shown(client_file, path))
+
+
+def _shown(client_file: ClientFile, path: Path) -> str:
+    try:
+        return path.relative_to(client_file.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _rebuild_index(client_file: ClientFile) -> None:
+    """A fresh index equal to HEAD, its stat data refreshed from the working files."""
+    index_file = Path(client_file.repo.path) / "index"
+    index_file.unlink(missing_ok=True)
+    git(["read-tree", "HEAD"], client_file.root)
+    git(["update-index", "-q", "--refresh"], client_file.root, check=False)
+
+
+def _restore_working_files(client_file: ClientFile, report: RepairReport) -> None:
+    head = client_file.head_tree()
+    assert head is not None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = client_file.sync_dir / "repair" / stamp
+    restore: dict[str, pygit2.Oid | None] = {}
+    for path, flags in sorted(client_file.repo.status(untracked_files="all").items()):
+        if flags & pygit2.GIT_STATUS_IGNORED or path.startswith(f"{SYNC_DIR}/"):
+            continue
+        target = client_file.root / path
+        if flags & pygit2.GIT_STATUS_WT_NEW:
+            if kind_of(path) is None and not is_document_content(path):
+                continue  # a user's own file, not part of the client file
+            _set_aside(target, aside / path)
+            report.set_aside.append(path)
+            continue
+        if target.is_file() or target.is_symlink():
+            _set_aside(target, aside / path)
+            report.set_aside.append(path)
+        elif target.is_dir():
+            shutil.rmtree(target)
+        restore[path] = head[path].id
+    if restore:
+        client_file.update_worktree(restore)
+        report.files_restored = sorted(restore)
+    if report.set_aside:
+        report.set_aside_folder = _shown(client_file, aside)
+
+
+def _set_aside(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(source), str(target))
+
+
+def _last_live_version(client_file: ClientFile, path: str) -> dict[str, Any] | None:
+    """The newest live version of a record anywhere in the history, or None."""
+    found = git(
+        ["log", "--all", "--format=%H", "--", path], client_file.root, check=False
+    ).stdout.split()
+    for commit_hex in found:
+        commit = client_file.repo.get(commit_hex)
+        if not isinstance(commit, pygit2.Commit):
+            continue
+        try:
+            blob = client_file.repo[commit.tree[path].id]
+        except KeyError:
+            continue
+        if isinstance(blob, pygit2.Blob):
+            record = canonical.loads(bytes(blob.data), path)
+            if not is_tombstone(record):
+                return record
+    return None
+
+
+def _fix_drift(client_file: ClientFile, report: RepairReport) -> None:
+    snapshot = client_file.snapshot()
+    who = client_file.identity()
+    changes: dict[str, dict[str, Any]] = {}
+
+    def live_folder(ident: str) -> bool:
+        path = FOLDER.path_for(ident)
+        if path in changes:
+            return not is_tombstone(changes[path])
+        return snapshot.live(path) is not None
+
+    def recreate(ident: str) -> bool:
+        """Bring a missing folder back from the history; False when it never was live."""
+        path = FOLDER.path_for(ident)
+        record = _last_live_version(client_file, path)
+        if record is None:
+            return False
+        record = {k: v for k, v in record.items() if k != "deleted"}
+        changes[path] = record
+        report.drift_fixed.append(
+            {"record": path, "fix": "recreated the missing folder from its last version"}
+        )
+        parent = record.get("parent")
+        if parent is not None and not live_folder(parent) and not recreate(parent):
+            record["parent"] = None
+        return True
+
+    for kind, field_name in ((DOCUMENT, "folder"), (FOLDER, "parent")):
+        for path, record in snapshot.records(kind.folder):
+            ident = record.get(field_name)
+            if ident is None or live_folder(ident):
+                continue
+            if recreate(ident):
+                continue
+            moved = changes.get(path, dict(record))
+            moved[field_name] = None
+            changes[path] = moved
+            report.drift_fixed.append(
+                {"record": path, "fix": f"moved to the root folder (folder {ident} is missing)"}
+            )
+    if not changes:
+        return
+    data = {
+        path: canonical.dumps({**record, "modified": who.modified()})
+        for path, record in changes.items()
+    }
+    commit = client_file.commit(data, "Repair: put documents back into their folders", identity=who)
+    report.commit = str(commit)
