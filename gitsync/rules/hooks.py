@@ -127,9 +127,8 @@ def _index(repo: pygit2.Repository, cwd: Path | None) -> pygit2.Index:
 def pre_commit(repo: pygit2.Repository, cwd: Path | None = None) -> HookResult:
     """Check what is staged: the index against HEAD.
 
-    The staged state is HEAD's tree with only the staged paths replaced
-    (TreeBuilder on the changed folders), not a tree written from the whole
-    index: at 100,000 records that is milliseconds instead of seconds.
+    The staged state is HEAD's tree with only the staged paths replaced, not
+    a tree written from the whole index (2.5 s at 100,000 records).
     """
     import pygit2
 
@@ -153,10 +152,17 @@ def pre_commit(repo: pygit2.Repository, cwd: Path | None = None) -> HookResult:
                 staged[delta.new_file.path] = delta.new_file.id
     if not staged:
         return HookResult(0)
-    after = repo[build_tree(repo, head_tree, staged)]
+    if None in staged.values():
+        # A removal: the snapshot must not see the path at all, so write the tree.
+        after = Snapshot(repo, repo[build_tree(repo, head_tree, staged)].peel(pygit2.Tree))
+    else:
+        # The usual case: HEAD overlaid by the staged blobs, without writing a
+        # tree (rewriting a 100,000-record folder costs 200 ms).
+        overlay = {path: repo[oid].read_raw() for path, oid in staged.items() if oid is not None}
+        after = Snapshot(repo, head_tree, overlay)
     before = Snapshot(repo, head_tree) if head_tree is not None else None
     try:
-        check_changes(Snapshot(repo, after), staged, before)
+        check_changes(after, staged, before)
     except (RuleViolation, InputError) as err:
         return HookResult(1, f"commit refused: {err}")
     return HookResult(0)
