@@ -137,7 +137,10 @@ def doc_update(
 
 @doc_app.command("versions")
 def doc_versions(doc: DocArgument, as_json: JsonOption = False) -> None:
-    """List every version of a document's content: commit, who, when, sha256, size."""
+    """List every version of a document's content: commit, who, when, sha256, size.
+
+    Removed documents keep their versions: name them by id.
+    """
     from gitsync.documents import document_versions
 
     versions = document_versions(context.client_file(), doc)
@@ -165,7 +168,7 @@ def doc_get(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Retrieve a version of a document's content into a file."""
+    """Retrieve a version of a document's content (removed ones too) into a file."""
     from gitsync.documents import get_version
 
     chosen = get_version(context.client_file(), doc, version, context.resolve(to))

@@ -92,14 +92,20 @@ def list_documents(snapshot: Snapshot) -> list[Record]:
     return sorted(found, key=lambda r: (r["name"], r["id"]))
 
 
-def _find(snapshot: Snapshot, folder: str, ref: str, what: str) -> Record:
+def _find(snapshot: Snapshot, folder: str, ref: str, what: str, *, removed: bool = False) -> Record:
     kind = KINDS[what]
     if is_valid_id(ref):
-        record = snapshot.live(kind.path_for(ref))
+        record = snapshot.read(kind.path_for(ref)) if removed else snapshot.live(kind.path_for(ref))
         if record is not None:
             return record
     wanted = unicodedata.normalize("NFC", ref)
     matches = [record for _, record in snapshot.records(folder) if record["name"] == wanted]
+    if not matches and removed:
+        matches = [
+            record
+            for _, record in snapshot.records(folder, tombstones=True)
+            if record["name"] == wanted
+        ]
     if not matches:
         raise NotFound(f"no {what} with id or name '{ref}'")
     if len(matches) > 1:
@@ -115,9 +121,13 @@ def find_folder(snapshot: Snapshot, ref: str) -> Record:
     return _find(snapshot, FOLDERS, ref, "folder")
 
 
-def find_document(snapshot: Snapshot, ref: str) -> Record:
-    """The live document whose id or name is ``ref``."""
-    return _find(snapshot, DOCUMENTS, ref, "document")
+def find_document(snapshot: Snapshot, ref: str, *, removed: bool = False) -> Record:
+    """The live document whose id or name is ``ref``.
+
+    With ``removed``, a removed document is found too (live ones first by
+    name), so the versions of a removed document stay retrievable.
+    """
+    return _find(snapshot, DOCUMENTS, ref, "document", removed=removed)
 
 
 # --- writing ------------------------------------------------------------------
@@ -360,7 +370,7 @@ def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion
     A version is content that a commit introduced: a merge that keeps one
     side's content adds no version, and the side that lost stays listed.
     """
-    record = find_document(client_file.snapshot(), ref)
+    record = find_document(client_file.snapshot(), ref, removed=True)
     return _versions(client_file, record)
 
 
@@ -391,7 +401,7 @@ def read_version(
     client_file: ClientFile, ref: str, number: int | None = None
 ) -> tuple[DocumentVersion, bytes]:
     """Version ``number`` of a document (the latest when None) and its bytes."""
-    record = find_document(client_file.snapshot(), ref)
+    record = find_document(client_file.snapshot(), ref, removed=True)
     versions = _versions(client_file, record)
     if not versions:
         raise GitsyncError(f"document '{record['name']}' has no content in the history")
@@ -416,6 +426,6 @@ def get_version(
     version, data = read_version(client_file, ref, number)
     target = dest
     if dest.is_dir():
-        target = dest / find_document(client_file.snapshot(), ref)["name"]
+        target = dest / find_document(client_file.snapshot(), ref, removed=True)["name"]
     atomic_write(target, data, durable=True)
     return version

@@ -114,8 +114,11 @@ def test_move_remove_and_kinds(
         if line
     ]
     assert "D" not in statuses and "M" in statuses
-    # The removed document's versions stay in the history (by id, through git).
+    # The removed document's versions stay in the history and retrievable.
     assert _git(cf, "log", "--format=%s", "--", f"documents/{doc['id']}/lead.xlsx").strip()
+    assert len(_ok(gitsync("doc", "versions", doc["id"], "--json", cwd=cf))) == 1
+    _ok(gitsync("doc", "get", doc["id"], "--to", tmp_path / "back.xlsx", "--json", cwd=cf))
+    assert (tmp_path / "back.xlsx").read_bytes() == sheet.read_bytes()
     clean_tree(cf)
 
 

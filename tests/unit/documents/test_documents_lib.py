@@ -93,6 +93,11 @@ def test_add_move_update_remove(cf: ClientFile, tmp_path: Path) -> None:
     assert cf.snapshot().read_bytes(f"documents/{doc['id']}/memo.txt") == b"second draft\n"
     with pytest.raises(NotFound):
         find_document(cf.snapshot(), "memo.txt")
+    with pytest.raises(NotFound):
+        update_document(cf, doc["id"], _file(tmp_path, "v4.txt", b"after removal\n"))
+    # A removed document's versions stay listed and retrievable, by id or by name.
+    assert len(document_versions(cf, doc["id"])) == 2
+    assert read_version(cf, "memo.txt", 1)[1] == b"first draft\n"
 
 
 def test_bad_input_writes_nothing(cf: ClientFile, tmp_path: Path) -> None:
