@@ -20,6 +20,9 @@ How it merges:
   merges the edit's fields into the record and then decides ``deleted`` alone:
   the later side wins, and a ``delete-edit`` conflict on ``/deleted`` is
   recorded either way.
+- An entry whose two balanced sides merge line by line into an unbalanced
+  entry keeps the later side's lines whole; both sets of lines go into an
+  ``unbalanced`` conflict (a merge never writes an unbalanced entry).
 - ``modified`` ({at, by, copy}) is metadata: the merged stamp is the later of
   the two (compared by at, then copy, then by); it never conflicts.
 - A true conflict (both sides changed one value to different values, rule
@@ -49,6 +52,7 @@ from gitsync.model.records import KINDS, kind_of
 Record = dict[str, Any]
 
 SAME_FIELD = "same-field"
+UNBALANCED = "unbalanced"
 DELETE_EDIT = "delete-edit"
 DELETED_REFERENCE = "deleted-reference"
 DOCUMENT_CONTENT = "document-content"
@@ -212,6 +216,7 @@ class _Merger:
         self.conflicts: list[Conflict] = []
         kind = kind_of(path)
         self.is_document = kind is not None and kind.name == "document"
+        self.is_entry = kind is not None and kind.name == "entry"
 
     def _values(self, ours: Any, theirs: Any) -> list[ConflictValue]:
         o, t = self.ours_stamp, self.theirs_stamp
@@ -360,6 +365,8 @@ def merge_records(
     stamp = later_stamp(ours, theirs)
     if stamp is not MISSING:
         merged["modified"] = stamp
+    if merger.is_entry:
+        _keep_entry_balanced(merger, base, ours, theirs, merged)
     merger.conflicts.sort(key=lambda c: (c.field, c.id))
     return RecordMerge(merged, merger.conflicts)
 
@@ -390,3 +397,35 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
         return True
     live_raw = raw_theirs if o else raw_ours
     return live_raw
+
+
+def _balance(lines: Any) -> int | None:
+    """The sum of an entry's line amounts (None when the lines are not well formed)."""
+    if not isinstance(lines, list):
+        return None
+    total = 0
+    for line in lines:
+        amount = line.get("amount") if isinstance(line, dict) else None
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            return None
+        total += amount
+    return total
+
+
+def _keep_entry_balanced(
+    merger: _Merger, base: Record | None, ours: Record, theirs: Record, merged: Record
+) -> None:
+    """Two balanced sides can merge line by line into an unbalanced entry: never write one.
+
+    The later side's lines stay whole and current; both sets of lines are kept
+    in an ``unbalanced`` conflict for review.
+    """
+    ours_lines, theirs_lines = ours.get("lines"), theirs.get("lines")
+    if _balance(merged.get("lines")) in (None, 0):
+        return
+    if _balance(ours_lines) != 0 or _balance(theirs_lines) != 0:
+        return  # a side was unbalanced already: the rules report it, the merge changes nothing
+    current = ours_lines if merger.later_is_ours(ours_lines, theirs_lines) else theirs_lines
+    merged["lines"] = current
+    base_lines = base.get("lines", MISSING) if base is not None else MISSING
+    merger.record_conflict("/lines", UNBALANCED, base_lines, ours_lines, theirs_lines, current)

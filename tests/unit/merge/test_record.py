@@ -323,3 +323,26 @@ def test_merge_accepts_its_own_output_as_base(base: Any, ours: Any, theirs: Any)
 @pytest.mark.parametrize("value", [MISSING])
 def test_missing_is_a_single_marker(value: Any) -> None:
     assert repr(value) == "MISSING"
+
+
+def test_balanced_sides_never_merge_into_an_unbalanced_entry() -> None:
+    base = entry()
+    ours = edit(base, T2)
+    ours["lines"] = [
+        {"id": "l1", "account": "1000", "amount": 700},
+        {"id": "l2", "account": "2000", "amount": -700},
+    ]
+    theirs = edit(base, T3, "manager")
+    theirs["lines"] = [
+        {"id": "l1", "account": "1000", "amount": 500},
+        {"id": "l3", "account": "3000", "amount": -500},
+    ]
+    result = both_ways(P, base, ours, theirs)
+    assert result.record is not None
+    assert result.record["lines"] == theirs["lines"]  # the later side, whole
+    rules = {c.field: c.rule for c in result.conflicts}
+    assert rules["/lines"] == "unbalanced"
+    [unbalanced] = [c for c in result.conflicts if c.rule == "unbalanced"]
+    assert sorted(canonical.dumps(v.value) for v in unbalanced.values) == sorted(
+        canonical.dumps(side["lines"]) for side in (ours, theirs)
+    )
