@@ -3,6 +3,8 @@
 - ``check_changes(after, changed, before)``: raise for the first rule that a
   change breaks, reading only the changed records and what refers to them.
   ``ClientFile.commit``, the merge, pre-commit and pre-receive all call it.
+- ``find_violations(after, changed, before)``: the same reading, every
+  violation listed (the merge records them as conflicts).
 - ``check_all(snapshot)``: every violation in the whole file (``gitsync check``).
 - ``check_working_files(client)``: the committed file plus the working files
   that differ from it.
@@ -18,7 +20,15 @@ Rule names (stable; every message ends with ``(rule: <name>)``): ``json``,
 from __future__ import annotations
 
 from gitsync.rules import standard  # noqa: F401  (registers the Working Papers rules)
-from gitsync.rules.engine import RULES, Rule, RuleContext, check_all, check_changes, rule
+from gitsync.rules.engine import (
+    RULES,
+    Rule,
+    RuleContext,
+    check_all,
+    check_changes,
+    find_violations,
+    rule,
+)
 from gitsync.rules.workingfiles import check_working_files
 
 __all__ = [
@@ -28,5 +38,6 @@ __all__ = [
     "check_all",
     "check_changes",
     "check_working_files",
+    "find_violations",
     "rule",
 ]

@@ -241,6 +241,20 @@ def check_changes(after: Snapshot, changed: Iterable[str], before: Snapshot | No
         raise violation
 
 
+def find_violations(
+    after: Snapshot, changed: Iterable[str], before: Snapshot | None = None
+) -> list[RuleViolation]:
+    """Every violation a change brings (same reading as ``check_changes``, not stopping at one).
+
+    For the merge: a clean merge that breaks a rule records each violation as
+    a conflict instead of refusing. Unreadable JSON is listed as rule ``json``.
+    """
+    return [
+        found if isinstance(found, RuleViolation) else as_violation(found)
+        for found in run(RuleContext(after, before, frozenset(changed)))
+    ]
+
+
 def check_all(snapshot: Snapshot) -> list[RuleViolation]:
     """Every violation of every rule over the whole file (unreadable JSON as rule ``json``)."""
     return [

@@ -14,7 +14,7 @@ from gitsync.errors import InputError, RuleViolation
 from gitsync.model import canonical
 from gitsync.repo.clientfile import build_tree
 from gitsync.repo.snapshot import Snapshot
-from gitsync.rules import RULES, check_all, check_changes
+from gitsync.rules import RULES, check_all, check_changes, find_violations
 from gitsync.rules.standard import map_problem
 
 STAMP = {"at": "2026-01-05T10:00:00.000000Z", "by": "auditor", "copy": "c1"}
@@ -451,3 +451,16 @@ def test_a_one_record_change_reads_only_what_it_touches(tmp_path: Path) -> None:
     after.reads = []
     with pytest.raises(RuleViolation):
         check_changes(after, change, Snapshot(big.repo, big.tree))
+
+
+def test_find_violations_lists_every_problem_of_a_change(cf: File) -> None:
+    change: dict[str, bytes | None] = {
+        "entries/e2.json": entry(pair(amount=5, account="9999")),
+        "accounts/3000.json": rec(number="3000", name="B", type="asset", balance=0, map="1234567"),
+    }
+    after = cf.write(cf.tree, change)
+    found = find_violations(Snapshot(cf.repo, after), change, Snapshot(cf.repo, cf.tree))
+    assert [(v.where, v.rule) for v in found] == [
+        ("entries/e2.json", "reference"),
+        ("accounts/3000.json", "map-mask"),
+    ]
