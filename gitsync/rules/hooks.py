@@ -244,6 +244,9 @@ def main(argv: Sequence[str], stdin: TextIO | None = None, stderr: TextIO | None
     except GitsyncError as err:
         err_stream.write(f"gitsync: {err}\n")
         return err.exit_code
+    except Exception as err:  # the last resort: one line, never a traceback with locals
+        err_stream.write(f"gitsync: {name}: internal error: {type(err).__name__}: {err}\n")
+        return 70
     if result.message:
         err_stream.write(f"gitsync: {result.message}\n")
     return result.code
