@@ -23,6 +23,8 @@ How it merges:
 - An entry whose two balanced sides merge line by line into an unbalanced
   entry keeps the later side's lines whole; both sets of lines go into an
   ``unbalanced`` conflict (a merge never writes an unbalanced entry).
+- A conflict record resolved on one side and open on the other merges to
+  the resolved one (a conflict met by two copies is one conflict).
 - ``modified`` ({at, by, copy}) is metadata: the merged stamp is the later of
   the two (compared by at, then copy, then by); it never conflicts.
 - A true conflict (both sides changed one value to different values, rule
@@ -351,6 +353,9 @@ def merge_records(
         return RecordMerge(present, merger.conflicts)
     if same(ours, theirs):
         return RecordMerge(ours)
+    settled = _settled_conflict(path, ours, theirs)
+    if settled is not None:
+        return RecordMerge(settled)
     base_record: Record = base if base is not None else {}
     skip = {"modified", "deleted"}
     merged = merger.mapping(
@@ -397,6 +402,22 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
         return True
     live_raw = raw_theirs if o else raw_ours
     return live_raw
+
+
+def _settled_conflict(path: str, ours: Record, theirs: Record) -> Record | None:
+    """A conflict resolved on one side and still open on the other is resolved.
+
+    Two copies that meet the same conflict write the same open record (its id
+    is its content), so the open side holds nothing the resolved side lacks.
+    """
+    if not path.startswith(f"{CONFLICT_FOLDER}/"):
+        return None
+    states = (ours.get("status"), theirs.get("status"))
+    if states == ("open", "resolved"):
+        return theirs
+    if states == ("resolved", "open"):
+        return ours
+    return None
 
 
 def _balance(lines: Any) -> int | None:

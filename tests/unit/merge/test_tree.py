@@ -267,7 +267,7 @@ def test_thousand_records_edited_on_both_sides(
         print(f"\n[merge bench] {n} records edited on both sides, in-process: {elapsed:.3f} s")
     assert len(result.changed) == n and result.clean
     assert history.read(result.tree, "accounts/1500.json")["balance"] == 100
-    assert elapsed < 10
+    assert elapsed < 20  # ~1.2 s on an idle machine; generous for a loaded CI box
 
 
 def test_git_merge_base_agrees(history: History, tmp_path: Path) -> None:
