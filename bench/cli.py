@@ -1,0 +1,127 @@
+"""Command line of the benchmarks: which rows, which sizes, how many repetitions."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.data import OUT
+from bench.env import BenchEnv, load
+from bench.results import Row, plot, print_table, write_json
+from bench.rows import Settings, row_commit_scaling, row_merge, row_rounds, run_scenario
+
+ALL_ROWS = ("1", "1b", "2", "3", "4", "5", "6", "7")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x.replace("_", "").replace("k", "000")) for x in text.split(",") if x.strip()]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Benchmarks of gitsync against plain git."
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, few repetitions (under 3 minutes)"
+    )
+    parser.add_argument(
+        "--rows", help=f"comma-separated rows to run (default all: {','.join(ALL_ROWS)})"
+    )
+    parser.add_argument("--sizes", help="record counts for rows 1-5 (default 10k,100k; quick 1000)")
+    parser.add_argument(
+        "--scale-sizes",
+        help="record counts for row 7's commit (default 1k,10k,100k; quick 500,2000)",
+    )
+    parser.add_argument(
+        "--copies", help="copies per sync round for row 7 (default 2,8,16; quick 2,4)"
+    )
+    parser.add_argument(
+        "--copies-size", type=int, help="records in the sync-round file (default 10k; quick 500)"
+    )
+    parser.add_argument(
+        "--merge-records", type=int, help="records edited on both sides (default 1000; quick 100)"
+    )
+    parser.add_argument("--reps", type=int, help="repetitions per measurement (default 7; quick 3)")
+    parser.add_argument(
+        "--propagation-reps", type=int, help="edits timed in row 3 (default 21; quick 5)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="where results.json and the PNG go (bench/out)"
+    )
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp folder (for a look afterwards)"
+    )
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.rows = set(args.rows.split(",")) if args.rows else set(ALL_ROWS)
+    unknown = args.rows - set(ALL_ROWS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    args.sizes = _ints(args.sizes) if args.sizes else ([1000] if quick else [10_000, 100_000])
+    args.scale_sizes = (
+        _ints(args.scale_sizes)
+        if args.scale_sizes
+        else ([500, 2000] if quick else [1000, 10_000, 100_000])
+    )
+    args.copies = _ints(args.copies) if args.copies else ([2, 4] if quick else [2, 8, 16])
+    args.copies_size = args.copies_size or (500 if quick else 10_000)
+    args.merge_records = args.merge_records or (100 if quick else 1000)
+    args.reps = args.reps or (3 if quick else 7)
+    args.propagation_reps = args.propagation_reps or (5 if quick else 21)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.perf_counter()
+    env = BenchEnv(keep=args.keep)
+
+    def log(line: str) -> None:
+        print(f"{time.perf_counter() - started:7.1f}s {line}", file=sys.stderr, flush=True)
+
+    settings = Settings(reps=args.reps, propagation_reps=args.propagation_reps, log=log)
+    meta = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "load_before": load(),
+        "git": subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip(),
+        "python": platform.python_version(),
+        "machine": platform.platform(),
+        "quick": args.quick,
+        "reps": args.reps,
+        "sizes": args.sizes,
+        "scale_sizes": args.scale_sizes,
+        "copies": args.copies,
+        "copies_size": args.copies_size,
+        "merge_records": args.merge_records,
+    }
+    rows: list[Row] = []
+    try:
+        log(f"temp root {env.root}; {meta['load_before']}")
+        scenario_rows = {"1", "1b", "2", "3", "4", "5"} & args.rows
+        if scenario_rows:
+            for size in args.sizes:
+                rows.extend(run_scenario(env, size, scenario_rows, settings))
+        if "6" in args.rows:
+            file_size = max(args.merge_records * 2, min([*args.sizes, 10000]))
+            rows.extend(row_merge(env, file_size, args.merge_records, settings))
+        if "7" in args.rows:
+            rows.extend(row_commit_scaling(env, args.scale_sizes, settings))
+            rows.extend(row_rounds(env, args.copies_size, args.copies, settings))
+    finally:
+        env.close()
+    meta["load_after"] = load()
+    meta["seconds"] = round(time.perf_counter() - started, 1)
+    order = {key: i for i, key in enumerate(("1.", "1b", "2.", "3.", "4.", "5.", "6.", "7."))}
+    rows.sort(key=lambda r: (order.get(r.key[:2], 99), r.key, r.size))
+    print_table(rows, f"gitsync / plain git ({meta['load_before']}; after: {meta['load_after']})")
+    target = write_json(rows, meta, args.out)
+    print(f"JSON: {target}")
+    if not args.no_plot:
+        image = plot(rows, args.out)
+        print(f"plot: {image}" if image else "plot: skipped (matplotlib is not installed)")
+    return 0
