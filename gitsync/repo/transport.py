@@ -143,7 +143,7 @@ def _transferred(stderr: str) -> int:
     scale = {"bytes": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
     for line in stderr.replace("\r", "\n").splitlines():
         if "objects:" in line and "|" in line:
-            match = _BYTES.search(line.split("|", 1)[1])
+            match = _BYTES.search(line.split("|", 1)[0])
             if match:
                 found = max(found, int(float(match.group(1)) * scale[match.group(2)]))
     return found
