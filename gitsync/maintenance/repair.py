@@ -2,10 +2,11 @@
 
 In order, under the copy's lock:
 
-1. verify the objects (``git fsck --full``); a broken history is reported and
-   stops the repair (restore a backup or make a new sync copy instead);
-2. remove stray lock files left by a killed process (``*.lock`` among the
+1. remove stray lock files left by a killed process (``*.lock`` among the
    working files, ``index.lock``, ``HEAD.lock`` and ref locks in ``.git``);
+2. verify the objects (``git fsck --full``; an unreadable index is dropped
+   first, it is rebuilt below); a broken history stops the repair with one
+   line (restore a backup or make a new sync copy instead);
 3. finish a head move a crash interrupted (``ClientFile.recover``);
 4. rebuild the index from HEAD and bring every working file back to HEAD. A
    working file that differed is not lost: it is set aside first under
@@ -57,6 +58,7 @@ class RepairReport:
     fsck_problems: list[str] = field(default_factory=list)
     locks_removed: list[str] = field(default_factory=list)
     head_move_finished: bool = False
+    index_damaged: bool = False
     index_rebuilt: bool = False
     files_restored: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
@@ -72,6 +74,7 @@ class RepairReport:
         return (
             len(self.locks_removed)
             + int(self.head_move_finished)
+            + int(self.index_damaged)
             + len(self.files_restored)
             + len(self.set_aside)
             + len(self.hooks)
@@ -96,8 +99,8 @@ def repair(client_file: ClientFile) -> RepairReport:
     except Timeout:
         raise Busy(f"{client_file.root}: another gitsync command is working on this copy") from None
     try:
-        _fsck(client_file, report)
         _remove_stray_locks(client_file, report)
+        _fsck(client_file, report)
         journal = git_dir / CHECKOUT_JOURNAL
         if journal.exists():
             _rebuild_index(client_file)
@@ -117,6 +120,11 @@ def repair(client_file: ClientFile) -> RepairReport:
 
 
 def _fsck(client_file: ClientFile, report: RepairReport) -> None:
+    index_file = Path(client_file.repo.path) / "index"
+    if git(["ls-files", "--stage"], client_file.root, check=False).returncode != 0:
+        # The index is derived data, rebuilt below; a damaged one would stop fsck.
+        index_file.unlink(missing_ok=True)
+        report.index_damaged = True
     result = git(
         ["fsck", "--full", "--no-progress", "--no-dangling"], client_file.root, check=False
     )
