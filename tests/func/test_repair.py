@@ -1,4 +1,4 @@
-"""`gitsync repair` on damaged client files: working files, locks, journal, drift, broken history."""
+"""`gitsync repair` on damaged client files: working files, locks, journal, drift, history."""
 
 from __future__ import annotations
 
@@ -107,7 +107,9 @@ def test_repair_puts_documents_back_into_a_missing_folder_or_the_root(
     fixes = {item["record"]: item["fix"] for item in report["drift_fixed"]}
     assert fixes == {
         f"folders/{folder['id']}.json": "recreated the missing folder from its last version",
-        f"documents/{other['id']}.json": "moved to the root folder (folder f0f0f0f0f0f0 is missing)",
+        f"documents/{other['id']}.json": (
+            "moved to the root folder (folder f0f0f0f0f0f0 is missing)"
+        ),
     }
     assert report["violations_before"] and report["violations"] == []
     assert report["commit"] == git(cf, "rev-parse", "HEAD").stdout.strip()
