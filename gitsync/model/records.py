@@ -280,6 +280,26 @@ KINDS: dict[str, Kind] = {
                 "parent": Field(_opt(_str)),
                 "created": Field(_stamp),
                 "state": Field(_one_of(*COPY_STATES)),
+                "address": Field(_opt(_str), required=False),
+            },
+        ),
+        Kind(
+            "lockdown",
+            "sync",
+            "locked",
+            {"locked": Field(_bool), "at": Field(_stamp), "by": Field(_str)},
+            singleton="sync/lockdown.json",
+        ),
+        Kind(
+            "checkout",
+            "sync/checkouts",
+            "id",
+            {
+                "id": Field(_ident),
+                "component": Field(_text),
+                "user": Field(_str),
+                "copy": Field(_str),
+                "at": Field(_stamp),
             },
         ),
         Kind(

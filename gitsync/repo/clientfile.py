@@ -82,9 +82,11 @@ def build_tree(
             builder.insert(name, oid, pygit2.GIT_FILEMODE_BLOB)
     for name, sub_changes in below.items():
         existing = builder.get(name)
-        sub_base = repo[existing.id] if existing is not None and existing.type_str == "tree" else None
+        found = repo[existing.id] if existing is not None and existing.type_str == "tree" else None
+        sub_base = found if isinstance(found, pygit2.Tree) else None
         sub_oid = build_tree(repo, sub_base, sub_changes)
-        if len(repo[sub_oid]) == 0:
+        written = repo[sub_oid]
+        if isinstance(written, pygit2.Tree) and len(written) == 0:
             if existing is not None:
                 builder.remove(name)
         else:
@@ -98,7 +100,7 @@ def changed_paths(repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.
     if old is None:
         diff = new.diff_to_tree(swap=True)
     else:
-        diff = repo.diff(old, new, flags=0)
+        diff = old.diff_to_tree(new)
     for delta in diff.deltas:
         if delta.status_char() == "D":
             result[delta.old_file.path] = None
@@ -213,9 +215,10 @@ class ClientFile:
 
     def ref(self, name: str) -> pygit2.Oid | None:
         try:
-            return self.repo.references[name].target
+            target = self.repo.references[name].target
         except KeyError:
             return None
+        return target if isinstance(target, pygit2.Oid) else None
 
     def set_ref(self, name: str, new: pygit2.Oid, expected: pygit2.Oid | None) -> bool:
         """Compare-and-swap a ref (``git update-ref``): False when it no longer holds ``expected``.
@@ -290,11 +293,14 @@ class ClientFile:
         """
         if not changes:
             raise GitsyncError("nothing to commit")
+        who = identity or self.identity()
         if check:
             from gitsync.rules import check_changes
+            from gitsync.rules.syncstate import check_author_rights
 
-            check_changes(self.snapshot(changes), changes.keys(), before=self.snapshot())
-        who = identity or self.identity()
+            before = self.snapshot()
+            check_changes(self.snapshot(changes), changes.keys(), before=before)
+            check_author_rights(before, who.name, changes.keys())
         parent = self.head_commit()
         blobs = self.write_objects(changes)
         tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)
@@ -371,20 +377,36 @@ class ClientFile:
             if oid is None:
                 if target.exists():
                     target.unlink()
+                    _remove_empty_parents(target.parent, self.root)
                 if path in index:
                     index.remove(path)
                 continue
-            payload = data[path] if data is not None and path in data else bytes(self.repo[oid].data)
+            payload = data[path] if data is not None and path in data else self._blob(oid)
             atomic_write(target, payload, durable=False)
             index.add(path)
             fault_point("worktree.file-written")
         index.write()
+
+    def _blob(self, oid: pygit2.Oid) -> bytes:
+        blob = self.repo[oid]
+        assert isinstance(blob, pygit2.Blob)
+        return bytes(blob.data)
 
     def checkout_tree(self, old: pygit2.Tree | None, new: pygit2.Tree) -> int:
         """Update only the working files that differ between ``old`` and ``new``; returns how many."""
         changes = changed_paths(self.repo, old, new)
         self.update_worktree(changes)
         return len(changes)
+
+
+def _remove_empty_parents(folder: Path, root: Path) -> None:
+    """Remove folders left empty by a removed file, up to (not including) the root."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _config_get(config: pygit2.Config, key: str) -> str | None:

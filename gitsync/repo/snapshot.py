@@ -95,7 +95,7 @@ class Snapshot:
         sub = self.repo[entry.id]
         if not isinstance(sub, pygit2.Tree):
             return []
-        return [e.name for e in sub if e.type_str == "blob"]
+        return [str(e.name) for e in sub if e.type_str == "blob"]
 
     def paths(self, folder: str) -> list[str]:
         """Sorted record paths directly in ``folder`` (``accounts``, ``entries``, ...)."""
@@ -122,8 +122,9 @@ class Snapshot:
 
             def walk(tree: pygit2.Tree, prefix: str) -> None:
                 for entry in tree:
-                    if entry.type_str == "tree":
-                        walk(self.repo[entry.id], f"{prefix}{entry.name}/")
+                    sub = self.repo[entry.id] if entry.type_str == "tree" else None
+                    if isinstance(sub, pygit2.Tree):
+                        walk(sub, f"{prefix}{entry.name}/")
                     else:
                         found.add(f"{prefix}{entry.name}")
 

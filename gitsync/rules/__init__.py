@@ -19,7 +19,7 @@ Rule names (stable; every message ends with ``(rule: <name>)``): ``json``,
 
 from __future__ import annotations
 
-from gitsync.rules import standard  # noqa: F401  (registers the Working Papers rules)
+from gitsync.rules import standard, syncstate  # noqa: F401  (register the rules)
 from gitsync.rules.engine import (
     RULES,
     Rule,

@@ -34,6 +34,8 @@ from gitsync.errors import GitsyncError, InputError, RuleViolation, UsageError
 if TYPE_CHECKING:
     import pygit2
 
+    from gitsync.repo.snapshot import Snapshot
+
 HOOKS = ("pre-commit", "pre-receive", "post-merge")
 HOOKS_WITH_INPUT = frozenset({"pre-receive"})
 
@@ -179,6 +181,7 @@ def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
     from gitsync.repo.clientfile import changed_paths
     from gitsync.repo.snapshot import Snapshot
     from gitsync.rules.engine import check_all, check_changes
+    from gitsync.rules.syncstate import check_pushed_commits
 
     for line in stdin.splitlines():
         parts = line.split()
@@ -203,9 +206,40 @@ def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
                 old_tree = repo[old].peel(pygit2.Commit).tree
                 changed = changed_paths(repo, old_tree, new_tree)
                 check_changes(after, changed, Snapshot(repo, old_tree))
+            check_pushed_commits(repo, _receiving_state(repo, old), _new_commits(repo, new))
         except (RuleViolation, InputError) as err:
             return HookResult(1, f"push to {ref} refused: {err}")
     return HookResult(0)
+
+
+def _receiving_state(repo: pygit2.Repository, old: str) -> Snapshot | None:
+    """What the receiving parent knows (registry, protection, lockdown): its working line, else the old tip."""
+    import pygit2
+
+    from gitsync.repo.snapshot import Snapshot
+
+    for ref in ("refs/heads/work", "HEAD"):
+        try:
+            return Snapshot(repo, repo.revparse_single(ref).peel(pygit2.Commit).tree)
+        except (KeyError, ValueError, pygit2.GitError):
+            continue
+    if _is_zero(old):
+        return None
+    return Snapshot(repo, repo[old].peel(pygit2.Commit).tree)
+
+
+def _new_commits(repo: pygit2.Repository, new: str) -> list[pygit2.Commit]:
+    """The pushed commits this repository did not have before the push."""
+    import pygit2
+
+    walker = repo.walk(pygit2.Oid(hex=new), pygit2.enums.SortMode.TOPOLOGICAL)
+    for name in repo.references:
+        if name.startswith("refs/heads/"):
+            try:
+                walker.hide(repo.references[name].peel(pygit2.Commit).id)
+            except (KeyError, ValueError, pygit2.GitError):
+                continue
+    return list(walker)
 
 
 def post_merge(repo: pygit2.Repository) -> HookResult:

@@ -76,6 +76,12 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: the folder exists and is not empty")
     if parent_file is not None:
+        from gitsync.maintenance.sync_admin import signed_out
+
+        out = signed_out(parent_file)
+        if out:
+            taken = ", ".join(f"{r['component']} (to {r['user']})" for r in out)
+            raise UsageError(f"{folder}: cannot make a sync copy while signed or checked out: {taken}")
         with parent_file.locked(timeout=60.0):
             # The parent's own edits go on its shared line first, so the copy starts from them.
             publish(parent_file, SyncReport(parent_file.copy_id, "parent"))
@@ -121,6 +127,7 @@ def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str 
             "parent": parent_state.copy_id if parent_state else None,
             "created": now_stamp(),
             "state": "active",
+            "address": str(dest),
             "modified": who.modified(),
         }
         copy.commit({KINDS["copy"].path_for(copy_id): canonical.dumps(record)}, f"Register sync copy {copy_id}", identity=who)

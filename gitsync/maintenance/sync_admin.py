@@ -1,0 +1,179 @@
+"""Leaving the hierarchy, and keeping a file out of it.
+
+- ``delete_copy``: a child sends what it has, unregisters, and is removed
+  (or kept as an ordinary client file).
+- ``clear_sync``: the top-level parent, once no active copies remain, drops
+  its sync state and registry and becomes an ordinary client file.
+- sign-out / check-out: a file (or a component of it) taken out for one
+  user; refused for a file with sync copies, and a signed-out file cannot be
+  copied.
+- milestones (git tags) are not offered on a sync file.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Any
+
+from gitsync.errors import GitsyncError, UsageError
+from gitsync.maintenance.lockdown import MaintenanceReport, require_top_level
+from gitsync.model import canonical
+from gitsync.model.records import KINDS, is_tombstone, now_stamp
+from gitsync.repo.clientfile import ClientFile
+from gitsync.repo.gitcli import git
+from gitsync.rules.syncstate import active_copies
+from gitsync.sync.engine import sync
+
+COPIES = KINDS["copy"].folder
+CHECKOUTS = KINDS["checkout"].folder
+WHOLE_FILE = "file"
+
+
+class SyncFileRefused(GitsyncError):
+    """The action is not offered on a file that takes part in a hierarchy."""
+
+    exit_code = 8
+
+
+def _is_sync_file(client_file: ClientFile) -> str | None:
+    """Why the file counts as a sync file (a copy, or a parent with active copies), or None."""
+    state = client_file.state
+    if state is not None and state.role == "child":
+        return "it is a sync copy"
+    copies = active_copies(client_file.snapshot(), exclude=client_file.copy_id)
+    if copies:
+        return f"it has {len(copies)} active sync cop{'y' if len(copies) == 1 else 'ies'}"
+    return None
+
+
+def delete_copy(client_file: ClientFile, *, keep: bool = False) -> MaintenanceReport:
+    """Send outstanding changes, unregister this copy, then remove it (or keep a plain file)."""
+    state = client_file.state
+    if state is None or state.role != "child":
+        raise UsageError(f"{client_file.root}: delete-copy is for a sync copy; this is not one")
+    if state.offline:
+        raise UsageError(f"{client_file.root}: the copy is offline; run 'gitsync online' first")
+    report = sync(client_file)
+    if report.state == "offline":
+        raise GitsyncError(
+            f"delete-copy refused: the parent cannot be reached ({', '.join(report.unreachable)}); "
+            "outstanding changes must be sent first"
+        )
+    below = [
+        r["id"]
+        for _, r in client_file.snapshot().records(COPIES)
+        if r.get("parent") == state.copy_id and r.get("state") == "active"
+    ]
+    if below:
+        raise UsageError(f"{client_file.root}: this copy has active sync copies of its own: {', '.join(below)}")
+    path = KINDS["copy"].path_for(state.copy_id)
+    with client_file.locked():
+        record = client_file.snapshot().read(path)
+        if record is None:
+            raise GitsyncError(f"{path}: this copy is not in the registry; run 'gitsync repair'")
+        record = dict(record, state="deleted", modified=client_file.identity().modified())
+        client_file.commit({path: canonical.dumps(record)}, f"Delete sync copy {state.copy_id}")
+    final = sync(client_file)
+    if final.state == "offline" or final.pending:
+        raise GitsyncError("delete-copy stopped: the unregistration could not be sent; run it again")
+    root = client_file.root
+    if keep:
+        _make_ordinary(client_file)
+    else:
+        shutil.rmtree(root)
+    return MaintenanceReport("delete-copy", removed=[] if keep else [str(root)], detail={"kept": keep})
+
+
+def _make_ordinary(client_file: ClientFile) -> None:
+    """Drop sync state and remotes; the history stays."""
+    shutil.rmtree(client_file.sync_dir, ignore_errors=True)
+    for remote in git(["remote"], client_file.root).stdout.split():
+        git(["remote", "remove", remote], client_file.root)
+    refs = git(["for-each-ref", "--format=%(refname)", "refs/remotes/"], client_file.root).stdout.split()
+    for ref in refs:
+        git(["update-ref", "-d", ref], client_file.root)
+
+
+def clear_sync(client_file: ClientFile) -> MaintenanceReport:
+    """At the top-level parent with no active copies: remove _Sync, the remotes and the registry."""
+    require_top_level(client_file, "clear-sync")
+    sync(client_file)  # take in whatever the copies sent last
+    with client_file.locked():
+        snapshot = client_file.snapshot()
+        remaining = active_copies(snapshot, exclude=client_file.copy_id)
+        if remaining:
+            listed = ", ".join(f"{r['id']} ({r.get('user', '')})" for r in remaining)
+            raise SyncFileRefused(f"clear-sync refused: active sync copies remain: {listed}")
+        registry = snapshot.paths(COPIES)
+        if registry:
+            from gitsync.repo.clientfile import build_tree
+
+            head = client_file.head_commit()
+            assert head is not None
+            tree = build_tree(client_file.repo, head.tree, dict.fromkeys(registry))
+            who = client_file.identity()
+            sig = who.signature()
+            message = f"Clear sync: remove the hierarchy registry ({len(registry)} record(s))\n\nGitsync-Copy: {who.copy_id}\n"
+            commit = client_file.repo.create_commit(None, sig, sig, message, tree, [head.id])
+            client_file.advance_head(commit)
+            client_file.set_ref("refs/heads/main", commit, client_file.ref("refs/heads/main"))
+        _make_ordinary(client_file)
+    return MaintenanceReport("clear-sync", removed=registry)
+
+
+def _component_id(component: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", component.strip()).strip("-.") or WHOLE_FILE
+    return slug[:64]
+
+
+def checkout(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, Any]:
+    """Sign out the file (component ``file``) or check out one component for this user."""
+    why = _is_sync_file(client_file)
+    if why:
+        what = "sign out" if component == WHOLE_FILE else f"check out {component}"
+        raise SyncFileRefused(f"cannot {what}: {why} (a synchronized file is never signed or checked out)")
+    ident = _component_id(component)
+    path = KINDS["checkout"].path_for(ident)
+    with client_file.locked():
+        existing = client_file.snapshot().live(path)
+        if existing is not None:
+            raise UsageError(f"{component} is already out to {existing.get('user')} (since {existing.get('at')})")
+        who = client_file.identity()
+        record = {"id": ident, "component": component, "user": who.name, "copy": who.copy_id, "at": now_stamp(), "modified": who.modified()}
+        client_file.commit({path: canonical.dumps(record)}, f"{'Sign out' if component == WHOLE_FILE else 'Check out'} {component}")
+    return record
+
+
+def checkin(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, Any]:
+    """Sign the file back in (or check a component in); only the user who took it out can."""
+    path = KINDS["checkout"].path_for(_component_id(component))
+    with client_file.locked():
+        record = client_file.snapshot().live(path)
+        if record is None:
+            raise UsageError(f"{component} is not signed or checked out")
+        who = client_file.identity()
+        if record.get("user") != who.name:
+            raise UsageError(f"{component} is out to {record.get('user')}; only they can bring it back")
+        record = dict(record, deleted=True, modified=who.modified())
+        client_file.commit({path: canonical.dumps(record)}, f"{'Sign in' if component == WHOLE_FILE else 'Check in'} {component}")
+    return record
+
+
+def signed_out(client_file: ClientFile) -> list[dict[str, Any]]:
+    """The live sign-outs and check-outs of a file."""
+    return [r for _, r in client_file.snapshot().records(CHECKOUTS) if not is_tombstone(r)]
+
+
+def add_milestone(client_file: ClientFile, name: str) -> str:
+    """Mark the current state with a milestone (an annotated tag); not offered on a sync file."""
+    why = _is_sync_file(client_file)
+    if why:
+        raise SyncFileRefused(f"milestones are not offered on a sync file: {why}")
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", name):
+        raise UsageError(f"'{name}': a milestone name is letters, digits, '.', '_' and '-'")
+    tag = f"milestone/{name}"
+    result = git(["tag", "-a", tag, "-m", f"Milestone {name}"], client_file.root, check=False)
+    if result.returncode != 0:
+        raise UsageError(f"milestone {name} exists already" if "already exists" in result.stderr else result.stderr.strip())
+    return tag

@@ -1,0 +1,212 @@
+"""The sync-state rules: lockdown, abandoned copies, restrictions, protection rights.
+
+Tree rules (``lockdown``, ``restricted-ids``) join the registry and run
+wherever the record rules run. Two more need to know who made a change, so
+they run on commits rather than trees:
+
+- ``check_author_rights``: the protection rights of the user making a change
+  (``ClientFile.commit`` in the commands; pre-receive for each pushed commit,
+  against its author);
+- ``check_pushed_commits``: pre-receive only; nothing is accepted from an
+  abandoned copy (the ``Gitsync-Copy`` trailer names the copy that made each
+  commit), and an abandoned copy's registry record can never be made active
+  again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from gitsync.errors import RuleViolation
+from gitsync.model.records import KINDS, is_tombstone, kind_of
+from gitsync.repo.snapshot import Snapshot
+from gitsync.rules.engine import RuleContext, rule
+
+LOCKDOWN_PATH = KINDS["lockdown"].path_for("")
+MASK_PATH = KINDS["mask"].path_for("")
+COPIES = KINDS["copy"].folder
+RESTRICTED_KINDS = ("journal", "taxcode", "unit")
+COPY_TRAILER = "Gitsync-Copy"
+
+RIGHTS = (
+    "open-directly",
+    "modify-entries",
+    "modify-accounts",
+    "year-end-close",
+    "lockdown",
+    "abandon-copies",
+    "manage-protection",
+)
+ROLE_RIGHTS: dict[str, tuple[str, ...]] = {
+    "partner": RIGHTS,
+    "manager": RIGHTS,
+    "senior": ("open-directly", "modify-entries", "modify-accounts"),
+    "staff": ("modify-entries",),
+    "reviewer": (),
+}
+# Which right a change to each kind of record needs once protection is on.
+KIND_RIGHT = {
+    "entry": "modify-entries",
+    "account": "modify-accounts",
+    "user": "manage-protection",
+    "lockdown": "lockdown",
+}
+
+
+def is_locked_down(snapshot: Snapshot | None) -> bool:
+    if snapshot is None:
+        return False
+    record = snapshot.read(LOCKDOWN_PATH)
+    return bool(record and record.get("locked") is True and not is_tombstone(record))
+
+
+def active_copies(snapshot: Snapshot, *, exclude: str | None = None) -> list[dict[str, Any]]:
+    """The registry records of copies still active (the top-level parent's own record excluded)."""
+    found = []
+    for _, record in snapshot.records(COPIES):
+        if (
+            record.get("state") == "active"
+            and record.get("parent") is not None
+            and record["id"] != exclude
+        ):
+            found.append(record)
+    return found
+
+
+@rule("lockdown")
+def lockdown(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """Nothing changes after the top-level parent was locked down."""
+    if ctx.whole or not is_locked_down(ctx.before):
+        return
+    for path in sorted(ctx.changed_paths()):
+        yield RuleViolation(
+            path, "", "lockdown", "the client file is locked down; no change is accepted"
+        )
+        return
+
+
+@rule("restricted-ids")
+def restricted_ids(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """With more than one child, journal IDs, tax code IDs, units and the mask do not change.
+
+    Adding a code or marking one deleted stays allowed (the merge settles a
+    deleted code that another copy still uses); what is refused is changing
+    an identity: one change that retires a code and brings in another of the
+    same kind (a rename), and any change of the mask.
+    """
+    if ctx.whole or ctx.before is None:
+        return
+    changed = ctx.changed_paths()
+    restricted = [p for p in changed if (k := kind_of(p)) and k.name in (*RESTRICTED_KINDS, "mask")]
+    if not restricted or len(active_copies(ctx.before)) <= 1:
+        return
+    if MASK_PATH in changed:
+        old = ctx.before.read(MASK_PATH)
+        new = ctx.read(MASK_PATH)
+        if old is not None and new is not None and old.get("mask") != new.get("mask"):
+            yield RuleViolation(
+                MASK_PATH,
+                "mask",
+                "restricted-ids",
+                "the mask cannot change while the file has more than one sync copy",
+            )
+            return
+    for kind in RESTRICTED_KINDS:
+        retired = ctx.removed(kind)
+        added = [
+            p
+            for p in restricted
+            if kind_of(p) is KINDS[kind] and ctx.before.read(p) is None and ctx.live(p) is not None
+        ]
+        if retired and added:
+            yield RuleViolation(
+                added[0],
+                KINDS[kind].key,
+                "restricted-ids",
+                f"{kind} IDs cannot be renamed while the file has more than one sync copy "
+                f"(replaces {retired[0]})",
+            )
+            return
+
+
+def protection_on(snapshot: Snapshot | None) -> bool:
+    return snapshot is not None and any(True for _ in snapshot.records(KINDS["user"].folder))
+
+
+def user_rights(snapshot: Snapshot, user: str) -> tuple[str, ...] | None:
+    """The rights of a protected user, or None when the user is not in the protection list."""
+    record = snapshot.live(KINDS["user"].path_for(user)) if _valid_user(user) else None
+    if record is None:
+        return None
+    return tuple(str(r) for r in record.get("rights", ()))
+
+
+def _valid_user(user: str) -> bool:
+    from gitsync.model.records import is_valid_id
+
+    return is_valid_id(user)
+
+
+def require_right(snapshot: Snapshot | None, user: str, right: str, what: str) -> None:
+    """Raise unless protection is off, or ``user`` holds ``right``."""
+    if snapshot is None or not protection_on(snapshot):
+        return
+    rights = user_rights(snapshot, user)
+    if rights is None:
+        raise RuleViolation(
+            what, "", "protection", f"user '{user}' is not in this file's protection list"
+        )
+    if right not in rights:
+        raise RuleViolation(what, "", "protection", f"user '{user}' lacks the right '{right}'")
+
+
+def check_author_rights(before: Snapshot | None, author: str, changed: Iterable[str]) -> None:
+    """The protection rights a change needs, checked against the protection list before it."""
+    if before is None or not protection_on(before):
+        return
+    for path in sorted(changed):
+        kind = kind_of(path)
+        right = KIND_RIGHT.get(kind.name) if kind else None
+        if right:
+            require_right(before, author, right, path)
+
+
+def copy_of_commit(message: str) -> str | None:
+    """The copy id in a commit message's ``Gitsync-Copy:`` trailer."""
+    for line in reversed(message.splitlines()):
+        if line.startswith(f"{COPY_TRAILER}:"):
+            return line.split(":", 1)[1].strip() or None
+    return None
+
+
+def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterable[Any]) -> None:
+    """Pre-receive: refuse commits made by an abandoned copy, and changes by users without rights."""
+    from gitsync.repo.clientfile import changed_paths
+
+    abandoned: set[str] = set()
+    if before is not None:
+        abandoned = {r["id"] for _, r in before.records(COPIES) if r.get("state") == "abandoned"}
+    for commit in new_commits:
+        copy_id = copy_of_commit(commit.message)
+        if copy_id and copy_id in abandoned:
+            raise RuleViolation(
+                f"commit {str(commit.id)[:12]}",
+                "",
+                "abandoned-copy",
+                f"copy {copy_id} was abandoned; nothing it sends is accepted, and it cannot rejoin",
+            )
+        if len(commit.parents) != 1:
+            continue  # a merge brings changes that were checked where they were made
+        changed = changed_paths(repo, commit.parents[0].tree, commit.tree)
+        for path in changed:
+            if (
+                path.startswith(f"{COPIES}/")
+                and path.rsplit("/", 1)[-1].removesuffix(".json") in abandoned
+            ):
+                data = repo[changed[path]].data if changed[path] is not None else None
+                if data is not None and b'"state": "abandoned"' not in bytes(data):
+                    raise RuleViolation(
+                        path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
+                    )
+        check_author_rights(before, commit.author.name, changed)
