@@ -315,7 +315,9 @@ def remove_document(client_file: ClientFile, ref: str) -> Record:
 class DocumentVersion:
     """One version of a document's content, as the history holds it."""
 
-    number: int  # 1 is the first version; numbers never change as versions are added
+    # 1 is the oldest, in topological order; a merge that brings in another
+    # copy's versions can shift the later numbers (the commit and sha256 do not).
+    number: int
     commit: str
     author: str
     email: str
