@@ -7,6 +7,9 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from bench.data import OUT
@@ -46,6 +49,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--merge-records", type=int, help="records edited on both sides (default 1000; quick 100)"
     )
     parser.add_argument("--reps", type=int, help="repetitions per measurement (default 7; quick 3)")
+    parser.add_argument("--merge-reps", type=int, help="repetitions of row 6 (default: --reps)")
     parser.add_argument(
         "--propagation-reps", type=int, help="edits timed in row 3 (default 21; quick 5)"
     )
@@ -73,6 +77,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.merge_records = args.merge_records or (100 if quick else 1000)
     args.reps = args.reps or (3 if quick else 7)
     args.propagation_reps = args.propagation_reps or (5 if quick else 21)
+    args.merge_reps = args.merge_reps or args.reps
     return args
 
 
@@ -98,20 +103,33 @@ def main(argv: list[str] | None = None) -> int:
         "copies": args.copies,
         "copies_size": args.copies_size,
         "merge_records": args.merge_records,
+        "merge_reps": args.merge_reps,
+        "propagation_reps": args.propagation_reps,
     }
     rows: list[Row] = []
     try:
         log(f"temp root {env.root}; {meta['load_before']}")
         scenario_rows = {"1", "1b", "2", "3", "4", "5"} & args.rows
-        if scenario_rows:
-            for size in args.sizes:
-                rows.extend(run_scenario(env, size, scenario_rows, settings))
+        # smallest size first, then the other rows, the largest sizes last: partial results
+        # (written after every group) then cover every row early in a long run
+        sizes = sorted(args.sizes) if scenario_rows else []
+        groups: list[Callable[[], list[Row]]] = []
+        if sizes:
+            groups.append(lambda: run_scenario(env, sizes[0], scenario_rows, settings))
         if "6" in args.rows:
-            file_size = max(args.merge_records * 2, min([*args.sizes, 10000]))
-            rows.extend(row_merge(env, file_size, args.merge_records, settings))
+            file_size = max(args.merge_records * 2, min([*args.sizes, 10_000]))
+            merge_settings = replace(settings, reps=args.merge_reps)
+            groups.append(lambda: row_merge(env, file_size, args.merge_records, merge_settings))
         if "7" in args.rows:
-            rows.extend(row_commit_scaling(env, args.scale_sizes, settings))
-            rows.extend(row_rounds(env, args.copies_size, args.copies, settings))
+            groups.append(lambda: row_rounds(env, args.copies_size, args.copies, settings))
+            groups.append(lambda: row_commit_scaling(env, args.scale_sizes, settings))
+        groups.extend(
+            partial(run_scenario, env, size, scenario_rows, settings) for size in sizes[1:]
+        )
+        for group in groups:
+            rows.extend(group())
+            meta["load_now"] = load()
+            write_json(rows, meta, args.out)
     finally:
         env.close()
     meta["load_after"] = load()
