@@ -63,6 +63,7 @@ def main() -> int:
     os.environ.setdefault("GIT_COMMITTER_NAME", "gitsync demo")
     os.environ.setdefault("GIT_COMMITTER_EMAIL", "demo@gitsync.invalid")
     os.environ["XDG_CONFIG_HOME"] = str(work / ".config")
+    os.environ["GITSYNC_USER"] = "partner"
     try:
         run(work)
     finally:
@@ -79,7 +80,7 @@ def run(work: Path) -> None:
     top = build_engagement(work / "ABC Limited 2026")
     print(f"Built {top}")
     tb = json.loads(gitsync("tb", "--json", where=top, show=False))
-    rows = tb["rows"] if isinstance(tb, dict) else tb
+    rows = tb["accounts"]
     print(f"$ gitsync -C {top.name} tb    ({len(rows)} accounts; first and last rows)")
     full = gitsync("tb", where=top, show=False).rstrip().splitlines()
     print("\n".join(full[:8] + ["   ..."] + full[-6:]))
@@ -127,7 +128,8 @@ def run(work: Path) -> None:
     entries = [e for e in json.loads(gitsync("entry", "list", "--json", "--journal", "AJE", where=top, show=False))
                if e["description"] in ("Accrue audit fee", "Correct bank charges")]
     for entry in sorted(entries, key=lambda e: e["number"]):
-        print(f"AJE {entry['number']}: {entry['description']}  (the later one was renumbered)")
+        print(f"AJE {entry['number']}: {entry['description']}")
+    print("(both took the same number offline; the one created later was renumbered)")
     gitsync("conflicts", where=top)
     conflicts = json.loads(gitsync("conflicts", "--json", where=top, show=False))["conflicts"]
     if conflicts:

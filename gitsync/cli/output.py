@@ -28,4 +28,5 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
         grid.add_column(column, justify="right" if column in right else "left")
     for row in rows:
         grid.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(grid)
+    # A pipe gets the whole table: rich would otherwise cut it to 80 columns.
+    Console(width=None if sys.stdout.isatty() else 200).print(grid)

@@ -172,9 +172,13 @@ class ClientFile:
         return state.copy_id if state else "unregistered"
 
     def identity(self) -> Identity:
-        """The user making changes: GITSYNC_USER, else the git identity, else the login name."""
+        """The user making changes: GITSYNC_USER, else the git identity (as git finds it), else the login."""
         config = self.repo.config
-        name = os.environ.get("GITSYNC_USER") or _config_get(config, "user.name")
+        name = (
+            os.environ.get("GITSYNC_USER")
+            or os.environ.get("GIT_AUTHOR_NAME")
+            or _config_get(config, "user.name")
+        )
         if not name:
             try:
                 name = getpass.getuser()
