@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -84,6 +85,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started = time.perf_counter()
+    # a background run ignores SIGINT; on SIGTERM still clean the temp root up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = BenchEnv(keep=args.keep)
 
     def log(line: str) -> None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+PYCACHE = Path(__file__).resolve().parent / "out" / "pycache"
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Bench Auditor",
     "GIT_AUTHOR_EMAIL": "auditor@bench.invalid",
@@ -48,6 +49,11 @@ class BenchEnv:
         (home / ".gitconfig").write_text(GITCONFIG, encoding="utf-8")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITSYNC_"))}
         self.env.update(IDENTITY)
+        # A user's installed gitsync has its bytecode compiled once; a host that sets
+        # PYTHONDONTWRITEBYTECODE would make every timed command recompile every module.
+        # The cache goes to bench/out/pycache, so the source tree stays clean.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
         self.env.update(
             {
                 "HOME": str(home),
