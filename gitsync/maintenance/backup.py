@@ -31,7 +31,6 @@ leftovers of a killed one. The client file itself is only read.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import shutil
@@ -112,16 +111,11 @@ def backup_name(file_name: str, when: datetime) -> str:
 def check_rights(client_file: ClientFile, right: str = "open-directly") -> None:
     """With protection on, refuse unless the user holds ``right`` (backup: "open-directly").
 
-    The rights live with the protection rules (``gitsync.rules.syncstate``);
-    this is the one place backup, restore and year-end close ask them.
+    The one place backup, restore and year-end close ask the protection rules.
     """
-    try:
-        syncstate = importlib.import_module("gitsync.rules.syncstate")
-    except ImportError:
-        return
-    syncstate.require_right(
-        client_file.snapshot(), client_file.identity().name, right, str(client_file.root)
-    )
+    from gitsync.rules.syncstate import require_right
+
+    require_right(client_file.snapshot(), client_file.identity().name, right, str(client_file.root))
 
 
 def sha256_of(path: Path) -> str:
@@ -249,8 +243,8 @@ def write_bundle(repo_dir: Path, target: Path, progress: Progress | None) -> Non
 
 
 def _report_git_progress(line: str, progress: Progress | None) -> None:
-    # "Writing objects:  45% (450/1000), 1.2 MiB | 3 MiB/s"
-    if progress is None or "Writing objects:" not in line or "(" not in line:
+    # "Counting objects:  45% (450/1000)": a bundle counts every object it writes
+    if progress is None or "Counting objects:" not in line or "(" not in line:
         return
     inside = line.split("(", 1)[1].split(")", 1)[0]
     done, _, total = inside.partition("/")

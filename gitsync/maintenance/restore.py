@@ -48,6 +48,7 @@ from gitsync.maintenance.backup import (
     BackupCorrupt,
     Progress,
     check_path_length,
+    check_rights,
     make_staging,
     remove_leftovers,
     sha256_of,
@@ -185,6 +186,7 @@ def _build(
     head = repo.head.peel(pygit2.Commit)
     if str(head.id) != manifest["head"]:
         raise BackupCorrupt(f"{backup}: the history does not end at the commit the manifest names")
+    check_rights(ClientFile(staging, repo))  # a protected file needs "open-directly"
     install_hooks(repo)
     fault_point("restore.checked-out")
     _extract(backup / FILES, staging)

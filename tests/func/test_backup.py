@@ -317,3 +317,39 @@ def test_kill_during_restore_leaves_no_file_and_the_next_run_completes(
 def test_every_archive_command_has_help(gitsync: Run, command: str) -> None:
     result = gitsync(command, "--help")
     assert result.code == 0 and len(result.stdout) > 100
+
+
+def test_backup_needs_the_right_to_open_the_file_directly(
+    client_file: Callable[..., Path], gitsync: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cf = client_file()
+    assert gitsync("protect", "user", "add", "auditor", "--role", "manager", cwd=cf).code == 0
+    assert gitsync("protect", "user", "add", "staff1", "--role", "staff", cwd=cf).code == 0
+    monkeypatch.setenv("GITSYNC_USER", "staff1")
+    _refused(gitsync("backup", "--to", tmp_path / "b", cwd=cf), "lacks the right 'open-directly'")
+    assert not (tmp_path / "b").exists()
+    monkeypatch.setenv("GITSYNC_USER", "auditor")
+    assert gitsync("backup", "--to", tmp_path / "b", cwd=cf).code == 0
+
+
+def test_the_library_reports_progress_through_its_callback(
+    client_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    from gitsync.maintenance.backup import backup
+    from gitsync.repo.clientfile import ClientFile
+
+    cf = client_file()
+    (cf / "Scans").mkdir()
+    (cf / "Scans" / "big.bin").write_bytes(b"x" * 50_000)
+    seen: list[tuple[str, int, int]] = []
+    backup(
+        ClientFile.open(cf),
+        tmp_path / "b",
+        include_subfolders=True,
+        progress=lambda *a: seen.append(a),
+    )
+    steps = [s for s, _, _ in seen]
+    assert steps.index("history") < steps.index("verify") < steps.index("files")
+    history = [(d, t) for s, d, t in seen if s == "history"]
+    assert history[-1][0] == history[-1][1] > 0
+    assert seen[-1] == ("files", 50_000, 50_000)
