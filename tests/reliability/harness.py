@@ -94,7 +94,9 @@ def run_killed(
 
 def one_line_error(stderr: str) -> str:
     """Assert ``stderr`` is one clear gitsync line (no traceback, no internal error); return it."""
-    lines = stderr.strip("\n").splitlines()
+    # Lines as a terminal shows them: split at newlines only (str.splitlines would
+    # also split at U+0085 and U+2028, which a message may quote from bad input).
+    lines = stderr.strip("\n").split("\n")
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}: {stderr!r}"
     line = lines[0]
     assert line.startswith("gitsync: "), line
