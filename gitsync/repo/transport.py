@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from gitsync.errors import GitsyncError, Unreachable
 from gitsync.repo.gitcli import git
@@ -55,7 +55,7 @@ class PushOutcome:
 def local_path(address: str) -> Path | None:
     """The folder an address names when it is on this machine, else None."""
     if address.startswith("file://"):
-        return Path(urlparse(address).path)
+        return Path(unquote(urlparse(address).path))
     if "://" in address or re.match(r"^[\w.-]+@[\w.-]+:", address):
         return None
     return Path(address)

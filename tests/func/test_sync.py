@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,74 @@ def test_watch_agent_follows_the_parent(hierarchy: Hierarchy) -> None:
 def _cleanup_moved(tmp_path: Path) -> None:
     yield
     shutil.rmtree(tmp_path / "away", ignore_errors=True)
+
+
+def test_copy_from_a_file_url(client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path) -> None:
+    top = client_file("url parent")
+    dest = tmp_path / "from url"
+    result = gitsync("copy", top.as_uri(), dest)
+    assert result.code == 0, result.stderr
+    assert git(dest, "remote", "get-url", "parent").stdout.strip() == str(top)  # a local URL is kept as its path
+    write_record(dest / "taxcodes" / "URL.json", {"code": "URL", "description": "over file://"})
+    report = json.loads(gitsync("sync", "--json", cwd=dest).stdout)
+    assert report["state"] == "online" and report["pending"] == 0
+    assert git(top, "cat-file", "-e", "main:taxcodes/URL.json", check=False).returncode == 0
+
+
+def test_first_child_waits_for_exclusive_access(client_file: Callable[..., Path], tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    top = client_file("locked parent")
+    lock = FileLock(str(top / ".git" / "gitsync.lock"))
+    lock.acquire()
+    try:
+        creator = subprocess.Popen(
+            [sys.executable, "-m", "gitsync", "copy", str(top), str(tmp_path / "first")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2.0)
+        assert creator.poll() is None, "the second creator must wait while the parent is held"
+        assert not (tmp_path / "first").exists()
+    finally:
+        lock.release()
+    out, err = creator.communicate(timeout=60)
+    assert creator.returncode == 0, err
+    assert (tmp_path / "first" / "_Sync" / "sync.yaml").exists()
+
+
+def test_watch_agent_survives_the_parent_vanishing(hierarchy: Hierarchy, tmp_path: Path) -> None:
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "gitsync", "-C", str(hierarchy.b), "watch", "--json", "--interval", "0.3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    away = tmp_path / "away"
+    try:
+        time.sleep(1.5)
+        hierarchy.top.rename(away)
+        write_record(hierarchy.b / "taxcodes" / "OFF.json", {"code": "OFF", "description": "while away"})
+        time.sleep(2.0)
+        assert agent.poll() is None, "the agent must keep running while the parent is gone"
+        away.rename(hierarchy.top)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if git(hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False).returncode == 0:
+                break
+            time.sleep(0.2)
+        assert git(hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False).returncode == 0
+        time.sleep(3.0)  # let the agent report the sync that delivered it
+    finally:
+        if away.exists() and not hierarchy.top.exists():
+            away.rename(hierarchy.top)
+        os.killpg(agent.pid, signal.SIGINT)
+        try:
+            out, _ = agent.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(agent.pid, signal.SIGKILL)
+            out, _ = agent.communicate()
+    states = [json.loads(line).get("state") for line in out.splitlines() if line.startswith("{")]
+    assert "offline" in states and states[-1] == "online", states
