@@ -30,7 +30,9 @@ def banner(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
 
 
-def gitsync(*args: object, where: Path | None = None, user: str | None = None, show: bool = True) -> str:
+def gitsync(
+    *args: object, where: Path | None = None, user: str | None = None, show: bool = True
+) -> str:
     """Run the real gitsync command and show it as a transcript."""
     argv = [str(a) for a in args]
     env = dict(os.environ)
@@ -51,10 +53,16 @@ def gitsync(*args: object, where: Path | None = None, user: str | None = None, s
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--keep", type=Path, help="build the demo here and keep it (default: a temp dir, removed)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="build the demo here and keep it (default: a temp dir, removed)"
+    )
     options = parser.parse_args()
-    work = options.keep.resolve() if options.keep else Path(tempfile.mkdtemp(prefix="gitsync-demo-"))
+    work = (
+        options.keep.resolve() if options.keep else Path(tempfile.mkdtemp(prefix="gitsync-demo-"))
+    )
     if options.keep and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
@@ -83,7 +91,7 @@ def run(work: Path) -> None:
     rows = tb["accounts"]
     print(f"$ gitsync -C {top.name} tb    ({len(rows)} accounts; first and last rows)")
     full = gitsync("tb", where=top, show=False).rstrip().splitlines()
-    print("\n".join(full[:8] + ["   ..."] + full[-6:]))
+    print("\n".join([*full[:8], "   ...", *full[-6:]]))
     gitsync("log", "-n", "3", where=top)
 
     banner("2. Two sync copies: the senior in the field, the manager in the office")
@@ -96,21 +104,87 @@ def run(work: Path) -> None:
     banner("3. Both work offline on the same records")
     gitsync("offline", where=senior, user="senior")
     gitsync("offline", where=manager, user="manager")
-    account = sorted(json.loads(gitsync("account", "list", "--json", where=senior, show=False)), key=lambda a: a["number"])[0]
+    account = sorted(
+        json.loads(gitsync("account", "list", "--json", where=senior, show=False)),
+        key=lambda a: a["number"],
+    )[0]
     number = account["number"]
     # different fields of one account: settled automatically
-    gitsync("account", "set", number, "--map", account.get("map") or "100.10", where=senior, user="senior")
-    gitsync("account", "set", number, "--name", f"{account['name']} (operating)", where=manager, user="manager")
+    gitsync(
+        "account",
+        "set",
+        number,
+        "--map",
+        account.get("map") or "100.10",
+        where=senior,
+        user="senior",
+    )
+    gitsync(
+        "account",
+        "set",
+        number,
+        "--name",
+        f"{account['name']} (operating)",
+        where=manager,
+        user="manager",
+    )
     # the same field of another account: a true conflict, both values kept
-    other = sorted(json.loads(gitsync("account", "list", "--json", where=senior, show=False)), key=lambda a: a["number"])[1]
-    gitsync("account", "set", other["number"], "--name", "Petty cash - field office", where=senior, user="senior")
-    gitsync("account", "set", other["number"], "--name", "Petty cash - head office", where=manager, user="manager")
+    other = sorted(
+        json.loads(gitsync("account", "list", "--json", where=senior, show=False)),
+        key=lambda a: a["number"],
+    )[1]
+    gitsync(
+        "account",
+        "set",
+        other["number"],
+        "--name",
+        "Petty cash - field office",
+        where=senior,
+        user="senior",
+    )
+    gitsync(
+        "account",
+        "set",
+        other["number"],
+        "--name",
+        "Petty cash - head office",
+        where=manager,
+        user="manager",
+    )
     # two new entries that both take the next free AJE number
     cash = number
-    gitsync("entry", "add", "--journal", "AJE", "--date", "2026-12-31", "--description", "Accrue audit fee",
-            "--line", f"{other['number']}=1500.00", "--line", f"{cash}=-1500.00", where=senior, user="senior")
-    gitsync("entry", "add", "--journal", "AJE", "--date", "2026-12-31", "--description", "Correct bank charges",
-            "--line", f"{other['number']}=42.10", "--line", f"{cash}=-42.10", where=manager, user="manager")
+    gitsync(
+        "entry",
+        "add",
+        "--journal",
+        "AJE",
+        "--date",
+        "2026-12-31",
+        "--description",
+        "Accrue audit fee",
+        "--line",
+        f"{other['number']}=1500.00",
+        "--line",
+        f"{cash}=-1500.00",
+        where=senior,
+        user="senior",
+    )
+    gitsync(
+        "entry",
+        "add",
+        "--journal",
+        "AJE",
+        "--date",
+        "2026-12-31",
+        "--description",
+        "Correct bank charges",
+        "--line",
+        f"{other['number']}=42.10",
+        "--line",
+        f"{cash}=-42.10",
+        where=manager,
+        user="manager",
+    )
     gitsync("sync", where=senior, user="senior")
     gitsync("status", where=senior, user="senior")
 
@@ -123,10 +197,19 @@ def run(work: Path) -> None:
     gitsync("open", where=top)
 
     banner("5. What gitsync settled by itself, and what waits for review")
-    accounts = {a["number"]: a for a in json.loads(gitsync("account", "list", "--json", where=top, show=False))}
-    print(f"Account {number}: name {accounts[number]['name']!r}, map {accounts[number].get('map')!r}  (both edits kept)")
-    entries = [e for e in json.loads(gitsync("entry", "list", "--json", "--journal", "AJE", where=top, show=False))
-               if e["description"] in ("Accrue audit fee", "Correct bank charges")]
+    accounts = {
+        a["number"]: a
+        for a in json.loads(gitsync("account", "list", "--json", where=top, show=False))
+    }
+    kept = accounts[number]
+    print(f"Account {number}: name {kept['name']!r}, map {kept.get('map')!r}  (both edits kept)")
+    entries = [
+        e
+        for e in json.loads(
+            gitsync("entry", "list", "--json", "--journal", "AJE", where=top, show=False)
+        )
+        if e["description"] in ("Accrue audit fee", "Correct bank charges")
+    ]
     for entry in sorted(entries, key=lambda e: e["number"]):
         print(f"AJE {entry['number']}: {entry['description']}")
     print("(both took the same number offline; the one created later was renumbered)")
@@ -134,7 +217,9 @@ def run(work: Path) -> None:
     conflicts = json.loads(gitsync("conflicts", "--json", where=top, show=False))["conflicts"]
     if conflicts:
         banner("6. The manager confirms one value at the top-level parent")
-        gitsync("conflicts", "resolve", conflicts[0]["id"], "--take", "1", where=top, user="manager")
+        gitsync(
+            "conflicts", "resolve", conflicts[0]["id"], "--take", "1", where=top, user="manager"
+        )
         gitsync("sync", where=senior, user="senior")
         gitsync("status", where=senior, user="senior")
     gitsync("check", where=top)
@@ -144,7 +229,12 @@ def run(work: Path) -> None:
 
 
 def git_tree(path: Path) -> str:
-    return subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD^{tree}"], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "HEAD^{tree}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ PYTHON = BIN / "python"
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script is what tells an older Python so
         sys.exit(f"gitsync needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / ".gitsync-installed"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
@@ -37,7 +37,16 @@ def setup() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing gitsync and its test tools into .venv ...", flush=True)
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]"],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            ".[test]",
+        ],
         cwd=ROOT,
         check=True,
     )

@@ -36,7 +36,9 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A home, config dir and git identity of the test's own; the real home is never touched."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -49,7 +51,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("GITSYNC_USER", "auditor")
     (home / ".gitconfig").write_text(
         "[user]\n\tname = Test Auditor\n\temail = auditor@example.com\n"
-        "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n",
+        '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n',
         encoding="utf-8",
     )
     return home
@@ -147,7 +149,9 @@ def _no_stray_processes() -> Iterator[None]:
 
 
 @pytest.fixture
-def hierarchy(client_file: Callable[..., Path], gitsync: Callable[..., Result], tmp_path: Path) -> Hierarchy:
+def hierarchy(
+    client_file: Callable[..., Path], gitsync: Callable[..., Result], tmp_path: Path
+) -> Hierarchy:
     """A top-level parent, two children and a grandchild, all made with ``gitsync copy``."""
     top = client_file("ABC Limited 2026")
     copies = {}

@@ -10,7 +10,9 @@ import typer
 from gitsync.cli import context
 from gitsync.cli.output import JSON_HELP, emit_json, say
 
-hooks_app = typer.Typer(help="Manage the git hooks and merge driver of a client file.", no_args_is_help=True)
+hooks_app = typer.Typer(
+    help="Manage the git hooks and merge driver of a client file.", no_args_is_help=True
+)
 
 
 def new(

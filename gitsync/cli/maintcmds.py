@@ -12,7 +12,9 @@ from gitsync.cli.output import JSON_HELP, emit_json, say
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 AbandonOption = Annotated[
     bool,
-    typer.Option("--abandon-outstanding", help="Abandon the copies in the way instead of refusing."),
+    typer.Option(
+        "--abandon-outstanding", help="Abandon the copies in the way instead of refusing."
+    ),
 ]
 
 protect_app = typer.Typer(help="Protection: users, roles and rights.", no_args_is_help=True)
@@ -38,7 +40,9 @@ def lockdown(abandon_outstanding: AbandonOption = False, as_json: JsonOption = F
 
 def cleanup(
     abandon_outstanding: AbandonOption = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be removed.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be removed.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Purge tombstones, settled conflicts and old document content, and compact the store."""
@@ -52,7 +56,11 @@ def cleanup(
         for path in plan:
             say(f"  {path}")
     report = run(client_file, abandon_outstanding=abandon_outstanding, dry_run=dry_run)
-    _show(report, as_json, "Nothing removed (dry run)" if dry_run else "Cleanup done; history store compacted")
+    _show(
+        report,
+        as_json,
+        "Nothing removed (dry run)" if dry_run else "Cleanup done; history store compacted",
+    )
 
 
 def maintenance(
@@ -67,14 +75,22 @@ def maintenance(
 
 
 def delete_copy(
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the folder as an ordinary client file.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the folder as an ordinary client file.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """In a sync copy: send what is outstanding, unregister, and remove the copy."""
     from gitsync.maintenance.sync_admin import delete_copy as run
 
     report = run(context.client_file(), keep=keep)
-    _show(report, as_json, "Copy unregistered; kept as an ordinary client file" if keep else "Copy unregistered and removed")
+    _show(
+        report,
+        as_json,
+        "Copy unregistered; kept as an ordinary client file"
+        if keep
+        else "Copy unregistered and removed",
+    )
 
 
 def clear_sync(as_json: JsonOption = False) -> None:
@@ -82,7 +98,11 @@ def clear_sync(as_json: JsonOption = False) -> None:
     from gitsync.maintenance.sync_admin import clear_sync as run
 
     report = run(context.client_file())
-    _show(report, as_json, f"Sync information cleared ({len(report.removed)} registry record(s) removed)")
+    _show(
+        report,
+        as_json,
+        f"Sync information cleared ({len(report.removed)} registry record(s) removed)",
+    )
 
 
 def signout(as_json: JsonOption = False) -> None:
@@ -102,7 +122,9 @@ def signin(as_json: JsonOption = False) -> None:
 
 
 def checkout_component(
-    component: Annotated[str, typer.Argument(help="The component to check out, e.g. entries or documents/<id>.")],
+    component: Annotated[
+        str, typer.Argument(help="The component to check out, e.g. entries or documents/<id>.")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Check out one component to this user (refused for a file with sync copies)."""
@@ -125,16 +147,24 @@ def checkin_component(
 
 @protect_user_app.command("add")
 def protect_user_add(
-    name: Annotated[str, typer.Argument(help="User name (as in GITSYNC_USER or the git identity).")],
-    role: Annotated[str, typer.Option("--role", help="partner, manager, senior, staff or reviewer.")],
-    right: Annotated[list[str] | None, typer.Option("--right", help="A right instead of the role's (repeat).")] = None,
+    name: Annotated[
+        str, typer.Argument(help="User name (as in GITSYNC_USER or the git identity).")
+    ],
+    role: Annotated[
+        str, typer.Option("--role", help="partner, manager, senior, staff or reviewer.")
+    ],
+    right: Annotated[
+        list[str] | None, typer.Option("--right", help="A right instead of the role's (repeat).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a protected user with a role (and its rights)."""
     from gitsync.maintenance.protection import add_user
 
     record = add_user(context.client_file(), name, role, right or None)
-    emit_json(record) if as_json else say(f"{name} ({role}): {', '.join(record['rights']) or 'no rights'}")
+    emit_json(record) if as_json else say(
+        f"{name} ({role}): {', '.join(record['rights']) or 'no rights'}"
+    )
 
 
 @protect_user_app.command("list")
@@ -158,7 +188,9 @@ def protect_off(as_json: JsonOption = False) -> None:
     from gitsync.maintenance.protection import protect_off as run
 
     removed = run(context.client_file())
-    emit_json({"removed": removed}) if as_json else say(f"Protection off ({len(removed)} user(s) removed)")
+    emit_json({"removed": removed}) if as_json else say(
+        f"Protection off ({len(removed)} user(s) removed)"
+    )
 
 
 @milestone_app.command("add")

@@ -18,7 +18,13 @@ def say(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[str] = ()) -> None:
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    right: Sequence[str] = (),
+) -> None:
     """Print a rich table; ``right`` names the columns to right-align (amounts)."""
     from rich.console import Console
     from rich.table import Table

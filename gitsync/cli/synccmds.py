@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,9 @@ from gitsync.cli.output import JSON_HELP, emit_json, say
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
-peer_app = typer.Typer(help="Name or clear the peer parent this copy syncs with.", no_args_is_help=True)
+peer_app = typer.Typer(
+    help="Name or clear the peer parent this copy syncs with.", no_args_is_help=True
+)
 parent_app = typer.Typer(help="Manage the link to this copy's parent.", no_args_is_help=True)
 config_app = typer.Typer(help="Read and write the user's gitsync settings.", no_args_is_help=True)
 
@@ -34,7 +37,9 @@ def _report_line(report: Any) -> str:
             text += f" (could not reach {', '.join(report.unreachable)})"
     else:
         via = f" via {report.route}" if report.route else ""
-        text = f"Synced{via}: sent {report.sent}, received {report.received}, merged {report.merged}"
+        text = (
+            f"Synced{via}: sent {report.sent}, received {report.received}, merged {report.merged}"
+        )
     if report.committed:
         text += f"; committed {report.committed} edited file(s)"
     if report.conflicts:
@@ -45,8 +50,13 @@ def _report_line(report: Any) -> str:
 
 
 def copy(
-    source: Annotated[str, typer.Argument(help="The parent: a client file's path, or a file:// or ssh:// URL.")],
-    dest: Annotated[Path | None, typer.Argument(help="Where the copy goes (default: <sync path>/<name> (Sync)).")] = None,
+    source: Annotated[
+        str, typer.Argument(help="The parent: a client file's path, or a file:// or ssh:// URL.")
+    ],
+    dest: Annotated[
+        Path | None,
+        typer.Argument(help="Where the copy goes (default: <sync path>/<name> (Sync))."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Make a sync copy of a client file (a child, or a grandchild of a copy)."""
@@ -54,8 +64,16 @@ def copy(
 
     target = context.resolve(dest) if dest is not None else None
     made = make_copy(_address_arg(source), target)
+    if made.first_sync and made.first_sync.startswith("not sent"):
+        print(f"gitsync: registration {made.first_sync}", file=sys.stderr)
     if as_json:
-        emit_json({"path": str(made.root), "copy_id": made.copy_id, "parent": made.state.parent if made.state else None})
+        emit_json(
+            {
+                "path": str(made.root),
+                "copy_id": made.copy_id,
+                "parent": made.state.parent if made.state else None,
+            }
+        )
     else:
         say(f"Created sync copy {made.copy_id} at {made.root}")
 
@@ -94,7 +112,9 @@ def open_file(as_json: JsonOption = False) -> None:
 
 
 def watch(
-    interval: Annotated[float, typer.Option(help="Seconds between checks of a parent that cannot be watched.")] = 2.0,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between checks of a parent that cannot be watched.")
+    ] = 2.0,
     as_json: JsonOption = False,
 ) -> None:
     """Run the online agent: sync on every local change and whenever the parent moves (Ctrl-C stops)."""
@@ -116,7 +136,9 @@ def offline(as_json: JsonOption = False) -> None:
     from gitsync.sync.hierarchy import set_offline
 
     set_offline(context.client_file(), True)
-    emit_json({"offline": True}) if as_json else say("Working offline; changes queue until 'gitsync online'")
+    emit_json({"offline": True}) if as_json else say(
+        "Working offline; changes queue until 'gitsync online'"
+    )
 
 
 def online(as_json: JsonOption = False) -> None:
@@ -124,7 +146,9 @@ def online(as_json: JsonOption = False) -> None:
     from gitsync.sync.hierarchy import set_offline
 
     set_offline(context.client_file(), False)
-    emit_json({"offline": False}) if as_json else say("Online; run 'gitsync sync' or 'gitsync watch'")
+    emit_json({"offline": False}) if as_json else say(
+        "Online; run 'gitsync sync' or 'gitsync watch'"
+    )
 
 
 @peer_app.command("set")
@@ -174,7 +198,9 @@ def config_set(
 
 @config_app.command("get")
 def config_get(
-    key: Annotated[str | None, typer.Argument(help="Setting name; all settings when omitted.")] = None,
+    key: Annotated[
+        str | None, typer.Argument(help="Setting name; all settings when omitted.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show one user setting, or all of them."""

@@ -67,7 +67,9 @@ class MaintenanceReport:
 def require_top_level(client_file: ClientFile, action: str) -> None:
     state = client_file.state
     if state is not None and state.role == "child":
-        raise UsageError(f"{client_file.root}: {action} is done at the top-level parent, not in a sync copy")
+        raise UsageError(
+            f"{client_file.root}: {action} is done at the top-level parent, not in a sync copy"
+        )
 
 
 def blockers(client_file: ClientFile) -> list[Blocker]:
@@ -98,7 +100,12 @@ def _copy_problem(top: ClientFile, record: dict[str, Any], main: Any) -> str | N
         return "is offline"
     if copy.dirty_paths():
         return "has edits in its working files that were never synced"
-    if head is None or main is None or top.repo.get(head.id) is None or not top.is_ancestor(head.id, main):
+    if (
+        head is None
+        or main is None
+        or top.repo.get(head.id) is None
+        or not top.is_ancestor(head.id, main)
+    ):
         return "has changes not yet sent to the top-level parent"
     return None
 
@@ -134,7 +141,9 @@ def abandon(client_file: ClientFile, copy_ids: list[str]) -> MaintenanceReport:
         if changes:
             client_file.commit(changes, f"Abandon sync copies: {', '.join(sorted(copy_ids))}")
             publish(client_file, SyncReport(client_file.copy_id, "top-level"))
-    return MaintenanceReport("abandon", abandoned=sorted(p.rsplit("/", 1)[-1][:-5] for p in changes))
+    return MaintenanceReport(
+        "abandon", abandoned=sorted(p.rsplit("/", 1)[-1][:-5] for p in changes)
+    )
 
 
 def _prepare(client_file: ClientFile, action: str, abandon_outstanding: bool) -> dict[str, bytes]:
@@ -155,7 +164,9 @@ def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> M
     changes = _prepare(client_file, "lockdown", abandon_outstanding)
     with client_file.locked():
         who = client_file.identity()
-        changes[LOCKDOWN_PATH] = canonical.dumps({"locked": True, "at": now_stamp(), "by": who.name})
+        changes[LOCKDOWN_PATH] = canonical.dumps(
+            {"locked": True, "at": now_stamp(), "by": who.name}
+        )
         client_file.commit(changes, "Lock down the client file", identity=who)
         publish(client_file, SyncReport(client_file.copy_id, "top-level"))
     abandoned = sorted(p.rsplit("/", 1)[-1][:-5] for p in changes if p.startswith(f"{COPIES}/"))
@@ -185,7 +196,9 @@ def cleanup_plan(client_file: ClientFile) -> list[str]:
             continue
         if record is None:
             continue
-        if is_tombstone(record) or (path.startswith(f"{CONFLICTS}/") and record.get("status") == "resolved"):
+        if is_tombstone(record) or (
+            path.startswith(f"{CONFLICTS}/") and record.get("status") == "resolved"
+        ):
             removals.append(path)
     return sorted(removals)
 
@@ -228,16 +241,20 @@ def cleanup(
             all_changes.update(blobs)
             tree = build_tree(client_file.repo, head.tree, all_changes)
             who = client_file.identity()
-            message = f"Clean up: remove {len(plan)} settled record(s) and old content\n\n" + "".join(
-                f"  {p}\n" for p in plan[:50]
-            ) + f"\nGitsync-Copy: {who.copy_id}\n"
+            message = (
+                f"Clean up: remove {len(plan)} settled record(s) and old content\n\n"
+                + "".join(f"  {p}\n" for p in plan[:50])
+                + f"\nGitsync-Copy: {who.copy_id}\n"
+            )
             sig = who.signature()
             commit = client_file.repo.create_commit(None, sig, sig, message, tree, [head.id])
             client_file.advance_head(commit)
             publish(client_file, SyncReport(client_file.copy_id, "top-level"))
         _compact(client_file.root)
     abandoned = sorted(p.rsplit("/", 1)[-1][:-5] for p in changes)
-    return MaintenanceReport("cleanup", removed=plan, abandoned=abandoned, detail={"compacted": True})
+    return MaintenanceReport(
+        "cleanup", removed=plan, abandoned=abandoned, detail={"compacted": True}
+    )
 
 
 def _compact(root: Path) -> None:

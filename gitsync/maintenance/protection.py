@@ -19,12 +19,16 @@ from gitsync.rules.syncstate import RIGHTS, ROLE_RIGHTS, protection_on, require_
 USERS = KINDS["user"].folder
 
 
-def add_user(client_file: ClientFile, name: str, role: str, rights: list[str] | None = None) -> dict[str, Any]:
+def add_user(
+    client_file: ClientFile, name: str, role: str, rights: list[str] | None = None
+) -> dict[str, Any]:
     """Add (or update) a protected user with a role's rights, or the rights given."""
     if not is_valid_id(name):
         raise UsageError(f"'{name}': a user name is letters, digits, '.', '_' and '-'")
     if role not in ROLE_RIGHTS and rights is None:
-        raise UsageError(f"unknown role '{role}' (roles: {', '.join(ROLE_RIGHTS)}; or give --right)")
+        raise UsageError(
+            f"unknown role '{role}' (roles: {', '.join(ROLE_RIGHTS)}; or give --right)"
+        )
     granted = list(rights) if rights is not None else list(ROLE_RIGHTS[role])
     unknown = [r for r in granted if r not in RIGHTS]
     if unknown:
@@ -41,7 +45,11 @@ def add_user(client_file: ClientFile, name: str, role: str, rights: list[str] | 
         else:
             require_right(snapshot, who.name, "manage-protection", KINDS["user"].path_for(name))
         record = {"name": name, "role": role, "rights": sorted(granted), "modified": who.modified()}
-        client_file.commit({KINDS["user"].path_for(name): canonical.dumps(record)}, f"Protection: user {name} ({role})", identity=who)
+        client_file.commit(
+            {KINDS["user"].path_for(name): canonical.dumps(record)},
+            f"Protection: user {name} ({role})",
+            identity=who,
+        )
     return record
 
 

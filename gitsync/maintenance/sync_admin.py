@@ -66,7 +66,9 @@ def delete_copy(client_file: ClientFile, *, keep: bool = False) -> MaintenanceRe
         if r.get("parent") == state.copy_id and r.get("state") == "active"
     ]
     if below:
-        raise UsageError(f"{client_file.root}: this copy has active sync copies of its own: {', '.join(below)}")
+        raise UsageError(
+            f"{client_file.root}: this copy has active sync copies of its own: {', '.join(below)}"
+        )
     path = KINDS["copy"].path_for(state.copy_id)
     with client_file.locked():
         record = client_file.snapshot().read(path)
@@ -76,13 +78,17 @@ def delete_copy(client_file: ClientFile, *, keep: bool = False) -> MaintenanceRe
         client_file.commit({path: canonical.dumps(record)}, f"Delete sync copy {state.copy_id}")
     final = sync(client_file)
     if final.state == "offline" or final.pending:
-        raise GitsyncError("delete-copy stopped: the unregistration could not be sent; run it again")
+        raise GitsyncError(
+            "delete-copy stopped: the unregistration could not be sent; run it again"
+        )
     root = client_file.root
     if keep:
         _make_ordinary(client_file)
     else:
         shutil.rmtree(root)
-    return MaintenanceReport("delete-copy", removed=[] if keep else [str(root)], detail={"kept": keep})
+    return MaintenanceReport(
+        "delete-copy", removed=[] if keep else [str(root)], detail={"kept": keep}
+    )
 
 
 def _make_ordinary(client_file: ClientFile) -> None:
@@ -90,7 +96,9 @@ def _make_ordinary(client_file: ClientFile) -> None:
     shutil.rmtree(client_file.sync_dir, ignore_errors=True)
     for remote in git(["remote"], client_file.root).stdout.split():
         git(["remote", "remove", remote], client_file.root)
-    refs = git(["for-each-ref", "--format=%(refname)", "refs/remotes/"], client_file.root).stdout.split()
+    refs = git(
+        ["for-each-ref", "--format=%(refname)", "refs/remotes/"], client_file.root
+    ).stdout.split()
     for ref in refs:
         git(["update-ref", "-d", ref], client_file.root)
 
@@ -132,16 +140,30 @@ def checkout(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, 
     why = _is_sync_file(client_file)
     if why:
         what = "sign out" if component == WHOLE_FILE else f"check out {component}"
-        raise SyncFileRefused(f"cannot {what}: {why} (a synchronized file is never signed or checked out)")
+        raise SyncFileRefused(
+            f"cannot {what}: {why} (a synchronized file is never signed or checked out)"
+        )
     ident = _component_id(component)
     path = KINDS["checkout"].path_for(ident)
     with client_file.locked():
         existing = client_file.snapshot().live(path)
         if existing is not None:
-            raise UsageError(f"{component} is already out to {existing.get('user')} (since {existing.get('at')})")
+            raise UsageError(
+                f"{component} is already out to {existing.get('user')} (since {existing.get('at')})"
+            )
         who = client_file.identity()
-        record = {"id": ident, "component": component, "user": who.name, "copy": who.copy_id, "at": now_stamp(), "modified": who.modified()}
-        client_file.commit({path: canonical.dumps(record)}, f"{'Sign out' if component == WHOLE_FILE else 'Check out'} {component}")
+        record = {
+            "id": ident,
+            "component": component,
+            "user": who.name,
+            "copy": who.copy_id,
+            "at": now_stamp(),
+            "modified": who.modified(),
+        }
+        client_file.commit(
+            {path: canonical.dumps(record)},
+            f"{'Sign out' if component == WHOLE_FILE else 'Check out'} {component}",
+        )
     return record
 
 
@@ -154,9 +176,14 @@ def checkin(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, A
             raise UsageError(f"{component} is not signed or checked out")
         who = client_file.identity()
         if record.get("user") != who.name:
-            raise UsageError(f"{component} is out to {record.get('user')}; only they can bring it back")
+            raise UsageError(
+                f"{component} is out to {record.get('user')}; only they can bring it back"
+            )
         record = dict(record, deleted=True, modified=who.modified())
-        client_file.commit({path: canonical.dumps(record)}, f"{'Sign in' if component == WHOLE_FILE else 'Check in'} {component}")
+        client_file.commit(
+            {path: canonical.dumps(record)},
+            f"{'Sign in' if component == WHOLE_FILE else 'Check in'} {component}",
+        )
     return record
 
 
@@ -175,5 +202,9 @@ def add_milestone(client_file: ClientFile, name: str) -> str:
     tag = f"milestone/{name}"
     result = git(["tag", "-a", tag, "-m", f"Milestone {name}"], client_file.root, check=False)
     if result.returncode != 0:
-        raise UsageError(f"milestone {name} exists already" if "already exists" in result.stderr else result.stderr.strip())
+        raise UsageError(
+            f"milestone {name} exists already"
+            if "already exists" in result.stderr
+            else result.stderr.strip()
+        )
     return tag

@@ -68,7 +68,9 @@ def document_name_problem(name: object) -> str | None:
     if any(unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") for ch in name):
         return "a document name must be valid Unicode text without control characters"
     if len(name) > DOCUMENT_NAME_MAX:
-        return f"a document name is at most {DOCUMENT_NAME_MAX} characters (this one has {len(name)})"
+        return (
+            f"a document name is at most {DOCUMENT_NAME_MAX} characters (this one has {len(name)})"
+        )
     if name.startswith("_"):
         return "a document name must not start with an underscore"
     if "/" in name or "\\" in name or name in (".", ".."):
@@ -244,7 +246,11 @@ KINDS: dict[str, Kind] = {
             "folder",
             "folders",
             "id",
-            {"id": Field(_ident), "name": Field(_text), "parent": Field(_opt(_ident), required=False)},
+            {
+                "id": Field(_ident),
+                "name": Field(_text),
+                "parent": Field(_opt(_ident), required=False),
+            },
         ),
         Kind(
             "document",

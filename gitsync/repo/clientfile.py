@@ -22,7 +22,6 @@ from gitsync.config import SYNC_DIR, LocalState
 from gitsync.errors import Busy, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
-from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, now_stamp
 from gitsync.repo.snapshot import Snapshot
 
@@ -94,13 +93,12 @@ def build_tree(
     return builder.write()
 
 
-def changed_paths(repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.Tree) -> dict[str, pygit2.Oid | None]:
+def changed_paths(
+    repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.Tree
+) -> dict[str, pygit2.Oid | None]:
     """Path -> new blob id (None when removed) for every file that differs between two trees."""
     result: dict[str, pygit2.Oid | None] = {}
-    if old is None:
-        diff = new.diff_to_tree(swap=True)
-    else:
-        diff = old.diff_to_tree(new)
+    diff = new.diff_to_tree(swap=True) if old is None else old.diff_to_tree(new)
     for delta in diff.deltas:
         if delta.status_char() == "D":
             result[delta.old_file.path] = None
@@ -117,6 +115,7 @@ class ClientFile:
         self.repo = repo
         self._state: LocalState | None = None
         self._state_loaded = False
+        self.first_sync: str | None = None  # set by make_copy: how its first sync went
 
     # --- opening ------------------------------------------------------------
 
@@ -278,7 +277,8 @@ class ClientFile:
 
     def write_objects(self, changes: Mapping[str, bytes | None]) -> dict[str, pygit2.Oid | None]:
         return {
-            path: None if data is None else self.repo.create_blob(data) for path, data in changes.items()
+            path: None if data is None else self.repo.create_blob(data)
+            for path, data in changes.items()
         }
 
     def commit(
@@ -337,7 +337,9 @@ class ClientFile:
         except KeyError:
             current = None
         if current != expected:
-            raise Busy(f"{self.root}: {ref_name} moved while this change was being made; run it again")
+            raise Busy(
+                f"{self.root}: {ref_name} moved while this change was being made; run it again"
+            )
         self.repo.references.create(ref_name, new, force=True)
 
     def advance_head(self, new: pygit2.Oid) -> int:

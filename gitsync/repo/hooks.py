@@ -22,14 +22,18 @@ HOOK_TEMPLATE = PROJECT_ROOT / "hooks" / "hook-tmpl"
 TEMPLATES = PROJECT_ROOT / "templates"
 MARKER = "gitsync-hook-v1"
 HOOK_NAMES = ("pre-commit", "pre-receive", "post-merge")
-ATTRIBUTES = "*.json merge=gitsync\ndocuments/*/* merge=binary -diff\ndocuments/*.json merge=gitsync\n"
+ATTRIBUTES = (
+    "*.json merge=gitsync\ndocuments/*/* merge=binary -diff\ndocuments/*.json merge=gitsync\n"
+)
 
 
 def _hook_text(name: str) -> str:
     try:
         template = HOOK_TEMPLATE.read_text(encoding="utf-8")
     except OSError as err:
-        raise GitsyncError(f"{HOOK_TEMPLATE}: the hook template is missing ({err.strerror})") from None
+        raise GitsyncError(
+            f"{HOOK_TEMPLATE}: the hook template is missing ({err.strerror})"
+        ) from None
     return template.replace("@PYTHON@", sys.executable).replace("@HOOK@", name)
 
 

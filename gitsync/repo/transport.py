@@ -36,7 +36,14 @@ _UNREACHABLE_HINTS = (
 
 
 # A push that lost a race: the parent's shared line moved after this copy fetched.
-_RACE_SIGNS = ("non-fast-forward", "fetch first", "[rejected]", "cannot lock ref", "but expected", "stale info")
+_RACE_SIGNS = (
+    "non-fast-forward",
+    "fetch first",
+    "[rejected]",
+    "cannot lock ref",
+    "but expected",
+    "stale info",
+)
 
 
 class PushRefused(GitsyncError):
@@ -83,14 +90,23 @@ def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str,
     """
     check_reachable(address)
     result = git(
-        ["fetch", "--no-tags", "--no-write-fetch-head", "--prune", "--progress", address,
-         f"+refs/heads/*:{tracking_prefix}/*"],
+        [
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--prune",
+            "--progress",
+            address,
+            f"+refs/heads/*:{tracking_prefix}/*",
+        ],
         repo_dir,
         check=False,
     )
     if result.returncode != 0:
         if _unreachable(result.stderr):
-            raise Unreachable(f"{address}: the parent cannot be reached ({_last_line(result.stderr)})")
+            raise Unreachable(
+                f"{address}: the parent cannot be reached ({_last_line(result.stderr)})"
+            )
         raise GitsyncError(f"fetch from {address} failed: {_last_line(result.stderr)}")
     heads: dict[str, str] = {}
     listing = git(["for-each-ref", "--format=%(refname) %(objectname)", tracking_prefix], repo_dir)

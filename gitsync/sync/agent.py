@@ -30,7 +30,9 @@ def open_top_level(client_file: ClientFile) -> SyncReport:
     """Apply to the top-level parent's working files what its copies pushed, then compact."""
     state = client_file.state
     if state is not None and state.role == "child":
-        raise GitsyncError(f"{client_file.root}: 'open' is for the top-level parent; use 'gitsync sync' in a copy")
+        raise GitsyncError(
+            f"{client_file.root}: 'open' is for the top-level parent; use 'gitsync sync' in a copy"
+        )
     report = sync(client_file)
     git(["gc", "--auto", "--quiet"], client_file.root, check=False)
     return report

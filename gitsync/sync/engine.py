@@ -108,7 +108,11 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     restore: dict[str, pygit2.Oid | None] = {}
     for path, how in sorted(dirty.items()):
         is_record = kind_of(path) is not None
-        if not is_record and not is_document_content(path) and path not in (".gitattributes", ".gitignore"):
+        if (
+            not is_record
+            and not is_document_content(path)
+            and path not in (".gitattributes", ".gitignore")
+        ):
             report.skipped_files.append(path)
             continue
         committed = snapshot.read_bytes(path)
@@ -175,7 +179,9 @@ def integrate(client_file: ClientFile, theirs: pygit2.Oid, source: str, report: 
         lines.append(f"Renumbered: {renumber}")
     lines.extend(["", f"Gitsync-Copy: {who.copy_id}", ""])
     sig = who.signature()
-    commit = client_file.repo.create_commit(None, sig, sig, "\n".join(lines), outcome.tree, [ours, theirs])
+    commit = client_file.repo.create_commit(
+        None, sig, sig, "\n".join(lines), outcome.tree, [ours, theirs]
+    )
     fault_point("sync.merge-written")
     report.files_updated += client_file.advance_head(commit)
     report.merged += 1
@@ -218,7 +224,12 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         theirs = pygit2.Oid(hex=heads["main"])
         integrate(client_file, theirs, f"{route.name} ({route.address})", report)
         if "work" in heads:
-            integrate(client_file, pygit2.Oid(hex=heads["work"]), f"{route.name} ({route.address})", report)
+            integrate(
+                client_file,
+                pygit2.Oid(hex=heads["work"]),
+                f"{route.name} ({route.address})",
+                report,
+            )
         head = client_file.head_commit()
         assert head is not None
         if head.id == theirs:
@@ -239,7 +250,9 @@ def pending_count(client_file: ClientFile) -> int:
     head = client_file.head_commit()
     if head is None or client_file.state is None or client_file.state.role != "child":
         return 0
-    sent = [oid for r in routes(client_file) if (oid := client_file.ref(r.tracking_ref)) is not None]
+    sent = [
+        oid for r in routes(client_file) if (oid := client_file.ref(r.tracking_ref)) is not None
+    ]
     return count_new(client_file.repo, head.id, sent)
 
 

@@ -69,7 +69,9 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
         if not folder.exists():
             raise NotAClientFile(f"{source}: no client file there")
         parent_file = ClientFile.open(folder)
-    name = (folder.name if folder is not None else Path(address.rstrip("/")).name).removesuffix(".git")
+    name = (folder.name if folder is not None else Path(address.rstrip("/")).name).removesuffix(
+        ".git"
+    )
     if dest is None:
         dest = default_sync_path() / f"{name.removesuffix(SYNC_SUFFIX)}{SYNC_SUFFIX}"
     dest = dest.expanduser().resolve()
@@ -81,7 +83,9 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
         out = signed_out(parent_file)
         if out:
             taken = ", ".join(f"{r['component']} (to {r['user']})" for r in out)
-            raise UsageError(f"{folder}: cannot make a sync copy while signed or checked out: {taken}")
+            raise UsageError(
+                f"{folder}: cannot make a sync copy while signed or checked out: {taken}"
+            )
         with parent_file.locked(timeout=60.0):
             # The parent's own edits go on its shared line first, so the copy starts from them.
             publish(parent_file, SyncReport(parent_file.copy_id, "parent"))
@@ -89,14 +93,28 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
     return _clone(address, dest, None, user)
 
 
-def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str | None) -> ClientFile:
+def _clone(
+    address: str, dest: Path, parent_state: LocalState | None, user: str | None
+) -> ClientFile:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".copy", dir=dest.parent))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)
     try:
-        git(["clone", "--quiet", "--origin", "parent", "--branch", "main", "--no-checkout", address, str(staging)])
+        git(
+            [
+                "clone",
+                "--quiet",
+                "--origin",
+                "parent",
+                "--branch",
+                "main",
+                "--no-checkout",
+                address,
+                str(staging),
+            ]
+        )
         fault_point("copy.cloned")
         git(["checkout", "--quiet", "--no-track", "-b", "work", "parent/main"], staging)
         git(["update-ref", "refs/remotes/top-level/main", "refs/remotes/parent/main"], staging)
@@ -130,7 +148,11 @@ def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str 
             "address": str(dest),
             "modified": who.modified(),
         }
-        copy.commit({KINDS["copy"].path_for(copy_id): canonical.dumps(record)}, f"Register sync copy {copy_id}", identity=who)
+        copy.commit(
+            {KINDS["copy"].path_for(copy_id): canonical.dumps(record)},
+            f"Register sync copy {copy_id}",
+            identity=who,
+        )
         head = copy.head_commit()
         assert head is not None
         copy.set_ref("refs/heads/main", head.id, copy.ref("refs/heads/main"))
@@ -144,9 +166,9 @@ def _clone(address: str, dest: Path, parent_state: LocalState | None, user: str 
         raise
     copy = ClientFile.open(dest)
     try:
-        sync(copy)  # send the registration up now; if that fails it stays queued
-    except GitsyncError:
-        pass
+        copy.first_sync = sync(copy).state  # send the registration up now
+    except GitsyncError as err:
+        copy.first_sync = f"not sent yet: {err}"  # the registration stays queued
     return copy
 
 
@@ -189,7 +211,9 @@ def _check_same_hierarchy(client_file: ClientFile, address: str, folder: Path | 
             if client_file.repo.get(tip) is not None:
                 theirs = root_commit(client_file.repo, pygit2.Oid(hex=tip))
     if theirs != mine:
-        raise NotSameHierarchy(f"{address}: not a client file of the same hierarchy as {client_file.root}")
+        raise NotSameHierarchy(
+            f"{address}: not a client file of the same hierarchy as {client_file.root}"
+        )
 
 
 def set_peer(client_file: ClientFile, address: str | None) -> str | None:

@@ -62,15 +62,60 @@ def test_three_levels_offline_peer_conflicts_converge(
     _ok(h.run(h.a, "account", "set", "2000", "--name", "Trade payables"))
     _ok(h.run(h.b, "account", "set", "2000", "--name", "Suppliers payable"))
     # two entries that take the same next number in AJE
-    _ok(h.run(h.a, "entry", "add", "--journal", "AJE", "--date", "2026-12-31",
-              "--description", "Accrue audit fee", "--line", "5000=1500.00", "--line", "2000=-1500.00"))
-    _ok(h.run(h.b, "entry", "add", "--journal", "AJE", "--date", "2026-12-31",
-              "--description", "Bank charges", "--line", "5000=42.10:PST", "--line", "1000=-42.10"))
+    _ok(
+        h.run(
+            h.a,
+            "entry",
+            "add",
+            "--journal",
+            "AJE",
+            "--date",
+            "2026-12-31",
+            "--description",
+            "Accrue audit fee",
+            "--line",
+            "5000=1500.00",
+            "--line",
+            "2000=-1500.00",
+        )
+    )
+    _ok(
+        h.run(
+            h.b,
+            "entry",
+            "add",
+            "--journal",
+            "AJE",
+            "--date",
+            "2026-12-31",
+            "--description",
+            "Bank charges",
+            "--line",
+            "5000=42.10:PST",
+            "--line",
+            "1000=-42.10",
+        )
+    )
     # a tax code deleted where another copy adds a line that uses it
     _ok(h.run(h.a, "taxcode", "remove", "PST"))
     # the grandchild and the top-level parent work too
-    _ok(h.run(h.g, "entry", "add", "--journal", "RJE", "--date", "2026-12-31",
-              "--description", "Reclassify receivables", "--line", "1100=-300.00", "--line", "1000=300.00"))
+    _ok(
+        h.run(
+            h.g,
+            "entry",
+            "add",
+            "--journal",
+            "RJE",
+            "--date",
+            "2026-12-31",
+            "--description",
+            "Reclassify receivables",
+            "--line",
+            "1100=-300.00",
+            "--line",
+            "1000=300.00",
+        )
+    )
     _ok(h.run(h.g, "account", "set", "3000", "--name", "Common shares"))
     _ok(h.run(h.top, "account", "set", "4000", "--name", "Revenue from services"))
 
@@ -96,7 +141,9 @@ def test_three_levels_offline_peer_conflicts_converge(
         assert status["state"] in ("online", "online-peer"), status
     assert h.status(h.b)["state"] == "online-peer"
 
-    accounts = {a["number"]: a for a in json.loads(_ok(h.run(h.top, "account", "list", "--json")).stdout)}
+    accounts = {
+        a["number"]: a for a in json.loads(_ok(h.run(h.top, "account", "list", "--json")).stdout)
+    }
     assert accounts["1000"]["name"] == "Cash - operating"
     assert accounts["1000"]["map"] == "100.15"
     assert accounts["3000"]["name"] == "Common shares"

@@ -55,7 +55,9 @@ def test_lockdown_waits_for_copies_then_refuses_every_change(hierarchy: Hierarch
     h.sync(h.b)
     assert h.status(h.b)["pending"] == 0
     _refused(h.run(h.b, "taxcode", "add", "PST", "Provincial"), "lockdown")
-    (h.b / "taxcodes" / "QST.json").write_bytes(canonical.dumps({"code": "QST", "description": "Quebec"}))
+    (h.b / "taxcodes" / "QST.json").write_bytes(
+        canonical.dumps({"code": "QST", "description": "Quebec"})
+    )
     git(h.b, "add", "taxcodes/QST.json")
     commit = git(h.b, "commit", "-m", "plain git", check=False)
     assert commit.returncode != 0 and "lockdown" in commit.stderr
@@ -69,7 +71,9 @@ def test_lockdown_waits_for_copies_then_refuses_every_change(hierarchy: Hierarch
     _refused(h.run(h.a, "lockdown"), "top-level parent")
 
 
-def test_lockdown_abandons_a_lost_copy_and_refuses_it_forever(hierarchy: Hierarchy, tmp_path: Path) -> None:
+def test_lockdown_abandons_a_lost_copy_and_refuses_it_forever(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
     h = hierarchy
     _ok(h.run(h.b, "taxcode", "add", "SENT", "sent before the laptop was lost"))
     h.sync(h.b)
@@ -97,7 +101,9 @@ def test_abandoned_copy_is_refused_by_every_parent(hierarchy: Hierarchy) -> None
     b_id = _copy_id(h, h.b)
     _refused(h.run(h.top, "maintenance", "--abandon", "nosuchcopy"), "no such sync copy")
     _ok(h.run(h.top, "maintenance", "--abandon", b_id))
-    assert json.loads((h.top / "sync" / "copies" / f"{b_id}.json").read_text())["state"] == "abandoned"
+    assert (
+        json.loads((h.top / "sync" / "copies" / f"{b_id}.json").read_text())["state"] == "abandoned"
+    )
     _ok(h.run(h.b, "taxcode", "add", "NEW", "after the abandon"))
     line = _refused(h.run(h.b, "sync"), "abandoned")
     assert b_id in line
@@ -122,7 +128,10 @@ def test_delete_copy_and_clear_sync(hierarchy: Hierarchy) -> None:
     assert h.status(h.b)["role"] == "top-level"
     _ok(h.run(h.a, "delete-copy"))
     _ok(h.run(h.top, "open"))
-    registry = {p.stem: json.loads(p.read_text())["state"] for p in (h.top / "sync" / "copies").glob("*.json")}
+    registry = {
+        p.stem: json.loads(p.read_text())["state"]
+        for p in (h.top / "sync" / "copies").glob("*.json")
+    }
     assert registry[g_id] == "deleted"
     assert (h.top / "taxcodes" / "LAST.json").exists()
     history_before = git(h.top, "rev-list", "--count", "HEAD").stdout
@@ -180,7 +189,9 @@ def test_cleanup_in_an_offline_copy_without_parent(hierarchy: Hierarchy, tmp_pat
     assert h.status(h.a)["state"] == "online"
 
 
-def test_signout_and_checkout(hierarchy: Hierarchy, client_file: Callable[..., Path], tmp_path: Path) -> None:
+def test_signout_and_checkout(
+    hierarchy: Hierarchy, client_file: Callable[..., Path], tmp_path: Path
+) -> None:
     h = hierarchy
     _refused(h.run(h.top, "signout"), "sync cop")
     _refused(h.run(h.a, "checkout", "entries"), "sync copy")
@@ -196,8 +207,12 @@ def test_signout_and_checkout(hierarchy: Hierarchy, client_file: Callable[..., P
     _ok(h.run(plain, "copy", plain, tmp_path / "c3"))
 
 
-def test_milestones_only_on_a_plain_file(hierarchy: Hierarchy, client_file: Callable[..., Path]) -> None:
-    _refused(hierarchy.run(hierarchy.top, "milestone", "add", "planning"), "not offered on a sync file")
+def test_milestones_only_on_a_plain_file(
+    hierarchy: Hierarchy, client_file: Callable[..., Path]
+) -> None:
+    _refused(
+        hierarchy.run(hierarchy.top, "milestone", "add", "planning"), "not offered on a sync file"
+    )
     plain = client_file("plain")
     _ok(hierarchy.run(plain, "milestone", "add", "planning"))
     assert git(plain, "tag", "--list").stdout.strip() == "milestone/planning"
@@ -211,26 +226,38 @@ def test_restrictions_with_more_than_one_child(hierarchy: Hierarchy) -> None:
     _ok(h.run(h.top, "taxcode", "add", "NEWCODE", "allowed"))
 
 
-def test_protection_rights(hierarchy: Hierarchy, monkeypatch: pytest.MonkeyPatch, client_file: Callable[..., Path]) -> None:
+def test_protection_rights(
+    hierarchy: Hierarchy, monkeypatch: pytest.MonkeyPatch, client_file: Callable[..., Path]
+) -> None:
     h = hierarchy
     plain = client_file("protected")
-    _refused(h.run(plain, "protect", "user", "add", "staff1", "--role", "staff"), "manage-protection")
+    _refused(
+        h.run(plain, "protect", "user", "add", "staff1", "--role", "staff"), "manage-protection"
+    )
     monkeypatch.setenv("GITSYNC_USER", "partner1")
     _ok(h.run(plain, "protect", "user", "add", "partner1", "--role", "partner"))
     _ok(h.run(plain, "protect", "user", "add", "staff1", "--role", "staff"))
     _ok(h.run(plain, "account", "add", "1000", "Cash", "--type", "asset"))
     monkeypatch.setenv("GITSYNC_USER", "staff1")
-    _refused(h.run(plain, "account", "add", "1100", "Bank", "--type", "asset"), "lacks the right 'modify-accounts'")
+    _refused(
+        h.run(plain, "account", "add", "1100", "Bank", "--type", "asset"),
+        "lacks the right 'modify-accounts'",
+    )
     _refused(h.run(plain, "protect", "off"), "manage-protection")
     monkeypatch.setenv("GITSYNC_USER", "outsider")
-    _refused(h.run(plain, "account", "add", "1200", "Till", "--type", "asset"), "not in this file's protection list")
+    _refused(
+        h.run(plain, "account", "add", "1200", "Till", "--type", "asset"),
+        "not in this file's protection list",
+    )
     monkeypatch.setenv("GITSYNC_USER", "partner1")
     _ok(h.run(plain, "protect", "off"))
     monkeypatch.setenv("GITSYNC_USER", "outsider")
     _ok(h.run(plain, "account", "add", "1200", "Till", "--type", "asset"))
 
 
-def test_protection_is_enforced_by_the_parent(hierarchy: Hierarchy, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_protection_is_enforced_by_the_parent(
+    hierarchy: Hierarchy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = hierarchy
     monkeypatch.setenv("GITSYNC_USER", "partner1")
     _ok(h.run(h.top, "protect", "user", "add", "partner1", "--role", "partner"))
@@ -244,6 +271,8 @@ def test_protection_is_enforced_by_the_parent(hierarchy: Hierarchy, monkeypatch:
     import subprocess
 
     subprocess.run(["git", "add", "-A", "accounts"], cwd=h.b, check=True)
-    subprocess.run(["git", "commit", "-q", "--no-verify", "-m", "staff edit"], cwd=h.b, check=True, env=env)
+    subprocess.run(
+        ["git", "commit", "-q", "--no-verify", "-m", "staff edit"], cwd=h.b, check=True, env=env
+    )
     push = git(h.b, "push", "parent", "work:main", check=False)
     assert push.returncode != 0 and "modify-accounts" in push.stderr

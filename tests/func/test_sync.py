@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -10,8 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,11 +28,25 @@ def test_copy_is_a_clone_with_parent_remote(hierarchy: Hierarchy) -> None:
     status = hierarchy.status(a)
     assert status["role"] == "child" and status["state"] == "online"
     assert status["top_level"] == str(hierarchy.top) and status["pending"] == 0
-    assert set(status) >= {"role", "state", "pending", "conflicts", "parent", "top_level", "peer", "copy_id", "user", "flags"}
+    assert set(status) >= {
+        "role",
+        "state",
+        "pending",
+        "conflicts",
+        "parent",
+        "top_level",
+        "peer",
+        "copy_id",
+        "user",
+        "flags",
+    }
     # the registrations travelled up: the top-level parent has all three copies once it opens
     hierarchy.run(hierarchy.top, "open")
     registry = sorted(p.stem for p in (hierarchy.top / "sync" / "copies").glob("*.json"))
-    ids = {hierarchy.status(p)["copy_id"] for p in (hierarchy.a, hierarchy.b, hierarchy.g, hierarchy.top)}
+    ids = {
+        hierarchy.status(p)["copy_id"]
+        for p in (hierarchy.a, hierarchy.b, hierarchy.g, hierarchy.top)
+    }
     assert set(registry) == ids
 
 
@@ -41,14 +56,21 @@ def test_grandchild_knows_its_parent_and_the_top_level(hierarchy: Hierarchy) -> 
     assert status["top_level"] == str(hierarchy.top)
 
 
-def test_change_travels_to_every_copy(hierarchy: Hierarchy, clean_tree: Callable[[Path], None]) -> None:
-    write_record(hierarchy.a / "taxcodes" / "GST.json", {"code": "GST", "description": "Goods and services tax"})
+def test_change_travels_to_every_copy(
+    hierarchy: Hierarchy, clean_tree: Callable[[Path], None]
+) -> None:
+    write_record(
+        hierarchy.a / "taxcodes" / "GST.json",
+        {"code": "GST", "description": "Goods and services tax"},
+    )
     report = hierarchy.sync(hierarchy.a)
     assert report["committed"] == 1 and report["sent"] >= 1 and report["state"] == "online"
     for copy in (hierarchy.b, hierarchy.g):
         got = hierarchy.sync(copy)
         assert got["received"] >= 1
-        assert read_record(copy / "taxcodes" / "GST.json")["description"] == "Goods and services tax"
+        assert (
+            read_record(copy / "taxcodes" / "GST.json")["description"] == "Goods and services tax"
+        )
         clean_tree(copy)
     hierarchy.run(hierarchy.top, "open")
     assert (hierarchy.top / "taxcodes" / "GST.json").exists()
@@ -58,7 +80,9 @@ def test_change_travels_to_every_copy(hierarchy: Hierarchy, clean_tree: Callable
 def test_offline_queues_and_online_delivers(hierarchy: Hierarchy) -> None:
     a = hierarchy.a
     assert hierarchy.run(a, "offline").code == 0
-    write_record(a / "taxcodes" / "HST.json", {"code": "HST", "description": "Harmonized sales tax"})
+    write_record(
+        a / "taxcodes" / "HST.json", {"code": "HST", "description": "Harmonized sales tax"}
+    )
     report = hierarchy.sync(a)
     assert report["state"] == "offline" and report["pending"] >= 1
     status = hierarchy.status(a)
@@ -75,7 +99,10 @@ def test_parent_vanishes_then_comes_back(hierarchy: Hierarchy, tmp_path: Path) -
     away = tmp_path / "away"
     hierarchy.top.rename(away)
     try:
-        write_record(hierarchy.a / "taxcodes" / "PST.json", {"code": "PST", "description": "Provincial sales tax"})
+        write_record(
+            hierarchy.a / "taxcodes" / "PST.json",
+            {"code": "PST", "description": "Provincial sales tax"},
+        )
         report = hierarchy.sync(hierarchy.a)
         assert report["state"] == "offline" and report["pending"] >= 1
         assert str(hierarchy.top) in report["unreachable"]
@@ -90,7 +117,10 @@ def test_grandchild_falls_back_to_its_parent(hierarchy: Hierarchy, tmp_path: Pat
     away = tmp_path / "away"
     hierarchy.top.rename(away)
     try:
-        write_record(hierarchy.g / "taxcodes" / "QST.json", {"code": "QST", "description": "Quebec sales tax"})
+        write_record(
+            hierarchy.g / "taxcodes" / "QST.json",
+            {"code": "QST", "description": "Quebec sales tax"},
+        )
         report = hierarchy.sync(hierarchy.g)
         assert report["route"] == "parent" and report["state"] == "online"
         # the parent copy forwards it when the top-level parent is back
@@ -141,11 +171,16 @@ def test_lost_push_race_merges_and_retries(hierarchy: Hierarchy) -> None:
         assert (copy / "taxcodes" / "A1.json").exists() and (copy / "taxcodes" / "B1.json").exists()
     # never a force-push: the parent's shared line only moved forward
     reflog = git(hierarchy.top, "reflog", "show", "--format=%H", "refs/heads/main").stdout.split()
-    for newer, older in zip(reflog, reflog[1:], strict=False):
-        assert git(hierarchy.top, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+    for newer, older in itertools.pairwise(reflog):
+        assert (
+            git(hierarchy.top, "merge-base", "--is-ancestor", older, newer, check=False).returncode
+            == 0
+        )
 
 
-def test_parent_locate(hierarchy: Hierarchy, tmp_path: Path, client_file: Callable[..., Path]) -> None:
+def test_parent_locate(
+    hierarchy: Hierarchy, tmp_path: Path, client_file: Callable[..., Path]
+) -> None:
     moved = tmp_path / "moved top"
     hierarchy.top.rename(moved)
     assert hierarchy.run(hierarchy.a, "parent", "locate", moved).code == 0
@@ -182,7 +217,17 @@ def test_copy_of_a_missing_source_is_refused(hierarchy: Hierarchy, tmp_path: Pat
 def test_watch_agent_follows_the_parent(hierarchy: Hierarchy) -> None:
     env = os.environ.copy()
     agent = subprocess.Popen(
-        [sys.executable, "-m", "gitsync", "-C", str(hierarchy.b), "watch", "--json", "--interval", "0.5"],
+        [
+            sys.executable,
+            "-m",
+            "gitsync",
+            "-C",
+            str(hierarchy.b),
+            "watch",
+            "--json",
+            "--interval",
+            "0.5",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -199,13 +244,23 @@ def test_watch_agent_follows_the_parent(hierarchy: Hierarchy) -> None:
             time.sleep(0.1)
         assert target.exists(), "the agent did not bring the change within 20 s"
         # a local edit in the watched copy goes up by itself
-        write_record(hierarchy.b / "taxcodes" / "W2.json", {"code": "W2", "description": "from the agent"})
+        write_record(
+            hierarchy.b / "taxcodes" / "W2.json", {"code": "W2", "description": "from the agent"}
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if git(hierarchy.top, "cat-file", "-e", "main:taxcodes/W2.json", check=False).returncode == 0:
+            if (
+                git(
+                    hierarchy.top, "cat-file", "-e", "main:taxcodes/W2.json", check=False
+                ).returncode
+                == 0
+            ):
                 break
             time.sleep(0.1)
-        assert git(hierarchy.top, "cat-file", "-e", "main:taxcodes/W2.json", check=False).returncode == 0
+        assert (
+            git(hierarchy.top, "cat-file", "-e", "main:taxcodes/W2.json", check=False).returncode
+            == 0
+        )
     finally:
         os.killpg(agent.pid, signal.SIGINT)
         try:
@@ -221,19 +276,25 @@ def _cleanup_moved(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "away", ignore_errors=True)
 
 
-def test_copy_from_a_file_url(client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path) -> None:
+def test_copy_from_a_file_url(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path
+) -> None:
     top = client_file("url parent")
     dest = tmp_path / "from url"
     result = gitsync("copy", top.as_uri(), dest)
     assert result.code == 0, result.stderr
-    assert git(dest, "remote", "get-url", "parent").stdout.strip() == str(top)  # a local URL is kept as its path
+    assert git(dest, "remote", "get-url", "parent").stdout.strip() == str(
+        top
+    )  # a local URL is kept as its path
     write_record(dest / "taxcodes" / "URL.json", {"code": "URL", "description": "over file://"})
     report = json.loads(gitsync("sync", "--json", cwd=dest).stdout)
     assert report["state"] == "online" and report["pending"] == 0
     assert git(top, "cat-file", "-e", "main:taxcodes/URL.json", check=False).returncode == 0
 
 
-def test_first_child_waits_for_exclusive_access(client_file: Callable[..., Path], tmp_path: Path) -> None:
+def test_first_child_waits_for_exclusive_access(
+    client_file: Callable[..., Path], tmp_path: Path
+) -> None:
     from filelock import FileLock
 
     top = client_file("locked parent")
@@ -251,14 +312,24 @@ def test_first_child_waits_for_exclusive_access(client_file: Callable[..., Path]
         assert not (tmp_path / "first").exists()
     finally:
         lock.release()
-    out, err = creator.communicate(timeout=60)
+    _, err = creator.communicate(timeout=60)
     assert creator.returncode == 0, err
     assert (tmp_path / "first" / "_Sync" / "sync.yaml").exists()
 
 
 def test_watch_agent_survives_the_parent_vanishing(hierarchy: Hierarchy, tmp_path: Path) -> None:
     agent = subprocess.Popen(
-        [sys.executable, "-m", "gitsync", "-C", str(hierarchy.b), "watch", "--json", "--interval", "0.3"],
+        [
+            sys.executable,
+            "-m",
+            "gitsync",
+            "-C",
+            str(hierarchy.b),
+            "watch",
+            "--json",
+            "--interval",
+            "0.3",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -268,16 +339,26 @@ def test_watch_agent_survives_the_parent_vanishing(hierarchy: Hierarchy, tmp_pat
     try:
         time.sleep(1.5)
         hierarchy.top.rename(away)
-        write_record(hierarchy.b / "taxcodes" / "OFF.json", {"code": "OFF", "description": "while away"})
+        write_record(
+            hierarchy.b / "taxcodes" / "OFF.json", {"code": "OFF", "description": "while away"}
+        )
         time.sleep(2.0)
         assert agent.poll() is None, "the agent must keep running while the parent is gone"
         away.rename(hierarchy.top)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if git(hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False).returncode == 0:
+            if (
+                git(
+                    hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False
+                ).returncode
+                == 0
+            ):
                 break
             time.sleep(0.2)
-        assert git(hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False).returncode == 0
+        assert (
+            git(hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False).returncode
+            == 0
+        )
         time.sleep(3.0)  # let the agent report the sync that delivered it
     finally:
         if away.exists() and not hierarchy.top.exists():

@@ -33,7 +33,14 @@ def test_loads_refuses_nan_and_non_objects() -> None:
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("1,234.56", 123456), ("-12", -1200), ("(45.00)", -4500), ("0.1", 10), (".05", 5), ("+7.5", 750)],
+    [
+        ("1,234.56", 123456),
+        ("-12", -1200),
+        ("(45.00)", -4500),
+        ("0.1", 10),
+        (".05", 5),
+        ("+7.5", 750),
+    ],
 )
 def test_parse_amount(text: str, cents: int) -> None:
     assert parse_amount(text) == cents
