@@ -8,9 +8,10 @@ locals (they hold client data).
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -71,6 +72,14 @@ def _register() -> None:
 _register()
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command tree, built once per process (tests and the demo call main many times)."""
+    from typer.main import get_command
+
+    return get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; the only place that turns errors into messages and exit codes.
 
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     from gitsync.errors import GitsyncError
 
     try:
-        app(args=argv, prog_name="gitsync")
+        _command()(args=argv, prog_name="gitsync")
     except GitsyncError as err:
         print(f"gitsync: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
