@@ -90,12 +90,11 @@ SCENARIOS = [
 ]
 
 
-# The fast suite kills at each fault point once (and mid-way through a file
-# list); the long run (-m long) adds every other scenario.
+# The fast suite kills once at each fault point (worktree.file-written mid-way
+# through a merge's file list); the long run (-m long) adds every other scenario.
 FAST = {
     "sync-merge:commit.objects-written",
     "sync-merge:commit.worktree-written",
-    "sync-merge:worktree.file-written@2",
     "sync-merge:worktree.file-written@5",
     "sync-merge:head.journal-written",
     "sync-merge:head.moved",
@@ -105,8 +104,6 @@ FAST = {
     "sync-merge:sync.merge-written",
     "sync-merge:sync.pushed",
     "sync-merge:sync.before-state-saved",
-    "sync-ff:worktree.file-written@2",
-    "open-merge:head.moved",
     "copy:copy.cloned",
     "copy:copy.registered",
     "copy:copy.in-place",
