@@ -1,83 +1,15 @@
-"""The gitsync command: a thin typer layer over the library.
+"""The gitsync command line: a thin layer over the library, and its one error boundary.
 
-Each command group lives in its own module and registers itself here. This
-module is the one error boundary: every GitsyncError becomes one line on
-stderr and its exit code; anything unexpected becomes one line too, without
-locals (they hold client data).
+``main`` turns every GitsyncError into one line on stderr and its exit
+code, and anything unexpected into one line too, without locals (they hold
+client data). The hot commands (``status``, ``sync``) are answered without
+loading typer (``gitsync.cli.hot``); everything else goes through the typer
+application in ``gitsync.cli.app``.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from pathlib import Path
-from typing import Annotated, Any
-
-import typer
-
-from gitsync.cli import context
-
-app = typer.Typer(
-    name="gitsync",
-    help="Keep every copy of an engagement file in step, online or offline, on git.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-
-@app.callback()
-def _root(
-    directory: Annotated[
-        Path | None,
-        typer.Option("-C", help="Run as if gitsync was started in this folder (like git -C)."),
-    ] = None,
-) -> None:
-    """Keep every copy of an engagement file in step, online or offline, on git."""
-    context.set_directory(directory)
-
-
-def _register() -> None:
-    # One module per command group. Modules import only typer at load time and
-    # the library inside each command, so every command starts fast.
-    from gitsync.cli import (
-        archivecmds,
-        checkcmds,
-        doccmds,
-        filecmds,
-        historycmds,
-        hookcmds,
-        ledgercmds,
-        maintcmds,
-        mergecmds,
-        synccmds,
-    )
-
-    for module in (
-        filecmds,
-        ledgercmds,
-        doccmds,
-        historycmds,
-        checkcmds,
-        synccmds,
-        mergecmds,
-        maintcmds,
-        archivecmds,
-        hookcmds,
-    ):
-        module.register(app)
-
-
-_register()
-
-
-@functools.cache
-def _command() -> Any:
-    """The click command tree, built once per process (tests and the demo call main many times)."""
-    from typer.main import get_command
-
-    return get_command(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,7 +21,13 @@ def main(argv: list[str] | None = None) -> None:
     from gitsync.errors import GitsyncError
 
     try:
-        _command()(args=argv, prog_name="gitsync")
+        from gitsync.cli.hot import run_hot
+
+        if run_hot(sys.argv[1:] if argv is None else argv):
+            return
+        from gitsync.cli.app import command
+
+        command()(args=argv, prog_name="gitsync")
     except GitsyncError as err:
         print(f"gitsync: {err}", file=sys.stderr)
         sys.exit(err.exit_code)

@@ -28,27 +28,6 @@ def _address_arg(text: str) -> str:
     return text if folder is None or text.startswith("file://") else str(context.resolve(folder))
 
 
-def _report_line(report: Any) -> str:
-    if report.role != "child":
-        text = f"Top-level parent: {report.received} change(s) from sync copies applied"
-    elif report.state == "offline":
-        text = f"Offline: {report.pending} change(s) queued"
-        if report.unreachable:
-            text += f" (could not reach {', '.join(report.unreachable)})"
-    else:
-        via = f" via {report.route}" if report.route else ""
-        text = (
-            f"Synced{via}: sent {report.sent}, received {report.received}, merged {report.merged}"
-        )
-    if report.committed:
-        text += f"; committed {report.committed} edited file(s)"
-    if report.conflicts:
-        text += f"; {len(report.conflicts)} new conflict(s) kept for review"
-    if report.renumbered:
-        text += f"; {len(report.renumbered)} entry(ies) renumbered"
-    return text
-
-
 def copy(
     source: Annotated[
         str, typer.Argument(help="The parent: a client file's path, or a file:// or ssh:// URL.")
@@ -86,7 +65,7 @@ def sync(as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(report.as_dict())
     else:
-        say(_report_line(report))
+        say(report.line())
 
 
 def status(as_json: JsonOption = False) -> None:
@@ -108,7 +87,7 @@ def open_file(as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(report.as_dict())
     else:
-        say(_report_line(report))
+        say(report.line())
 
 
 def watch(

@@ -34,6 +34,7 @@ import pygit2
 
 from gitsync.config import SYNC_DIR
 from gitsync.errors import Busy, GitsyncError
+from gitsync.lock import CopyLock
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
 from gitsync.repo.clientfile import CHECKOUT_JOURNAL, LOCK_NAME, ClientFile
@@ -89,15 +90,11 @@ class RepairReport:
 
 def repair(client_file: ClientFile) -> RepairReport:
     """Repair ``client_file`` and report what was fixed (see the module text for the steps)."""
-    from filelock import FileLock, Timeout
-
     report = RepairReport()
     git_dir = Path(client_file.repo.path)
-    lock = FileLock(str(git_dir / LOCK_NAME))
-    try:
-        lock.acquire(timeout=30.0)
-    except Timeout:
-        raise Busy(f"{client_file.root}: another gitsync command is working on this copy") from None
+    lock = CopyLock(git_dir / LOCK_NAME)
+    if not lock.acquire(30.0):
+        raise Busy(f"{client_file.root}: another gitsync command is working on this copy")
     try:
         _remove_stray_locks(client_file, report)
         _fsck(client_file, report)

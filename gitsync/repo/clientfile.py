@@ -22,6 +22,7 @@ from gitsync.config import SYNC_DIR, LocalState
 from gitsync.errors import Busy, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
+from gitsync.lock import CopyLock
 from gitsync.model.records import FORMAT_VERSION, now_stamp
 from gitsync.repo.snapshot import Snapshot
 
@@ -203,16 +204,29 @@ class ClientFile:
         return Snapshot(self.repo, self.head_tree(), changes)
 
     def dirty_paths(self) -> dict[str, str]:
-        """Working files that differ from HEAD: path -> "new", "modified" or "deleted"."""
+        """Working files that differ from HEAD: path -> "new", "modified" or "deleted".
+
+        Asks git itself: its status (with the untracked cache) is several
+        times faster than libgit2's on a large file.
+        """
+        from gitsync.repo.gitcli import git
+
+        result = git(
+            ["-c", "core.quotepath=off", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
+            self.root,
+        )
         found: dict[str, str] = {}
-        for path, flags in self.repo.status(untracked_files="all").items():
-            if path.startswith(f"{SYNC_DIR}/") or flags & pygit2.GIT_STATUS_IGNORED:
+        for item in result.stdout.split("\0"):
+            if len(item) < 4:
                 continue
-            if flags & (pygit2.GIT_STATUS_WT_DELETED | pygit2.GIT_STATUS_INDEX_DELETED):
+            code, path = item[:2], item[3:]
+            if path.startswith(f"{SYNC_DIR}/"):
+                continue
+            if "D" in code:
                 found[path] = "deleted"
-            elif flags & (pygit2.GIT_STATUS_WT_NEW | pygit2.GIT_STATUS_INDEX_NEW):
+            elif code in ("??", "A ", "AM"):
                 found[path] = "new"
-            elif flags:
+            else:
                 found[path] = "modified"
         return found
 
@@ -241,17 +255,18 @@ class ClientFile:
     # --- locking ----------------------------------------------------------------
 
     @contextmanager
-    def locked(self, timeout: float = 30.0) -> Iterator[None]:
-        """Hold this copy's lock around anything that moves refs or the work tree."""
-        from filelock import FileLock, Timeout
+    def locked(self, timeout: float = 30.0, *, recover: bool = True) -> Iterator[None]:
+        """Hold this copy's lock around anything that moves refs or the work tree.
 
-        lock = FileLock(str(Path(self.repo.path) / LOCK_NAME))
+        Taking the lock first finishes a head move a crash interrupted
+        (``recover``), so every command starts from a whole copy.
+        """
+        lock = CopyLock(Path(self.repo.path) / LOCK_NAME)
+        if not lock.acquire(timeout):
+            raise Busy(f"{self.root}: another gitsync command is working on this copy")
         try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise Busy(f"{self.root}: another gitsync command is working on this copy") from None
-        try:
-            self.recover()
+            if recover:
+                self.recover()
             yield
         finally:
             lock.release()

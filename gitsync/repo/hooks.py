@@ -64,6 +64,7 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
         "merge.gitsync.driver": f"{shlex.quote(sys.executable)} -m gitsync merge-driver %O %A %B %P",
         "merge.gitsync.recursive": "binary",
         "core.quotepath": "false",
+        "core.untrackedCache": "true",
     }
     for key, value in wanted.items():
         try:

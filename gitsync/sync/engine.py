@@ -73,6 +73,25 @@ class SyncReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def line(self) -> str:
+        """One readable line."""
+        if self.role != "child":
+            text = f"Top-level parent: {self.received} change(s) from sync copies applied"
+        elif self.state == "offline":
+            text = f"Offline: {self.pending} change(s) queued"
+            if self.unreachable:
+                text += f" (could not reach {', '.join(self.unreachable)})"
+        else:
+            via = f" via {self.route}" if self.route else ""
+            text = f"Synced{via}: sent {self.sent}, received {self.received}, merged {self.merged}"
+        if self.committed:
+            text += f"; committed {self.committed} edited file(s)"
+        if self.conflicts:
+            text += f"; {len(self.conflicts)} new conflict(s) kept for review"
+        if self.renumbered:
+            text += f"; {len(self.renumbered)} entry(ies) renumbered"
+        return text
+
 
 def routes(client_file: ClientFile) -> list[Route]:
     """Where this copy syncs, in order of preference."""
@@ -283,10 +302,8 @@ def sync(client_file: ClientFile) -> SyncReport:
             publish(client_file, report)
         report.pending = pending_count(client_file)
         fault_point("sync.before-state-saved")
-        state.extra["last_sync"] = {
-            "state": report.state,
-            "route": report.route,
-            "address": report.address,
-        }
-        client_file.save_state(state)
+        last = {"state": report.state, "route": report.route, "address": report.address}
+        if state.extra.get("last_sync") != last:  # most syncs change nothing here: skip the write
+            state.extra["last_sync"] = last
+            client_file.save_state(state)
     return report

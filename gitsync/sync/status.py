@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitsync.lock import CopyLock
 from gitsync.model.records import KINDS
 from gitsync.repo.clientfile import LOCK_NAME, ClientFile
 from gitsync.sync.engine import pending_count
@@ -41,15 +42,7 @@ class CopyStatus:
 
 
 def _lock_held(client_file: ClientFile) -> bool:
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(Path(client_file.repo.path) / LOCK_NAME))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        return True
-    lock.release()
-    return False
+    return CopyLock(Path(client_file.repo.path) / LOCK_NAME).held_elsewhere()
 
 
 def open_conflicts(client_file: ClientFile) -> int:

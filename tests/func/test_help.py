@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.main import get_command
 
-from gitsync.cli import app
+from gitsync.cli.app import app
 
 
 def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

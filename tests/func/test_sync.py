@@ -295,11 +295,11 @@ def test_copy_from_a_file_url(
 def test_first_child_waits_for_exclusive_access(
     client_file: Callable[..., Path], tmp_path: Path
 ) -> None:
-    from filelock import FileLock
+    from gitsync.lock import CopyLock
 
     top = client_file("locked parent")
-    lock = FileLock(str(top / ".git" / "gitsync.lock"))
-    lock.acquire()
+    lock = CopyLock(top / ".git" / "gitsync.lock")
+    assert lock.acquire(timeout=1)
     try:
         creator = subprocess.Popen(
             [sys.executable, "-m", "gitsync", "copy", str(top), str(tmp_path / "first")],

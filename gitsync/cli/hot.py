@@ -1,0 +1,51 @@
+"""The hot commands without typer: ``[-C DIR] status|sync [--json]``.
+
+An agent, a script or a user's prompt runs these many times a day, and
+building the typer application costs more than the work itself (DESIGN
+section 8: start-up is the cost at small sizes). Anything else on the line,
+``--help`` included, goes to the full command line in ``gitsync.cli.app``,
+which defines the same two commands with the same output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitsync.cli import context
+from gitsync.cli.output import emit_json, say
+
+HOT = ("status", "sync")
+
+
+def _parse(argv: list[str]) -> tuple[str, bool] | None:
+    """(command, as_json) when argv is a plain hot command, else None."""
+    args = list(argv)
+    directory: Path | None = None
+    if len(args) >= 2 and args[0] == "-C":
+        directory, args = Path(args[1]), args[2:]
+    if not args or args[0] not in HOT:
+        return None
+    rest = args[1:]
+    if rest not in ([], ["--json"]):
+        return None
+    context.set_directory(directory)
+    return args[0], rest == ["--json"]
+
+
+def run_hot(argv: list[str]) -> bool:
+    """Run argv if it is a hot command; False leaves it to the full command line."""
+    parsed = _parse(argv)
+    if parsed is None:
+        return False
+    command, as_json = parsed
+    if command == "status":
+        from gitsync.sync.status import copy_status
+
+        status = copy_status(context.client_file())
+        emit_json(status.as_dict()) if as_json else say(status.line())
+    else:
+        from gitsync.sync.engine import sync
+
+        report = sync(context.client_file())
+        emit_json(report.as_dict()) if as_json else say(report.line())
+    return True
