@@ -9,6 +9,14 @@ the few that every layer shares.
 from __future__ import annotations
 
 
+def one_line(text: object) -> str:
+    """``text`` as one line: line breaks and other control characters escaped, never dropped."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in str(text)
+    )
+
+
 class GitsyncError(Exception):
     """Base of every expected failure. ``str(err)`` is the one line a user sees."""
 
@@ -19,7 +27,8 @@ class GitsyncError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return self.message
+        # Messages quote user input (field names, CSV cells): keep them on one line.
+        return one_line(self.message)
 
 
 class UsageError(GitsyncError):

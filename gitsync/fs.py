@@ -24,3 +24,65 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     os.replace(temp, path)
+
+
+# --- staging folders ------------------------------------------------------------------
+#
+# Whatever gitsync builds as a whole (a new client file, a copy, a backup, a
+# restore) is built in a hidden folder beside its destination and renamed
+# into place at the end, so a kill never leaves a half-made thing under the
+# final name. The staging folder names the process building it; the next run
+# in the same place removes the folders of processes that are gone.
+
+OWNER_FILE = ".owner-pid"
+
+
+def make_staging(parent: Path, prefix: str, suffix: str = "") -> Path:
+    """A new hidden staging folder in ``parent``, owned by this process."""
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    (staging / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
+    return staging
+
+
+def promote(staging: Path, final: Path) -> None:
+    """Rename a finished staging folder into place (its owner mark removed first)."""
+    (staging / OWNER_FILE).unlink(missing_ok=True)
+    if final.exists():
+        final.rmdir()  # an empty folder the user made for it
+    staging.rename(final)
+
+
+def remove_leftovers(parent: Path, prefix: str) -> list[str]:
+    """Remove staging folders in ``parent`` whose building process is gone."""
+    import shutil
+
+    removed: list[str] = []
+    if not parent.is_dir():
+        return removed
+    for child in parent.iterdir():
+        if not child.name.startswith(prefix) or not child.is_dir():
+            continue
+        try:
+            pid = int((child / OWNER_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            pid = 0
+        if pid and _alive(pid):
+            continue
+        shutil.rmtree(child, ignore_errors=True)
+        removed.append(child.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

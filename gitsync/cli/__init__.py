@@ -41,5 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"gitsync: {err.strerror or err}{where}", file=sys.stderr)
         sys.exit(74)
     except Exception as err:  # the last resort: one line, never a traceback with locals
-        print(f"gitsync: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        from gitsync.errors import one_line
+
+        print(f"gitsync: internal error: {type(err).__name__}: {one_line(err)}", file=sys.stderr)
         sys.exit(70)

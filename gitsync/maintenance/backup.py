@@ -36,7 +36,6 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -46,6 +45,7 @@ from typing import Any
 from gitsync.config import SYNC_DIR
 from gitsync.errors import GitsyncError, UsageError
 from gitsync.faults import fault_point
+from gitsync.fs import OWNER_FILE, make_staging, promote, remove_leftovers
 from gitsync.model.records import KINDS, is_document_content, kind_of, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import GitFailed, git, git_env
@@ -58,7 +58,6 @@ FILES = "files.tar.gz"
 SYNC_KEPT = "_Sync_"
 MAX_PATH = 260  # a full path longer than this is refused (Windows MAX_PATH)
 STAGING_PREFIX = ".gitsync-backup-"
-OWNER_FILE = ".owner-pid"
 CLIENT_FILE_EXTRAS = (".gitattributes", ".gitignore")
 
 #: ``progress(step, done, total)``: step is "history", "verify" or "files"; total may be 0.
@@ -170,48 +169,6 @@ def _files_below(folder: Path, root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
     )
-
-
-def remove_leftovers(folder: Path, prefix: str) -> list[str]:
-    """Remove temporary folders a killed backup or restore left in ``folder``.
-
-    Each temporary folder names the process building it; one whose process is
-    gone is a leftover.
-    """
-    removed: list[str] = []
-    if not folder.is_dir():
-        return removed
-    for child in folder.iterdir():
-        if not child.name.startswith(prefix) or not child.is_dir():
-            continue
-        try:
-            pid = int((child / OWNER_FILE).read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            pid = 0
-        if pid and _alive(pid):
-            continue
-        shutil.rmtree(child, ignore_errors=True)
-        removed.append(child.name)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def make_staging(parent: Path, prefix: str) -> Path:
-    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
-    (staging / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
-    return staging
 
 
 def write_bundle(repo_dir: Path, target: Path, progress: Progress | None) -> None:
@@ -359,7 +316,7 @@ def backup(
                 os.fsync(handle.fileno())
             (staging / OWNER_FILE).unlink()
             fault_point("backup.manifest-written")
-            staging.rename(final)
+            promote(staging, final)
             fault_point("backup.renamed")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

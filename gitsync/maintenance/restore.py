@@ -38,6 +38,7 @@ import pygit2
 from gitsync.config import STATE_FILE, SYNC_DIR, LocalState
 from gitsync.errors import GitsyncError, Unreachable, UsageError
 from gitsync.faults import fault_point
+from gitsync.fs import OWNER_FILE, make_staging, remove_leftovers
 from gitsync.maintenance.backup import (
     BACKUP_FORMAT,
     BACKUP_VERSION,
@@ -49,8 +50,6 @@ from gitsync.maintenance.backup import (
     Progress,
     check_path_length,
     check_rights,
-    make_staging,
-    remove_leftovers,
     sha256_of,
     verify_bundle,
 )
@@ -142,7 +141,7 @@ def restore(
     try:
         fault_point("restore.staging-created")
         report = _build(backup, manifest, staging, rejoin=rejoin, progress=progress)
-        (staging / ".owner-pid").unlink()
+        (staging / OWNER_FILE).unlink()
         fault_point("restore.before-rename")
         if dest.exists():
             dest.rmdir()

@@ -315,11 +315,13 @@ class ClientFile:
         who = identity or self.identity()
         if check:
             from gitsync.rules import check_changes
-            from gitsync.rules.syncstate import check_author_rights
+            from gitsync.rules.syncstate import check_author_rights, check_restricted_ids
 
             before = self.snapshot()
-            check_changes(self.snapshot(changes), changes.keys(), before=before)
+            after = self.snapshot(changes)
+            check_changes(after, changes.keys(), before=before)
             check_author_rights(before, who.name, changes.keys())
+            check_restricted_ids(None, before, after, changes.keys())
         parent = self.head_commit()
         blobs = self.write_objects(changes)
         tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)

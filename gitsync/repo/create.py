@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pygit2
 
 from gitsync.config import LocalState
 from gitsync.errors import UsageError
+from gitsync.fs import make_staging, promote, remove_leftovers
 from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
@@ -42,10 +41,8 @@ def create_client_file(
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: the folder exists and is not empty")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".new", dir=dest.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
+    remove_leftovers(dest.parent, f".{dest.name}.")
+    staging = make_staging(dest.parent, f".{dest.name}.", ".new")
     try:
         repo = pygit2.init_repository(str(staging), initial_head="work")
         install_hooks(repo)
@@ -76,9 +73,7 @@ def create_client_file(
         )
         commit_id = client_file.commit(files, f"New client file: {client} ({number})", identity=who)
         repo.references.create(SHARED_BRANCH, commit_id, force=True)
-        if dest.exists():
-            dest.rmdir()
-        staging.rename(dest)
+        promote(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from gitsync.errors import GitsyncError, InputError, RuleViolation, UsageError
+from gitsync.errors import GitsyncError, InputError, RuleViolation, UsageError, one_line
 
 if TYPE_CHECKING:
     import pygit2
@@ -279,7 +279,7 @@ def main(argv: Sequence[str], stdin: TextIO | None = None, stderr: TextIO | None
         err_stream.write(f"gitsync: {err}\n")
         return err.exit_code
     except Exception as err:  # the last resort: one line, never a traceback with locals
-        err_stream.write(f"gitsync: {name}: internal error: {type(err).__name__}: {err}\n")
+        err_stream.write(f"gitsync: {name}: internal error: {type(err).__name__}: {one_line(err)}\n")
         return 70
     if result.message:
         err_stream.write(f"gitsync: {result.message}\n")

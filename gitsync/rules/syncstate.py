@@ -1,9 +1,11 @@
 """The sync-state rules: lockdown, abandoned copies, restrictions, protection rights.
 
-Tree rules (``lockdown``, ``restricted-ids``) join the registry and run
-wherever the record rules run. Two more need to know who made a change, so
-they run on commits rather than trees:
+The tree rule ``lockdown`` joins the registry and runs wherever the record
+rules run. The others judge one change at a time (one commit, by one
+author), so they run on commits rather than on a pushed range:
 
+- ``check_restricted_ids``: with more than one child, code IDs and the mask
+  do not change;
 - ``check_author_rights``: the protection rights of the user making a change
   (``ClientFile.commit`` in the commands; pre-receive for each pushed commit,
   against its author);
@@ -86,48 +88,43 @@ def lockdown(ctx: RuleContext) -> Iterator[RuleViolation]:
         return
 
 
-@rule("restricted-ids")
-def restricted_ids(ctx: RuleContext) -> Iterator[RuleViolation]:
+def check_restricted_ids(
+    registry: Snapshot | None, before: Snapshot, after: Snapshot, changed: Iterable[str]
+) -> None:
     """With more than one child, journal IDs, tax code IDs, units and the mask do not change.
 
     Adding a code or marking one deleted stays allowed (the merge settles a
     deleted code that another copy still uses); what is refused is changing
     an identity: one change that retires a code and brings in another of the
-    same kind (a rename), and any change of the mask.
+    same kind (a rename), and any change of the mask. It judges one change
+    (one commit) at a time: two separate changes, or two copies' changes
+    meeting in a merge, are not a rename. ``registry`` is where the copies
+    are counted (the receiving parent's state in pre-receive).
     """
-    if ctx.whole or ctx.before is None:
-        return
-    changed = ctx.changed_paths()
     restricted = [p for p in changed if (k := kind_of(p)) and k.name in (*RESTRICTED_KINDS, "mask")]
-    if not restricted or len(active_copies(ctx.before)) <= 1:
+    if not restricted or len(active_copies(registry or before)) <= 1:
         return
-    if MASK_PATH in changed:
-        old = ctx.before.read(MASK_PATH)
-        new = ctx.read(MASK_PATH)
+    if MASK_PATH in restricted:
+        old, new = before.read(MASK_PATH), after.read(MASK_PATH)
         if old is not None and new is not None and old.get("mask") != new.get("mask"):
-            yield RuleViolation(
+            raise RuleViolation(
                 MASK_PATH,
                 "mask",
                 "restricted-ids",
                 "the mask cannot change while the file has more than one sync copy",
             )
-            return
     for kind in RESTRICTED_KINDS:
-        retired = ctx.removed(kind)
-        added = [
-            p
-            for p in restricted
-            if kind_of(p) is KINDS[kind] and ctx.before.read(p) is None and ctx.live(p) is not None
-        ]
+        paths = [p for p in restricted if kind_of(p) is KINDS[kind]]
+        retired = [p for p in paths if before.live(p) is not None and after.live(p) is None]
+        added = [p for p in paths if before.read(p) is None and after.live(p) is not None]
         if retired and added:
-            yield RuleViolation(
+            raise RuleViolation(
                 added[0],
                 KINDS[kind].key,
                 "restricted-ids",
                 f"{kind} IDs cannot be renamed while the file has more than one sync copy "
                 f"(replaces {retired[0]})",
             )
-            return
 
 
 def protection_on(snapshot: Snapshot | None) -> bool:
@@ -198,7 +195,8 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
             )
         if len(commit.parents) != 1:
             continue  # a merge brings changes that were checked where they were made
-        changed = changed_paths(repo, commit.parents[0].tree, commit.tree)
+        parent_tree = commit.parents[0].tree
+        changed = changed_paths(repo, parent_tree, commit.tree)
         for path in changed:
             if (
                 path.startswith(f"{COPIES}/")
@@ -210,3 +208,4 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
                         path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
                     )
         check_author_rights(before, commit.author.name, changed)
+        check_restricted_ids(before, Snapshot(repo, parent_tree), Snapshot(repo, commit.tree), changed)

@@ -8,9 +8,7 @@ every ancestor, an optional peer) and registers itself in
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pygit2
@@ -18,6 +16,7 @@ import pygit2
 from gitsync.config import LocalState, user_config_get
 from gitsync.errors import GitsyncError, NotAClientFile, UsageError
 from gitsync.faults import fault_point
+from gitsync.fs import make_staging, promote, remove_leftovers
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import ClientFile
@@ -97,10 +96,10 @@ def _clone(
     address: str, dest: Path, parent_state: LocalState | None, user: str | None
 ) -> ClientFile:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".copy", dir=dest.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
+    prefix = f".{dest.name}."
+    remove_leftovers(dest.parent, prefix)
+    holder = make_staging(dest.parent, prefix, ".copy")
+    staging = holder / "copy"  # git clone wants an empty folder of its own
     try:
         git(
             [
@@ -157,13 +156,10 @@ def _clone(
         assert head is not None
         copy.set_ref("refs/heads/main", head.id, copy.ref("refs/heads/main"))
         fault_point("copy.registered")
-        if dest.exists():
-            dest.rmdir()
-        staging.rename(dest)
+        promote(staging, dest)
         fault_point("copy.in-place")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
     copy = ClientFile.open(dest)
     try:
         copy.first_sync = sync(copy).state  # send the registration up now

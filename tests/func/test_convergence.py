@@ -757,12 +757,6 @@ def test_the_model_sees_a_lost_value(tmp_path: Path) -> None:
     assert lost_values(View(top), [kept]) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: restricted-ids (gitsync/rules/syncstate.py) reads a pushed range that "
-    "removes one tax code and adds another as a rename, though each was its own allowed change; "
-    "the parent refuses every later push of the copy, which can never sync again",
-)
 def test_code_removed_then_another_added_still_syncs(hierarchy: Hierarchy) -> None:
     """Found by the convergence machine (six copies): two allowed changes, one sync, refused forever."""
     ok(hierarchy.run(hierarchy.top, "taxcode", "add", "GST", "Goods and services tax"))

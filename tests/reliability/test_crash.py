@@ -314,12 +314,6 @@ def _staging_folders(dest: Path) -> list[Path]:
     return sorted(dest.parent.glob(f".{dest.name}.*.copy"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a copy killed after its clone leaves its staging folder (a whole clone) behind "
-    "for good; neither the next copy nor any command removes it (gitsync/sync/hierarchy.py "
-    "_clone: the cleanup is an 'except BaseException', which SIGKILL never reaches)",
-)
 def test_killed_copy_leaves_no_staging_folder(pristine: Pristine) -> None:
     top, _a, _b = pristine.restore()
     dest = pristine.place / "c (Sync)"
