@@ -24,6 +24,7 @@ from gitsync.repo.transport import local_path
 from gitsync.sync.engine import SyncReport, routes, sync
 
 MAX_BACKOFF = 30.0
+TICK = 1.0  # seconds between looks at a parent that cannot be watched
 
 
 def open_top_level(client_file: ClientFile) -> SyncReport:
@@ -108,23 +109,32 @@ def watch(
         return report.state != "offline"
 
     online = run_once("start")
+    next_retry = time.monotonic() + backoff
     while not stop.is_set():
         dirs = [d for d in _watched_dirs(client_file) if d.exists()]
-        timeout_ms = int((backoff if not online else 60.0) * 1000)
-        changed = False
+        # One watcher lives as long as the folders it watches: changes made
+        # while a sync runs are kept by it and yielded next, never missed.
         for batch in watch_paths(
             *dirs,
             watch_filter=_relevant(client_file),
             debounce=50,
             step=20,
             stop_event=stop,
-            rust_timeout=timeout_ms,
+            rust_timeout=int(TICK * 1000),
             yield_on_timeout=True,
             raise_interrupt=False,
         ):
-            changed = bool(batch)
-            break
-        if stop.is_set():
-            break
-        online = run_once("change" if changed else "retry")
-        backoff = retry_interval if online else min(backoff * 2, MAX_BACKOFF)
+            if stop.is_set():
+                break
+            if batch:
+                online = run_once("change")
+            elif not online and time.monotonic() >= next_retry:
+                online = run_once("retry")
+            else:
+                if [d for d in _watched_dirs(client_file) if d.exists()] != dirs:
+                    break  # a parent came back or went away: watch the folders there are now
+                continue
+            backoff = retry_interval if online else min(backoff * 2, MAX_BACKOFF)
+            next_retry = time.monotonic() + backoff
+            if not online:
+                break  # the parent may have gone: look again at what there is to watch
