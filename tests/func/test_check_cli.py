@@ -81,3 +81,27 @@ def test_committed_violations_are_found_too(
 def test_check_has_help(gitsync: Callable[..., Any]) -> None:
     result = gitsync("check", "--help")
     assert result.code == 0 and "--json" in result.stdout and "every rule" in result.stdout.lower()
+
+
+def test_a_check_after_a_clean_one_still_sees_new_violations(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any]
+) -> None:
+    """The second check reads only what changed since the clean tree; it must miss nothing."""
+    root = client_file()
+    assert gitsync("check", cwd=root).code == 0
+    assert (root / ".git" / "gitsync-checked").exists()
+    (root / "accounts").mkdir()
+    (root / "accounts/1000.json").write_bytes(canonical.dumps(account("1000", map="1X0")))
+    git(root, "add", "accounts")
+    git(root, "commit", "-q", "--no-verify", "-m", "Slipped past the hook")
+    result = gitsync("check", "--json", cwd=root)
+    assert result.code == 4
+    assert [(v["record"], v["rule"]) for v in result.json()] == [("accounts/1000.json", "map-mask")]
+    # a later change that breaks another record through a reference is found too
+    (root / "accounts/1000.json").write_bytes(canonical.dumps(account("1000", map="100.10")))
+    git(root, "commit", "-q", "--no-verify", "-am", "Fixed")
+    assert gitsync("check", cwd=root).code == 0
+    (root / "mapping/mask.json").write_bytes(canonical.dumps({"mask": "99"}))
+    git(root, "commit", "-q", "--no-verify", "-am", "A mask the account no longer fits")
+    result = gitsync("check", "--json", cwd=root)
+    assert [(v["record"], v["rule"]) for v in result.json()] == [("accounts/1000.json", "map-mask")]
