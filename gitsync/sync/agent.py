@@ -79,9 +79,20 @@ def watch(
     stop: threading.Event | None = None,
 ) -> None:
     """Sync now, then again on every change, until ``stop`` is set or Ctrl-C."""
+    try:
+        _watch(client_file, on_event, retry_interval, stop or threading.Event())
+    except KeyboardInterrupt:
+        on_event({"event": "stopped", "line": "stopped"})
+
+
+def _watch(
+    client_file: ClientFile,
+    on_event: Callable[[dict[str, Any]], None],
+    retry_interval: float,
+    stop: threading.Event,
+) -> None:
     from watchfiles import watch as watch_paths
 
-    stop = stop or threading.Event()
     backoff = retry_interval
 
     def run_once(reason: str) -> bool:
@@ -122,7 +133,7 @@ def watch(
             stop_event=stop,
             rust_timeout=int(TICK * 1000),
             yield_on_timeout=True,
-            raise_interrupt=False,
+            raise_interrupt=True,
         ):
             if stop.is_set():
                 break

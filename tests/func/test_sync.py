@@ -10,7 +10,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -214,60 +215,64 @@ def test_copy_of_a_missing_source_is_refused(hierarchy: Hierarchy, tmp_path: Pat
     assert not (tmp_path / "dest").exists()
 
 
-def test_watch_agent_follows_the_parent(hierarchy: Hierarchy) -> None:
-    env = os.environ.copy()
+@contextmanager
+def watch_agent(copy: Path, interval: float, output: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """A real ``gitsync watch`` process in ``copy``; its JSON lines land in ``output`` when it stops."""
     agent = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gitsync",
             "-C",
-            str(hierarchy.b),
+            str(copy),
             "watch",
             "--json",
             "--interval",
-            "0.5",
+            str(interval),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
         start_new_session=True,
     )
     try:
+        yield agent
+    finally:
+        os.killpg(agent.pid, signal.SIGINT)
+        try:
+            out, _ = agent.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(agent.pid, signal.SIGKILL)
+            out, _ = agent.communicate()
+        output.extend(line for line in out.splitlines() if line.startswith("{"))
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def in_shared_line(parent: Path, path: str) -> Callable[[], bool]:
+    return lambda: git(parent, "cat-file", "-e", f"main:{path}", check=False).returncode == 0
+
+
+def test_watch_agent_follows_the_parent(hierarchy: Hierarchy) -> None:
+    output: list[str] = []
+    with watch_agent(hierarchy.b, 0.5, output):
         time.sleep(1.5)
         write_record(hierarchy.a / "taxcodes" / "W1.json", {"code": "W1", "description": "watched"})
         hierarchy.sync(hierarchy.a)
         target = hierarchy.b / "taxcodes" / "W1.json"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not target.exists():
-            time.sleep(0.1)
-        assert target.exists(), "the agent did not bring the change within 20 s"
+        assert wait_until(target.exists, 20), "the agent did not bring the change within 20 s"
         # a local edit in the watched copy goes up by itself
         write_record(
             hierarchy.b / "taxcodes" / "W2.json", {"code": "W2", "description": "from the agent"}
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if (
-                git(
-                    hierarchy.top, "cat-file", "-e", "main:taxcodes/W2.json", check=False
-                ).returncode
-                == 0
-            ):
-                break
-            time.sleep(0.1)
-        assert (
-            git(hierarchy.top, "cat-file", "-e", "main:taxcodes/W2.json", check=False).returncode
-            == 0
-        )
-    finally:
-        os.killpg(agent.pid, signal.SIGINT)
-        try:
-            agent.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(agent.pid, signal.SIGKILL)
-            agent.wait()
+        assert wait_until(in_shared_line(hierarchy.top, "taxcodes/W2.json"), 20)
 
 
 @pytest.fixture(autouse=True)
@@ -318,56 +323,24 @@ def test_first_child_waits_for_exclusive_access(
 
 
 def test_watch_agent_survives_the_parent_vanishing(hierarchy: Hierarchy, tmp_path: Path) -> None:
-    agent = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gitsync",
-            "-C",
-            str(hierarchy.b),
-            "watch",
-            "--json",
-            "--interval",
-            "0.3",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
     away = tmp_path / "away"
-    try:
-        time.sleep(1.5)
-        hierarchy.top.rename(away)
-        write_record(
-            hierarchy.b / "taxcodes" / "OFF.json", {"code": "OFF", "description": "while away"}
-        )
-        time.sleep(2.0)
-        assert agent.poll() is None, "the agent must keep running while the parent is gone"
-        away.rename(hierarchy.top)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if (
-                git(
-                    hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False
-                ).returncode
-                == 0
-            ):
-                break
-            time.sleep(0.2)
-        assert (
-            git(hierarchy.top, "cat-file", "-e", "main:taxcodes/OFF.json", check=False).returncode
-            == 0
-        )
-        time.sleep(3.0)  # let the agent report the sync that delivered it
-    finally:
-        if away.exists() and not hierarchy.top.exists():
-            away.rename(hierarchy.top)
-        os.killpg(agent.pid, signal.SIGINT)
+    output: list[str] = []
+    with watch_agent(hierarchy.b, 0.3, output) as agent:
         try:
-            out, _ = agent.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(agent.pid, signal.SIGKILL)
-            out, _ = agent.communicate()
-    states = [json.loads(line).get("state") for line in out.splitlines() if line.startswith("{")]
+            time.sleep(1.5)
+            hierarchy.top.rename(away)
+            write_record(
+                hierarchy.b / "taxcodes" / "OFF.json", {"code": "OFF", "description": "while away"}
+            )
+            time.sleep(2.0)
+            assert agent.poll() is None, "the agent must keep running while the parent is gone"
+            away.rename(hierarchy.top)
+            assert wait_until(in_shared_line(hierarchy.top, "taxcodes/OFF.json"), 60)
+            time.sleep(3.0)  # let the agent report the sync that delivered it
+        finally:
+            if away.exists() and not hierarchy.top.exists():
+                away.rename(hierarchy.top)
+    events = [json.loads(line) for line in output]
+    states = [e["state"] for e in events if e["event"] == "sync"]
+    assert events[-1]["event"] == "stopped"  # Ctrl-C stops the agent cleanly
     assert "offline" in states and states[-1] == "online", states
