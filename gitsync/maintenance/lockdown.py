@@ -15,7 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pygit2
+
 from gitsync.errors import GitsyncError, NotAClientFile, UsageError
+from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_tombstone, now_stamp
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
@@ -159,6 +162,10 @@ def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> M
     """Lock the client file down: from now on every change is refused everywhere."""
     require_top_level(client_file, "lockdown")
     if is_locked_down(client_file.snapshot()):
+        if not _shared_has_lockdown(client_file):
+            # A lockdown that a crash stopped before its publication: finish it.
+            publish(client_file, SyncReport(client_file.copy_id, "top-level"))
+            return MaintenanceReport("lockdown", detail={"finished": True})
         raise UsageError(f"{client_file.root}: the client file is already locked down")
     require_right(client_file.snapshot(), client_file.identity().name, "lockdown", LOCKDOWN_PATH)
     changes = _prepare(client_file, "lockdown", abandon_outstanding)
@@ -168,9 +175,19 @@ def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> M
             {"locked": True, "at": now_stamp(), "by": who.name}
         )
         client_file.commit(changes, "Lock down the client file", identity=who)
+        fault_point("lockdown.committed")
         publish(client_file, SyncReport(client_file.copy_id, "top-level"))
     abandoned = sorted(p.rsplit("/", 1)[-1][:-5] for p in changes if p.startswith(f"{COPIES}/"))
     return MaintenanceReport("lockdown", abandoned=abandoned)
+
+
+def _shared_has_lockdown(client_file: ClientFile) -> bool:
+    from gitsync.repo.snapshot import Snapshot
+
+    shared = client_file.ref(SHARED_BRANCH)
+    if shared is None:
+        return False
+    return is_locked_down(Snapshot(client_file.repo, client_file.repo[shared].peel(pygit2.Tree)))
 
 
 def cleanup_plan(client_file: ClientFile) -> list[str]:

@@ -17,6 +17,8 @@ import shutil
 from typing import Any
 
 from gitsync.errors import GitsyncError, UsageError
+from gitsync.faults import fault_point
+from gitsync.fs import make_staging
 from gitsync.maintenance.lockdown import MaintenanceReport, require_top_level
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_tombstone, now_stamp
@@ -74,33 +76,43 @@ def delete_copy(client_file: ClientFile, *, keep: bool = False) -> MaintenanceRe
         record = client_file.snapshot().read(path)
         if record is None:
             raise GitsyncError(f"{path}: this copy is not in the registry; run 'gitsync repair'")
-        record = dict(record, state="deleted", modified=client_file.identity().modified())
-        client_file.commit({path: canonical.dumps(record)}, f"Delete sync copy {state.copy_id}")
+        if record.get("state") != "deleted":  # a second run after a crash finds it done
+            record = dict(record, state="deleted", modified=client_file.identity().modified())
+            client_file.commit({path: canonical.dumps(record)}, f"Delete sync copy {state.copy_id}")
+    fault_point("delete-copy.unregistered")
     final = sync(client_file)
     if final.state == "offline" or final.pending:
         raise GitsyncError(
             "delete-copy stopped: the unregistration could not be sent; run it again"
         )
+    fault_point("delete-copy.sent")
     root = client_file.root
     if keep:
         _make_ordinary(client_file)
     else:
-        shutil.rmtree(root)
+        # Out of sight first, then removed: a kill halfway leaves no broken copy under the
+        # copy's name, and the next copy or new file made there clears the rest away.
+        doomed = make_staging(root.parent, f".{root.name}.", ".deleted")
+        root.rename(doomed / "copy")
+        fault_point("delete-copy.moved-aside")
+        shutil.rmtree(doomed)
     return MaintenanceReport(
         "delete-copy", removed=[] if keep else [str(root)], detail={"kept": keep}
     )
 
 
 def _make_ordinary(client_file: ClientFile) -> None:
-    """Drop sync state and remotes; the history stays."""
-    shutil.rmtree(client_file.sync_dir, ignore_errors=True)
+    """Drop remotes, then the sync state (last: it is what makes the file a copy); history stays.
+
+    Every step can run again, so a second run after a crash finishes the job.
+    """
     for remote in git(["remote"], client_file.root).stdout.split():
         git(["remote", "remove", remote], client_file.root)
-    refs = git(
-        ["for-each-ref", "--format=%(refname)", "refs/remotes/"], client_file.root
-    ).stdout.split()
-    for ref in refs:
+    refs = git(["for-each-ref", "--format=%(refname)", "refs/remotes/"], client_file.root)
+    for ref in refs.stdout.split():
         git(["update-ref", "-d", ref], client_file.root)
+    fault_point("delete-copy.remotes-removed")
+    shutil.rmtree(client_file.sync_dir, ignore_errors=True)
 
 
 def clear_sync(client_file: ClientFile) -> MaintenanceReport:

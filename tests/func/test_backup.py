@@ -353,3 +353,14 @@ def test_the_library_reports_progress_through_its_callback(
     history = [(d, t) for s, d, t in seen if s == "history"]
     assert history[-1][0] == history[-1][1] > 0
     assert seen[-1] == ("files", 50_000, 50_000)
+
+
+def test_kill_after_the_backup_is_in_place_leaves_a_whole_backup(
+    client_file: Callable[..., Path], gitsync: Run, tmp_path: Path
+) -> None:
+    cf = client_file()
+    to = tmp_path / "backups"
+    proc = _killed(["backup", "--to", to], "backup.renamed", cf)
+    assert proc.returncode == -9, proc.stderr
+    [backup] = _backups(to)
+    assert _ok(gitsync("restore", backup, tmp_path / "r", "--json"))["rejoined"] is False

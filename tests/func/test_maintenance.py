@@ -276,3 +276,57 @@ def test_protection_is_enforced_by_the_parent(
     )
     push = git(h.b, "push", "parent", "work:main", check=False)
     assert push.returncode != 0 and "modify-accounts" in push.stderr
+
+
+@pytest.mark.parametrize("fault", ["lockdown.committed", "head.moved"])
+def test_kill_during_lockdown_then_the_next_run_completes(hierarchy: Hierarchy, fault: str) -> None:
+    from tests.reliability.harness import assert_sound, run_killed
+
+    h = hierarchy
+    for copy in (h.a, h.b, h.g):
+        h.sync(copy)
+    run_killed("lockdown", cwd=h.top, fault=fault)
+    result = h.run(h.top, "lockdown")  # the next run completes what the kill stopped
+    if result.code != 0:  # the kill came late enough that the lockdown was whole
+        _refused(result, "already locked down")
+    assert_sound(h.top)
+    assert git(h.top, "cat-file", "-e", "main:sync/lockdown.json", check=False).returncode == 0
+    h.sync(h.b)
+    _refused(h.run(h.b, "taxcode", "add", "AFTER", "after the lockdown"), "lockdown")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "delete-copy.unregistered",
+        "delete-copy.sent",
+        "delete-copy.moved-aside",
+        "delete-copy.remotes-removed",
+    ],
+)
+def test_kill_during_delete_copy_then_the_next_run_completes(
+    hierarchy: Hierarchy, fault: str, tmp_path: Path
+) -> None:
+    from tests.reliability.harness import assert_sound, run_cli, run_killed
+
+    h = hierarchy
+    _ok(h.run(h.b, "taxcode", "add", "LAST", "sent by delete-copy"))
+    b_id = _copy_id(h, h.b)
+    keep = fault == "delete-copy.remotes-removed"
+    run_killed("delete-copy", *(["--keep"] if keep else []), cwd=h.b, fault=fault)
+    if h.b.exists() and (h.b / "_Sync").exists():
+        assert_sound(h.b)
+        again = run_cli("delete-copy", *(["--keep"] if keep else []), cwd=h.b)
+        assert again.returncode == 0, again.stderr
+    if keep:
+        assert h.b.exists() and not (h.b / "_Sync").exists()
+        assert git(h.b, "remote").stdout.strip() == ""
+    else:
+        assert not h.b.exists()
+    _ok(h.run(h.top, "open"))
+    record = json.loads((h.top / "sync" / "copies" / f"{b_id}.json").read_text())
+    assert record["state"] == "deleted"
+    assert (h.top / "taxcodes" / "LAST.json").exists()  # nothing sent before is lost
+    if not keep:  # what a kill left beside the copy is cleared by the next copy made there
+        _ok(h.run(h.top, "copy", h.top, tmp_path / "b (Sync)"))
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".b (Sync).")]

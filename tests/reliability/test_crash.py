@@ -321,3 +321,18 @@ def test_killed_copy_leaves_no_staging_folder(pristine: Pristine) -> None:
     again = run_cli("copy", top, dest)
     assert again.returncode == 0, again.stderr
     assert _staging_folders(dest) == []
+
+
+def test_every_fault_point_in_the_library_is_killed_in_some_test() -> None:
+    """A fault point that no test arms is a crash nobody has looked at."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    points = {
+        m.group(1)
+        for source in (root / "gitsync").rglob("*.py")
+        for m in re.finditer(r'fault_point\("([^"]+)"\)', source.read_text(encoding="utf-8"))
+    }
+    tests_text = "\n".join(p.read_text(encoding="utf-8") for p in (root / "tests").rglob("*.py"))
+    armed = {p for p in points if f'"{p}' in tests_text.replace(f'fault_point("{p}")', "")}
+    assert points - armed == set(), f"fault points no test arms: {sorted(points - armed)}"
