@@ -161,6 +161,11 @@ class ClientFile:
             self._state_loaded = True
         return self._state
 
+    def reload_state(self) -> LocalState | None:
+        """Read ``_Sync/sync.yaml`` again (another process may have changed it)."""
+        self._state_loaded = False
+        return self.state
+
     def save_state(self, state: LocalState) -> None:
         state.save(self.root)
         self._state = state

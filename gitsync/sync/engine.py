@@ -277,10 +277,12 @@ def pending_count(client_file: ClientFile) -> int:
 
 def sync(client_file: ClientFile) -> SyncReport:
     """Run one sync of this copy and return what it did."""
-    state = client_file.state
-    role = state.role if state else "top-level"
-    report = SyncReport(copy_id=client_file.copy_id, role=role)
     with client_file.locked():
+        # A long-lived caller (the watch agent) must see what other commands
+        # changed since: the offline flag, a peer, a moved parent.
+        state = client_file.reload_state()
+        role = state.role if state else "top-level"
+        report = SyncReport(copy_id=client_file.copy_id, role=role)
         commit_working_edits(client_file, report)
         fault_point("sync.edits-committed")
         publish(client_file, report)
