@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pygit2
-
 from gitsync.errors import GitsyncError, NotAClientFile, UsageError
 from gitsync.faults import fault_point
 from gitsync.model import canonical
@@ -182,12 +180,7 @@ def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> M
 
 
 def _shared_has_lockdown(client_file: ClientFile) -> bool:
-    from gitsync.repo.snapshot import Snapshot
-
-    shared = client_file.ref(SHARED_BRANCH)
-    if shared is None:
-        return False
-    return is_locked_down(Snapshot(client_file.repo, client_file.repo[shared].peel(pygit2.Tree)))
+    return is_locked_down(client_file.snapshot_at(SHARED_BRANCH))
 
 
 def cleanup_plan(client_file: ClientFile) -> list[str]:

@@ -217,7 +217,15 @@ class ClientFile:
         from gitsync.repo.gitcli import git
 
         result = git(
-            ["-c", "core.quotepath=off", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
+            [
+                "-c",
+                "core.quotepath=off",
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--no-renames",
+            ],
             self.root,
         )
         found: dict[str, str] = {}
@@ -253,6 +261,39 @@ class ClientFile:
         old = str(expected) if expected is not None else "0" * 40
         result = git(["update-ref", name, str(new), old], self.root, check=False)
         return result.returncode == 0
+
+    def oid(self, value: pygit2.Oid | str) -> pygit2.Oid:
+        """A commit id from its hex form (or as it is)."""
+        return pygit2.Oid(hex=value) if isinstance(value, str) else value
+
+    def count_new(self, include: pygit2.Oid, exclude: list[pygit2.Oid]) -> int:
+        """How many commits ``include`` has that none of ``exclude`` has."""
+        walker = self.repo.walk(include, pygit2.enums.SortMode.NONE)
+        for oid in exclude:
+            walker.hide(oid)
+        return sum(1 for _ in walker)
+
+    def root_commit(self, start: pygit2.Oid | str | None = None) -> pygit2.Oid | None:
+        """The first commit of a history (HEAD's by default): the identity of a hierarchy."""
+        if start is None:
+            head = self.head_commit()
+            if head is None:
+                return None
+            start = head.id
+        oid = self.oid(start)
+        if self.repo.get(oid) is None:
+            return None
+        order = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE
+        walker = self.repo.walk(oid, order)
+        walker.simplify_first_parent()
+        return next(iter(walker)).id
+
+    def snapshot_at(self, ref: str) -> Snapshot | None:
+        """The records of the commit a ref points at, or None when there is no such ref."""
+        oid = self.ref(ref)
+        if oid is None:
+            return None
+        return Snapshot(self.repo, self.repo[oid].peel(pygit2.Tree))
 
     def is_ancestor(self, ancestor: pygit2.Oid, descendant: pygit2.Oid) -> bool:
         return ancestor == descendant or bool(self.repo.descendant_of(descendant, ancestor))

@@ -11,9 +11,7 @@ its own working line (``refs/heads/work``) when it syncs or is opened.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import pygit2
+from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import GitsyncError, Unreachable
 from gitsync.faults import fault_point
@@ -21,6 +19,9 @@ from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
 from gitsync.repo.transport import fetch, push
+
+if TYPE_CHECKING:
+    from pygit2 import Oid
 
 MAX_RACE_ROUNDS = 20
 
@@ -124,7 +125,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     snapshot = client_file.snapshot()
     who = client_file.identity()
     changes: dict[str, bytes] = {}
-    restore: dict[str, pygit2.Oid | None] = {}
+    restore: dict[str, bytes] = {}  # working files put back as committed
     for path, how in sorted(dirty.items()):
         is_record = kind_of(path) is not None
         if (
@@ -141,40 +142,33 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
             if is_record:
                 record = canonical.loads(committed, path)
                 if record.get("deleted") is True:
-                    restore[path] = client_file.repo.create_blob(committed)
+                    restore[path] = committed
                     continue
                 record["deleted"] = True
                 record["modified"] = who.modified()
                 changes[path] = canonical.dumps(record)
             else:
-                restore[path] = client_file.repo.create_blob(committed)
+                restore[path] = committed
             continue
         data = (client_file.root / path).read_bytes()
         if is_record:
             record = canonical.loads(data, path)
             if committed is not None and canonical.loads(committed, path) == record:
-                restore[path] = client_file.repo.create_blob(committed)
+                restore[path] = committed
                 continue
             record["modified"] = who.modified()
             data = canonical.dumps(record)
         changes[path] = data
     if restore:
-        client_file.update_worktree(restore)
+        client_file.update_worktree(client_file.write_objects(restore), restore)
     if changes:
         client_file.commit(changes, "Commit edits made in the working files", identity=who)
         report.committed = len(changes)
 
 
-def count_new(repo: pygit2.Repository, include: pygit2.Oid, exclude: list[pygit2.Oid]) -> int:
-    """How many commits ``include`` has that none of ``exclude`` has."""
-    walker = repo.walk(include, pygit2.enums.SortMode.NONE)
-    for oid in exclude:
-        walker.hide(oid)
-    return sum(1 for _ in walker)
-
-
-def integrate(client_file: ClientFile, theirs: pygit2.Oid, source: str, report: SyncReport) -> None:
-    """Bring ``theirs`` into the working line: nothing, a fast-forward, or a semantic merge."""
+def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: SyncReport) -> None:
+    """Bring ``commit`` into the working line: nothing, a fast-forward, or a semantic merge."""
+    theirs = client_file.oid(commit)
     head = client_file.head_commit()
     if head is None:
         report.files_updated += client_file.advance_head(theirs)
@@ -182,7 +176,7 @@ def integrate(client_file: ClientFile, theirs: pygit2.Oid, source: str, report: 
     ours = head.id
     if client_file.is_ancestor(theirs, ours):
         return
-    report.received += count_new(client_file.repo, theirs, [ours])
+    report.received += client_file.count_new(theirs, [ours])
     if client_file.is_ancestor(ours, theirs):
         report.files_updated += client_file.advance_head(theirs)
         return
@@ -240,20 +234,16 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         heads, received = fetch(repo_dir, route.address, route.tracking_prefix)
         fault_point("sync.fetched")
         report.bytes_received += received
-        theirs = pygit2.Oid(hex=heads["main"])
-        integrate(client_file, theirs, f"{route.name} ({route.address})", report)
+        theirs = client_file.oid(heads["main"])
+        source = f"{route.name} ({route.address})"
+        integrate(client_file, theirs, source, report)
         if "work" in heads:
-            integrate(
-                client_file,
-                pygit2.Oid(hex=heads["work"]),
-                f"{route.name} ({route.address})",
-                report,
-            )
+            integrate(client_file, heads["work"], source, report)
         head = client_file.head_commit()
         assert head is not None
         if head.id == theirs:
             return
-        to_send = count_new(client_file.repo, head.id, [theirs])
+        to_send = client_file.count_new(head.id, [theirs])
         outcome = push(repo_dir, route.address, client_file.head_ref_name())
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
@@ -272,7 +262,7 @@ def pending_count(client_file: ClientFile) -> int:
     sent = [
         oid for r in routes(client_file) if (oid := client_file.ref(r.tracking_ref)) is not None
     ]
-    return count_new(client_file.repo, head.id, sent)
+    return client_file.count_new(head.id, sent)
 
 
 def sync(client_file: ClientFile) -> SyncReport:

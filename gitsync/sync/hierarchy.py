@@ -11,8 +11,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pygit2
-
 from gitsync.config import LocalState, user_config_get
 from gitsync.errors import GitsyncError, NotAClientFile, UsageError
 from gitsync.faults import fault_point
@@ -44,13 +42,6 @@ def _address(source: str) -> tuple[str, Path | None]:
         return source, None
     folder = folder.expanduser().resolve()
     return str(folder), folder
-
-
-def root_commit(repo: pygit2.Repository, start: pygit2.Oid) -> pygit2.Oid:
-    """The first commit of a history: the identity of a hierarchy."""
-    walker = repo.walk(start, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
-    walker.simplify_first_parent()
-    return next(iter(walker)).id
 
 
 def make_copy(source: str, dest: Path | None = None, *, user: str | None = None) -> ClientFile:
@@ -189,23 +180,19 @@ def locate_parent(client_file: ClientFile, new_address: str) -> str:
 
 
 def _check_same_hierarchy(client_file: ClientFile, address: str, folder: Path | None) -> None:
-    head = client_file.head_commit()
-    assert head is not None
-    mine = root_commit(client_file.repo, head.id)
+    mine = client_file.root_commit()
     if folder is not None:
         other = ClientFile.open(folder)
-        other_head = other.head_commit()
         if other.root == client_file.root:
             raise UsageError(f"{address}: that is this copy itself")
-        theirs = root_commit(other.repo, other_head.id) if other_head else None
+        theirs = other.root_commit()
     else:
         listing = git(["ls-remote", address, "refs/heads/main"], client_file.root, check=False)
         theirs = None
         if listing.returncode == 0 and listing.stdout.strip():
             tip = listing.stdout.split()[0]
             git(["fetch", "--quiet", address, "refs/heads/main"], client_file.root, check=False)
-            if client_file.repo.get(tip) is not None:
-                theirs = root_commit(client_file.repo, pygit2.Oid(hex=tip))
+            theirs = client_file.root_commit(tip)
     if theirs != mine:
         raise NotSameHierarchy(
             f"{address}: not a client file of the same hierarchy as {client_file.root}"
