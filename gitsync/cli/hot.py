@@ -41,7 +41,7 @@ def run_hot(argv: list[str]) -> bool:
     if command == "status":
         from gitsync.sync.status import copy_status
 
-        status = copy_status(context.client_file())
+        status = copy_status(context.directory())
         emit_json(status.as_dict()) if as_json else say(status.line())
     else:
         from gitsync.sync.engine import sync

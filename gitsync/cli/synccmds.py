@@ -72,7 +72,7 @@ def status(as_json: JsonOption = False) -> None:
     """Show this copy's role, state, pending changes and open conflicts."""
     from gitsync.sync.status import copy_status
 
-    result = copy_status(context.client_file())
+    result = copy_status(context.directory())
     if as_json:
         emit_json(result.as_dict())
     else:

@@ -19,6 +19,7 @@ from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
 from gitsync.repo.transport import fetch, push
+from gitsync.sync.route import Route, routes_of
 
 if TYPE_CHECKING:
     from pygit2 import Oid
@@ -30,23 +31,6 @@ class LostRace(GitsyncError):
     """The parent kept moving faster than this copy could merge; nothing was lost, run sync again."""
 
     exit_code = 6
-
-
-@dataclass
-class Route:
-    """One place a copy may sync with."""
-
-    name: str  # peer | top-level | parent | ancestor-N
-    address: str
-
-    @property
-    def tracking_prefix(self) -> str:
-        return f"refs/remotes/{self.name}"
-
-    @property
-    def tracking_ref(self) -> str:
-        """The parent's shared line as last seen here."""
-        return f"{self.tracking_prefix}/main"
 
 
 @dataclass
@@ -96,19 +80,7 @@ class SyncReport:
 
 def routes(client_file: ClientFile) -> list[Route]:
     """Where this copy syncs, in order of preference."""
-    state = client_file.state
-    if state is None or state.role != "child":
-        return []
-    found: list[Route] = []
-    if state.peer:
-        found.append(Route("peer", state.peer))
-    if state.top_level:
-        found.append(Route("top-level", state.top_level))
-    for index, address in enumerate(state.ancestors or ([state.parent] if state.parent else [])):
-        if any(r.address == address for r in found):
-            continue
-        found.append(Route("parent" if index == 0 else f"ancestor-{index}", address))
-    return found
+    return routes_of(client_file.state)
 
 
 def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
@@ -265,15 +237,20 @@ def pending_count(client_file: ClientFile) -> int:
     return client_file.count_new(head.id, sent)
 
 
-def sync(client_file: ClientFile) -> SyncReport:
-    """Run one sync of this copy and return what it did."""
+def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
+    """Run one sync of this copy and return what it did.
+
+    ``look_for_edits=False`` skips the scan of the working files, for a copy
+    that was just checked out and cannot have any.
+    """
     with client_file.locked():
         # A long-lived caller (the watch agent) must see what other commands
         # changed since: the offline flag, a peer, a moved parent.
         state = client_file.reload_state()
         role = state.role if state else "top-level"
         report = SyncReport(copy_id=client_file.copy_id, role=role)
-        commit_working_edits(client_file, report)
+        if look_for_edits:
+            commit_working_edits(client_file, report)
         fault_point("sync.edits-committed")
         publish(client_file, report)
         fault_point("sync.published")

@@ -153,7 +153,7 @@ def _clone(
         shutil.rmtree(holder, ignore_errors=True)
     copy = ClientFile.open(dest)
     try:
-        copy.first_sync = sync(copy).state  # send the registration up now
+        copy.first_sync = sync(copy, look_for_edits=False).state  # send the registration up now
     except GitsyncError as err:
         copy.first_sync = f"not sent yet: {err}"  # the registration stays queued
     return copy

@@ -1,4 +1,9 @@
-"""The status of a copy, read locally and cheaply (no parent is contacted)."""
+"""The status of a copy, read locally and cheaply (no parent is contacted).
+
+``gitsync status`` is the command an agent, a prompt or a script runs most,
+so it asks the git CLI three small questions instead of loading pygit2,
+whose import alone costs more than the whole answer (DESIGN section 8).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gitsync.config import LocalState
+from gitsync.errors import NotAClientFile
 from gitsync.lock import CopyLock
-from gitsync.model.records import KINDS
-from gitsync.repo.clientfile import LOCK_NAME, ClientFile
-from gitsync.sync.engine import pending_count
+from gitsync.repo.gitcli import git
+from gitsync.sync.route import routes_of
+
+LOCK_NAME = "gitsync.lock"  # the per-copy lock (gitsync.repo.clientfile)
+CONFLICTS = "sync/conflicts/"
+OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
 
 
 @dataclass
@@ -41,42 +51,59 @@ class CopyStatus:
         return "; ".join(parts)
 
 
-def _lock_held(client_file: ClientFile) -> bool:
-    return CopyLock(Path(client_file.repo.path) / LOCK_NAME).held_elsewhere()
+def find_root(start: Path) -> Path:
+    """The client file that holds ``start`` (the nearest folder with a .git)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    raise NotAClientFile(f"{start}: not a client file (no git repository here)")
 
 
-def open_conflicts(client_file: ClientFile) -> int:
-    snapshot = client_file.snapshot()
-    return sum(
-        1
-        for _, record in snapshot.records(KINDS["conflict"].folder)
-        if record.get("status", "open") == "open"
-    )
+def _lock_held(root: Path) -> bool:
+    return CopyLock(root / ".git" / LOCK_NAME).held_elsewhere()
 
 
-def copy_status(client_file: ClientFile) -> CopyStatus:
-    state = client_file.state
-    role = state.role if state else "top-level"
-    conflicts = open_conflicts(client_file)
+def open_conflicts(root: Path) -> int:
+    """How many conflict records of HEAD are still open."""
+    found = git(["grep", "-c", "-F", OPEN_CONFLICT, "HEAD", "--", CONFLICTS], root, check=False)
+    return sum(int(line.rsplit(":", 1)[1]) for line in found.stdout.splitlines() if ":" in line)
+
+
+def _pending(root: Path, state: LocalState) -> int:
+    """Commits of the working line that no parent on the route has received yet."""
+    sent = [f"^{route.tracking_ref}" for route in routes_of(state)]
+    found = git(["rev-list", "--count", "--ignore-missing", "HEAD", *sent], root, check=False)
+    return int(found.stdout.strip() or 0)
+
+
+def copy_status(start: Path) -> CopyStatus:
+    """The status of the copy that holds ``start``."""
+    root = find_root(start)
+    if git(["cat-file", "-e", "HEAD:engagement.json"], root, check=False).returncode != 0:
+        raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
+    state = LocalState.load(root)
+    conflicts = open_conflicts(root)
     flags: list[str] = []
     if conflicts:
         flags.append("conflicts pending")
-    if role != "child" or state is None:
+    if state is None or state.role != "child":
+        user = state.user if state else ""
         return CopyStatus(
             role="top-level",
             state="n/a",
             pending=0,
             conflicts=conflicts,
             parent=None,
-            top_level=str(client_file.root),
+            top_level=str(root),
             peer=None,
-            copy_id=client_file.copy_id,
-            user=state.user if state else client_file.identity().name,
+            copy_id=state.copy_id if state else "unregistered",
+            user=user,
             flags=flags,
         )
     last = state.extra.get("last_sync") or {}
     via_peer = last.get("route") == "peer"
-    if _lock_held(client_file):
+    if _lock_held(root):
         current = "synchronizing-peer" if via_peer else "synchronizing"
     elif state.offline or last.get("state") == "offline":
         current = "offline"
@@ -89,7 +116,7 @@ def copy_status(client_file: ClientFile) -> CopyStatus:
     return CopyStatus(
         role="child",
         state=current,
-        pending=pending_count(client_file),
+        pending=_pending(root, state),
         conflicts=conflicts,
         parent=state.parent,
         top_level=state.top_level,

@@ -1,0 +1,44 @@
+"""Where a copy syncs: the route, from its local state alone (no git needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitsync.config import LocalState
+
+
+@dataclass
+class Route:
+    """One place a copy may sync with."""
+
+    name: str  # peer | top-level | parent | ancestor-N
+    address: str
+
+    @property
+    def tracking_prefix(self) -> str:
+        return f"refs/remotes/{self.name}"
+
+    @property
+    def tracking_ref(self) -> str:
+        """The parent's shared line as last seen here."""
+        return f"{self.tracking_prefix}/main"
+
+
+def routes_of(state: LocalState | None) -> list[Route]:
+    """The places a copy syncs with, in order of preference (DESIGN section 2).
+
+    The peer parent when one is set, else the top-level parent, else each
+    parent up the hierarchy from the nearest.
+    """
+    if state is None or state.role != "child":
+        return []
+    found: list[Route] = []
+    if state.peer:
+        found.append(Route("peer", state.peer))
+    if state.top_level:
+        found.append(Route("top-level", state.top_level))
+    for index, address in enumerate(state.ancestors or ([state.parent] if state.parent else [])):
+        if any(r.address == address for r in found):
+            continue
+        found.append(Route("parent" if index == 0 else f"ancestor-{index}", address))
+    return found
