@@ -103,3 +103,40 @@ def test_lockdown_waits_for_changes_held_in_a_copys_shared_line(
         return  # refused: the copies in the way are named, as promised
     h.run(h.a, "sync")  # a forwards what g2 sent (refused once locked down)
     assert git(h.top, "cat-file", "-e", "main:taxcodes/G2.json", check=False).returncode == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="repo/clientfile.py update_worktree (via advance_head in sync/engine.py integrate) "
+    "overwrites a working file the user edited after commit_working_edits ran (e.g. while the "
+    "push was in flight and lost the race): the edit vanishes without a trace",
+)
+def test_edit_made_while_sync_runs_is_not_overwritten(hierarchy: Hierarchy) -> None:
+    import sys
+
+    h = hierarchy
+    write_record(h.a / "taxcodes" / "Y.json", {"code": "Y", "description": "first"})
+    h.sync(h.a)
+    h.sync(h.b)
+    assert (h.b / "taxcodes" / "Y.json").exists()
+    write_record(h.a / "taxcodes" / "Y.json", {"code": "Y", "description": "a's edit"})
+    write_record(h.b / "taxcodes" / "Z.json", {"code": "Z", "description": "b's change"})
+    # While b's push is on the wire, the user saves an edit of Y in b, and a's edit of Y
+    # lands at the top-level parent first (b's push loses the race).
+    marker = h.b / ".git" / "raced"
+    hook = h.b / ".git" / "hooks" / "pre-push"
+    y = h.b / "taxcodes" / "Y.json"
+    hook.write_text(
+        f"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; "
+        f"printf '%s' '{{\"code\": \"Y\", \"description\": \"b user edit\"}}' > '{y}'; "
+        f"'{sys.executable}' -m gitsync -C '{h.a}' sync >/dev/null; fi\nexit 0\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    h.sync(h.b)
+    assert marker.exists()
+    h.sync(h.b)
+    kept = y.read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in (h.b / "sync" / "conflicts").glob("*.json")
+    )
+    assert "b user edit" in kept
