@@ -101,14 +101,17 @@ def _copy_problem(top: ClientFile, record: dict[str, Any], main: Any) -> str | N
         return "is offline"
     if copy.dirty_paths():
         return "has edits in its working files that were never synced"
-    if (
-        head is None
-        or main is None
-        or top.repo.get(head.id) is None
-        or not top.is_ancestor(head.id, main)
-    ):
+    if head is None or main is None or not _has(top, head.id, main):
         return "has changes not yet sent to the top-level parent"
+    shared = copy.ref(SHARED_BRANCH)
+    if shared is not None and not _has(top, shared, main):
+        return "holds changes from its own sync copies not yet sent to the top-level parent"
     return None
+
+
+def _has(top: ClientFile, commit: Any, main: Any) -> bool:
+    """True when the top-level parent's shared line already holds ``commit``."""
+    return top.repo.get(commit) is not None and top.is_ancestor(commit, main)
 
 
 def _abandon_changes(client_file: ClientFile, copy_ids: list[str]) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,12 @@ SHARED_BRANCH = "refs/heads/main"
 COPY_TRAILER = "Gitsync-Copy"
 LOCK_NAME = "gitsync.lock"
 CHECKOUT_JOURNAL = "gitsync-checkout"
+
+
+class EditedDuringWork(GitsyncError):
+    """A working file changed under a running command; it was left alone."""
+
+    exit_code = 6
 
 
 class FormatTooNew(GitsyncError):
@@ -352,9 +358,10 @@ class ClientFile:
     ) -> pygit2.Oid:
         """Commit ``changes`` (path -> new bytes) as one change, with the rules checked first.
 
-        Order matters for crashes: objects first, then the working files and
-        their index entries, then the ref. A kill before the ref moves leaves
-        the edits as uncommitted working files, which the next sync commits.
+        Order matters for crashes: the objects and the commit first, then the
+        journaled head move (``advance_head``), which writes the working files;
+        a kill at any point leaves either no change or one that the next
+        command finishes.
         """
         if not changes:
             raise GitsyncError("nothing to commit")
@@ -371,15 +378,14 @@ class ClientFile:
         parent = self.head_commit()
         blobs = self.write_objects(changes)
         tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)
-        fault_point("commit.objects-written")
-        self.update_worktree(blobs, changes)
-        fault_point("commit.worktree-written")
         body = _message(message, sorted(changes), who.copy_id)
         sig = who.signature()
         commit_id = self.repo.create_commit(
             None, sig, sig, body, tree_id, [parent.id] if parent else []
         )
-        self.move_head(commit_id, parent.id if parent else None)
+        fault_point("commit.objects-written")
+        self.advance_head(commit_id, overwrite=changes.keys())
+        fault_point("commit.worktree-written")
         self._follow_shared_line(commit_id, parent.id if parent else None)
         return commit_id
 
@@ -405,9 +411,13 @@ class ClientFile:
             )
         self.repo.references.create(ref_name, new, force=True)
 
-    def advance_head(self, new: pygit2.Oid) -> int:
+    def advance_head(self, new: pygit2.Oid, *, overwrite: Iterable[str] = ()) -> int:
         """Move the checked-out branch to ``new`` and bring the working files along.
 
+        A working file that was edited since HEAD (by its user, while a sync
+        was fetching) is never overwritten: the move is refused before it
+        starts and the edit is committed by the next sync. ``overwrite`` names
+        the paths whose new content came from the working files themselves.
         A journal written first records the move, so a crash between the ref
         update and the last working file is finished by the next command
         (``recover``). Returns how many working files changed.
@@ -415,17 +425,41 @@ class ClientFile:
         old = self.head_commit()
         if old is not None and old.id == new:
             return 0
-        journal = Path(self.repo.path) / CHECKOUT_JOURNAL
+        new_commit = self.repo[new]
+        assert isinstance(new_commit, pygit2.Commit)
         old_tree = old.tree if old else None
+        changes = changed_paths(self.repo, old_tree, new_commit.tree)
+        edited = self._edited_in_place(old_tree, changes, skip=set(overwrite))
+        if edited:
+            raise EditedDuringWork(
+                f"{edited}: the working file was edited while gitsync was working; "
+                "nothing was overwritten: run the command again to take the edit in"
+            )
+        journal = Path(self.repo.path) / CHECKOUT_JOURNAL
         atomic_write(journal, f"{old_tree.id if old_tree else '-'} {new}\n".encode("ascii"))
         fault_point("head.journal-written")
         self.move_head(new, old.id if old else None)
         fault_point("head.moved")
-        new_commit = self.repo[new]
-        assert isinstance(new_commit, pygit2.Commit)
-        count = self.checkout_tree(old_tree, new_commit.tree)
+        self.update_worktree(changes)
         journal.unlink(missing_ok=True)
-        return count
+        return len(changes)
+
+    def _edited_in_place(
+        self, old_tree: pygit2.Tree | None, changes: Mapping[str, pygit2.Oid | None], skip: set[str]
+    ) -> str | None:
+        """The first changed path whose working file is neither the old nor the new version."""
+        for path, new_oid in changes.items():
+            if path in skip:
+                continue
+            target = self.root / path
+            working = pygit2.hash(target.read_bytes()) if target.is_file() else None
+            try:
+                old_oid = old_tree[path].id if old_tree is not None else None
+            except KeyError:
+                old_oid = None
+            if working not in (old_oid, new_oid):
+                return path
+        return None
 
     def head_ref_name(self) -> str:
         try:

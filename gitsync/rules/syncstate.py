@@ -177,14 +177,38 @@ def copy_of_commit(message: str) -> str | None:
     return None
 
 
+def _pushed_by_the_sender(new_commits: list[Any]) -> list[Any]:
+    """The new commits on the first-parent line of the pushed tip: the sender's own work.
+
+    Commits reached only through a merge's other parents were received by
+    the sender from elsewhere (a peer, a copy below it) and forwarded.
+    """
+    if not new_commits:
+        return []
+    new = {c.id: c for c in new_commits}
+    line = []
+    commit = new_commits[0]  # topological order: the tip first
+    while commit is not None and commit.id in new:
+        line.append(commit)
+        commit = commit.parents[0] if commit.parents else None
+    return line
+
+
 def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterable[Any]) -> None:
-    """Pre-receive: refuse commits made by an abandoned copy, and changes by users without rights."""
+    """Pre-receive: refuse what an abandoned copy sends, and changes by users without rights.
+
+    An abandoned copy is refused when it pushes (its commits on the pushed
+    line); what it had sent to a peer or a parent before it was abandoned
+    still travels on with that copy's own changes, so nothing sent before
+    an abandon is lost and no other copy is blocked by it.
+    """
     from gitsync.repo.clientfile import changed_paths
 
+    new_commits = list(new_commits)
     abandoned: set[str] = set()
     if before is not None:
         abandoned = {r["id"] for _, r in before.records(COPIES) if r.get("state") == "abandoned"}
-    for commit in new_commits:
+    for commit in _pushed_by_the_sender(new_commits):
         copy_id = copy_of_commit(commit.message)
         if copy_id and copy_id in abandoned:
             raise RuleViolation(
@@ -193,6 +217,7 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
                 "abandoned-copy",
                 f"copy {copy_id} was abandoned; nothing it sends is accepted, and it cannot rejoin",
             )
+    for commit in new_commits:
         if len(commit.parents) != 1:
             continue  # a merge brings changes that were checked where they were made
         parent_tree = commit.parents[0].tree
@@ -208,4 +233,6 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
                         path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
                     )
         check_author_rights(before, commit.author.name, changed)
-        check_restricted_ids(before, Snapshot(repo, parent_tree), Snapshot(repo, commit.tree), changed)
+        check_restricted_ids(
+            before, Snapshot(repo, parent_tree), Snapshot(repo, commit.tree), changed
+        )

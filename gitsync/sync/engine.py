@@ -10,6 +10,7 @@ its own working line (``refs/heads/work``) when it syncs or is opened.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +18,14 @@ from gitsync.errors import GitsyncError, Unreachable
 from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
-from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
+from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
 from gitsync.sync.route import Route, routes_of
 
 if TYPE_CHECKING:
     from pygit2 import Oid
+
+    from gitsync.repo.snapshot import Snapshot
 
 MAX_RACE_ROUNDS = 20
 
@@ -131,6 +134,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
             record["modified"] = who.modified()
             data = canonical.dumps(record)
         changes[path] = data
+    _restamp_documents(snapshot, changes, who.modified(), report)
     if restore:
         client_file.update_worktree(client_file.write_objects(restore), restore)
     if changes:
@@ -138,9 +142,47 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
         report.committed = len(changes)
 
 
+def _restamp_documents(
+    snapshot: Snapshot, changes: dict[str, bytes], modified: dict[str, str], report: SyncReport
+) -> None:
+    """A document's content edited in place: its record takes the new sha256 and size.
+
+    A file in a document's folder that is not its content is left out of the change.
+    """
+    for path in [p for p in changes if is_document_content(p)]:
+        _, ident, name = path.split("/")
+        record_path = f"documents/{ident}.json"
+        data = changes.get(record_path) or snapshot.read_bytes(record_path)
+        record = canonical.loads(data, record_path) if data is not None else None
+        if record is None or record.get("name") != name:
+            del changes[path]
+            report.skipped_files.append(path)
+            continue
+        content = changes[path]
+        record.update(
+            sha256=hashlib.sha256(content).hexdigest(), size=len(content), modified=modified
+        )
+        changes[record_path] = canonical.dumps(record)
+
+
 def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: SyncReport) -> None:
-    """Bring ``commit`` into the working line: nothing, a fast-forward, or a semantic merge."""
-    theirs = client_file.oid(commit)
+    """Bring ``commit`` into the working line: nothing, a fast-forward, or a semantic merge.
+
+    A working file edited while the sync was fetching is never overwritten:
+    the edit is committed first and the merge made again on top of it.
+    """
+    for _ in range(MAX_RACE_ROUNDS):
+        try:
+            _integrate_once(client_file, client_file.oid(commit), source, report)
+            return
+        except EditedDuringWork:
+            commit_working_edits(client_file, report)
+    raise LostRace(
+        "the working files kept changing during the sync; nothing was lost, run sync again"
+    )
+
+
+def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: SyncReport) -> None:
     head = client_file.head_commit()
     if head is None:
         report.files_updated += client_file.advance_head(theirs)
@@ -148,9 +190,9 @@ def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: S
     ours = head.id
     if client_file.is_ancestor(theirs, ours):
         return
-    report.received += client_file.count_new(theirs, [ours])
     if client_file.is_ancestor(ours, theirs):
         report.files_updated += client_file.advance_head(theirs)
+        report.received += client_file.count_new(theirs, [ours])
         return
     from gitsync.merge.tree import merge_commits
 
@@ -169,6 +211,7 @@ def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: S
     )
     fault_point("sync.merge-written")
     report.files_updated += client_file.advance_head(commit)
+    report.received += client_file.count_new(theirs, [ours])
     report.merged += 1
     report.conflicts.extend(new_conflicts)
     report.renumbered.extend(_as_dict(r) for r in outcome.renumbered)

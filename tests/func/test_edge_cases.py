@@ -1,4 +1,5 @@
-"""Review findings: each test demonstrates one defect (strict xfail until fixed)."""
+"""Edge cases found in review: forwarding after an abandon, changes held in a copy's shared line,
+edits made while a sync runs, documents edited in place, a kill in the middle of a document add."""
 
 from __future__ import annotations
 
@@ -20,11 +21,6 @@ def _copy_id(h: Hierarchy, where: Path) -> str:
     return str(h.status(where)["copy_id"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules/syncstate.py check_pushed_commits walks every new commit: a commit an abandoned "
-    "copy pushed to its peer before the abandon makes the peer's own pushes refused forever",
-)
 def test_peer_of_an_abandoned_copy_can_still_send_its_own_changes(hierarchy: Hierarchy) -> None:
     h = hierarchy
     _ok(h.run(h.b, "peer", "set", h.a))
@@ -38,12 +34,6 @@ def test_peer_of_an_abandoned_copy_can_still_send_its_own_changes(hierarchy: Hie
     assert (h.top / "taxcodes" / "A1.json").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/engine.py commit_working_edits commits a hand-edited document content file "
-    "without updating its record's sha256/size: the document-content rule refuses, and every "
-    "sync of the copy fails until the user undoes the edit",
-)
 def test_document_edited_in_place_is_synced(hierarchy: Hierarchy, tmp_path: Path) -> None:
     h = hierarchy
     letter = tmp_path / "letter.txt"
@@ -59,12 +49,6 @@ def test_document_edited_in_place_is_synced(hierarchy: Hierarchy, tmp_path: Path
     assert top_content.read_text(encoding="utf-8") == "edited in the user's editor\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repo/clientfile.py commit writes working files before the ref moves and relies on "
-    "the next sync to commit them; a kill after the first file of a doc add leaves a document "
-    "record without its content, which the next sync refuses (document-content) forever",
-)
 def test_kill_during_doc_add_is_repaired_by_the_next_sync(
     client_file: Any, gitsync_proc: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -79,12 +63,6 @@ def test_kill_during_doc_add_is_repaired_by_the_next_sync(
     assert result.code == 0, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="maintenance/lockdown.py _copy_problem only checks each copy's working line: changes "
-    "(and registrations) that a copy received in its shared line 'main' from copies below it and "
-    "has not forwarded are not seen, so lockdown goes ahead and they can never reach the top",
-)
 def test_lockdown_waits_for_changes_held_in_a_copys_shared_line(
     hierarchy: Hierarchy, tmp_path: Path
 ) -> None:
@@ -105,12 +83,6 @@ def test_lockdown_waits_for_changes_held_in_a_copys_shared_line(
     assert git(h.top, "cat-file", "-e", "main:taxcodes/G2.json", check=False).returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repo/clientfile.py update_worktree (via advance_head in sync/engine.py integrate) "
-    "overwrites a working file the user edited after commit_working_edits ran (e.g. while the "
-    "push was in flight and lost the race): the edit vanishes without a trace",
-)
 def test_edit_made_while_sync_runs_is_not_overwritten(hierarchy: Hierarchy) -> None:
     import sys
 
@@ -128,7 +100,7 @@ def test_edit_made_while_sync_runs_is_not_overwritten(hierarchy: Hierarchy) -> N
     y = h.b / "taxcodes" / "Y.json"
     hook.write_text(
         f"#!/bin/sh\nif [ ! -e '{marker}' ]; then touch '{marker}'; "
-        f"printf '%s' '{{\"code\": \"Y\", \"description\": \"b user edit\"}}' > '{y}'; "
+        f'printf \'%s\' \'{{"code": "Y", "description": "b user edit"}}\' > \'{y}\'; '
         f"'{sys.executable}' -m gitsync -C '{h.a}' sync >/dev/null; fi\nexit 0\n",
         encoding="utf-8",
     )
