@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import SYNC_DIR
-from gitsync.errors import Busy, GitsyncError
+from gitsync.errors import Busy, GitsyncError, one_line
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import local_path
@@ -95,15 +95,20 @@ def _watch(
 
     backoff = retry_interval
 
+    online = True
+
     def run_once(reason: str) -> bool:
-        nonlocal backoff
         started = time.monotonic()
         try:
             report = sync(client_file)
         except Busy:
-            return False
+            return online  # a command holds the copy: its change wakes the agent again
         except GitsyncError as err:
             on_event({"event": "error", "reason": reason, "line": f"sync failed: {err}"})
+            return False
+        except Exception as err:  # the agent outlives the unexpected: one line, go on
+            line = f"sync failed: internal error: {type(err).__name__}: {one_line(err)}"
+            on_event({"event": "error", "reason": reason, "line": line})
             return False
         took = round((time.monotonic() - started) * 1000)
         data = report.as_dict() | {"event": "sync", "reason": reason, "ms": took}

@@ -104,9 +104,11 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     for path, how in sorted(dirty.items()):
         is_record = kind_of(path) is not None
         if (
-            not is_record
-            and not is_document_content(path)
-            and path not in (".gitattributes", ".gitignore")
+            path.endswith("/")  # a folder git will not look into (another repository)
+            or (
+                (not is_record and not is_document_content(path))
+                and path not in (".gitattributes", ".gitignore")
+            )
         ):
             report.skipped_files.append(path)
             continue
