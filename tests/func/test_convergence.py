@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -50,7 +51,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pygit2
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -681,6 +681,10 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
             tally.steps += self.steps
             tally.writes += len(self.writes) + len(self.entries)
             tally.conflicts += sum(1 for _ in top.records("sync/conflicts"))
+            progress = os.environ.get("CONVERGENCE_PROGRESS")
+            if progress:  # a long run reports as it goes, so a stopped run still has its count
+                with open(progress, "a", encoding="utf-8") as handle:
+                    handle.write(f"{tally.converged} converged, {tally.steps} steps\n")
             tally.rounds.append(rounds)
 
     return Convergence
