@@ -279,7 +279,9 @@ def main(argv: Sequence[str], stdin: TextIO | None = None, stderr: TextIO | None
         err_stream.write(f"gitsync: {err}\n")
         return err.exit_code
     except Exception as err:  # the last resort: one line, never a traceback with locals
-        err_stream.write(f"gitsync: {name}: internal error: {type(err).__name__}: {one_line(err)}\n")
+        err_stream.write(
+            f"gitsync: {name}: internal error: {type(err).__name__}: {one_line(err)}\n"
+        )
         return 70
     if result.message:
         err_stream.write(f"gitsync: {result.message}\n")
