@@ -78,10 +78,18 @@ def active_copies(snapshot: Snapshot, *, exclude: str | None = None) -> list[dic
 
 @rule("lockdown")
 def lockdown(ctx: RuleContext) -> Iterator[RuleViolation]:
-    """Nothing changes after the top-level parent was locked down."""
+    """Nothing changes after the top-level parent was locked down.
+
+    The hierarchy's own bookkeeping stays open, so that copies can still
+    leave (delete-copy), be abandoned, and the hierarchy be cleared
+    (clear-sync) before the file is archived: the registry records are the
+    one thing a locked-down file still accepts.
+    """
     if ctx.whole or not is_locked_down(ctx.before):
         return
     for path in sorted(ctx.changed_paths()):
+        if path.startswith(f"{COPIES}/"):
+            continue
         yield RuleViolation(
             path, "", "lockdown", "the client file is locked down; no change is accepted"
         )
