@@ -89,7 +89,7 @@ def run(work: Path) -> None:
     print(f"Built {top}")
     tb = json.loads(gitsync("tb", "--json", where=top, show=False))
     rows = tb["accounts"]
-    print(f"$ gitsync -C {top.name} tb    ({len(rows)} accounts; first and last rows)")
+    print(f"$ gitsync -C {shlex.quote(top.name)} tb    ({len(rows)} accounts; first and last rows)")
     full = gitsync("tb", where=top, show=False).rstrip().splitlines()
     print("\n".join([*full[:8], "   ...", *full[-6:]]))
     gitsync("log", "-n", "3", where=top)

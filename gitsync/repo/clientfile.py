@@ -195,7 +195,11 @@ class ClientFile:
                 name = getpass.getuser()
             except (KeyError, OSError):
                 name = "unknown"
-        email = _config_get(config, "user.email") or f"{name.replace(' ', '.')}@gitsync.invalid"
+        email = (
+            os.environ.get("GIT_AUTHOR_EMAIL")
+            or _config_get(config, "user.email")
+            or f"{name.replace(' ', '.')}@gitsync.invalid"
+        )
         return Identity(name, email, self.copy_id)
 
     # --- reading ----------------------------------------------------------------
