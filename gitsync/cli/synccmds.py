@@ -154,13 +154,17 @@ def peer_clear(as_json: JsonOption = False) -> None:
 @parent_app.command("locate")
 def parent_locate(
     path: Annotated[str, typer.Argument(help="Where the parent is now.")],
+    top_level: Annotated[
+        bool, typer.Option("--top-level", help="It is the top-level parent that moved.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Re-point this copy at its parent's new place (checked to be the same hierarchy)."""
     from gitsync.sync.hierarchy import locate_parent
 
-    address = locate_parent(context.client_file(), _address_arg(path))
-    emit_json({"parent": address}) if as_json else say(f"Parent is now {address}")
+    address = locate_parent(context.client_file(), _address_arg(path), top_level=top_level)
+    which = "top_level" if top_level else "parent"
+    emit_json({which: address}) if as_json else say(f"{which.replace('_', '-')} is now {address}")
 
 
 @config_app.command("set")

@@ -159,23 +159,32 @@ def _clone(
     return copy
 
 
-def locate_parent(client_file: ClientFile, new_address: str) -> str:
-    """Re-point a copy whose parent moved, after checking the new place is the same hierarchy."""
+def locate_parent(client_file: ClientFile, new_address: str, *, top_level: bool = False) -> str:
+    """Re-point a copy whose parent (or, with ``top_level``, top-level parent) moved.
+
+    The new place is checked to be the same hierarchy first. Every link that
+    named the old place (parent, top-level parent, ancestors) follows.
+    """
     state = client_file.state
     if state is None or state.role != "child":
         raise UsageError(f"{client_file.root}: only a sync copy has a parent to locate")
     address, folder = _address(new_address)
     _check_same_hierarchy(client_file, address, folder)
-    old = state.parent
-    state.parent = address
-    if state.ancestors:
-        state.ancestors[0] = address
+    old = state.top_level if top_level else state.parent
+    ancestors = list(state.ancestors or ([state.parent] if state.parent else []))
+    if top_level:
+        state.top_level = address
+        if ancestors and ancestors[-1] == old:
+            ancestors[-1] = address
     else:
-        state.ancestors = [address]
+        ancestors[:1] = [address]
+    state.ancestors = ancestors
+    if state.parent == old:
+        state.parent = address
+        git(["remote", "set-url", "parent", address], client_file.root)
     if state.top_level == old:
         state.top_level = address
     client_file.save_state(state)
-    git(["remote", "set-url", "parent", address], client_file.root)
     return address
 
 

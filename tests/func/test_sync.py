@@ -344,3 +344,18 @@ def test_watch_agent_survives_the_parent_vanishing(hierarchy: Hierarchy, tmp_pat
     states = [e["state"] for e in events if e["event"] == "sync"]
     assert events[-1]["event"] == "stopped"  # Ctrl-C stops the agent cleanly
     assert "offline" in states and states[-1] == "online", states
+
+
+def test_grandchild_follows_a_moved_top_level_parent(hierarchy: Hierarchy, tmp_path: Path) -> None:
+    moved = tmp_path / "moved top"
+    hierarchy.top.rename(moved)
+    result = hierarchy.run(hierarchy.g, "parent", "locate", "--top-level", moved)
+    assert result.code == 0, result.stderr
+    status = hierarchy.status(hierarchy.g)
+    assert status["top_level"] == str(moved) and status["parent"] == str(hierarchy.a)
+    write_record(
+        hierarchy.g / "taxcodes" / "TOP.json", {"code": "TOP", "description": "to the moved top"}
+    )
+    report = hierarchy.sync(hierarchy.g)
+    assert report["route"] == "top-level" and report["state"] == "online"
+    assert git(moved, "cat-file", "-e", "main:taxcodes/TOP.json", check=False).returncode == 0
