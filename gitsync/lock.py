@@ -14,6 +14,8 @@ import os
 import time
 from pathlib import Path
 
+LOCK_NAME = "gitsync.lock"  # in a copy's .git folder
+
 
 class CopyLock:
     """An exclusive lock on one file; ``acquire`` waits up to ``timeout`` seconds."""

@@ -34,10 +34,10 @@ import pygit2
 
 from gitsync.config import SYNC_DIR
 from gitsync.errors import Busy, GitsyncError
-from gitsync.lock import CopyLock
+from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
-from gitsync.repo.clientfile import CHECKOUT_JOURNAL, LOCK_NAME, ClientFile
+from gitsync.repo.clientfile import CHECKOUT_JOURNAL, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
 

@@ -22,14 +22,13 @@ from gitsync.config import SYNC_DIR, LocalState
 from gitsync.errors import Busy, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
-from gitsync.lock import CopyLock
+from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model.records import FORMAT_VERSION, now_stamp
 from gitsync.repo.snapshot import Snapshot
 
 WORK_BRANCH = "refs/heads/work"
 SHARED_BRANCH = "refs/heads/main"
 COPY_TRAILER = "Gitsync-Copy"
-LOCK_NAME = "gitsync.lock"
 CHECKOUT_JOURNAL = "gitsync-checkout"
 
 

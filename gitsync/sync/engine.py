@@ -216,15 +216,7 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
     report.received += client_file.count_new(theirs, [ours])
     report.merged += 1
     report.conflicts.extend(new_conflicts)
-    report.renumbered.extend(_as_dict(r) for r in outcome.renumbered)
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    if isinstance(item, dict):
-        return item
-    if hasattr(item, "__dataclass_fields__"):
-        return asdict(item)
-    return {"value": str(item)}
+    report.renumbered.extend(r.to_json() for r in outcome.renumbered)
 
 
 def publish(client_file: ClientFile, report: SyncReport) -> None:

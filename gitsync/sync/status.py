@@ -13,11 +13,10 @@ from typing import Any
 
 from gitsync.config import LocalState
 from gitsync.errors import NotAClientFile
-from gitsync.lock import CopyLock
+from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.repo.gitcli import git
 from gitsync.sync.route import routes_of
 
-LOCK_NAME = "gitsync.lock"  # the per-copy lock (gitsync.repo.clientfile)
 CONFLICTS = "sync/conflicts/"
 OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
 
