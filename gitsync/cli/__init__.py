@@ -10,6 +10,17 @@ application in ``gitsync.cli.app``.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+
+def _say_waiting(lock: Path, holder: str, timeout: float) -> None:
+    """The lock's wait notice: one line on stderr, at once, naming who holds the copy."""
+    folder = lock.parent.parent if lock.parent.name == ".git" else lock.parent
+    print(
+        f"gitsync: {folder} is busy ({holder}); waiting up to {timeout:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,7 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     with 2; everything the library raises is turned into one line here.
     """
     from gitsync.errors import GitsyncError
+    from gitsync.lock import on_wait
 
+    on_wait(_say_waiting)
     try:
         from gitsync.cli.hot import run_hot
 
@@ -34,6 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("gitsync: interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as exit_:
+        if exit_.code == 130:  # typer turns Ctrl-C into a silent exit 130
+            print("gitsync: interrupted", file=sys.stderr)
+        raise
     except BrokenPipeError:
         sys.exit(141)
     except OSError as err:
