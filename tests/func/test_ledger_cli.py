@@ -346,7 +346,9 @@ def test_import_with_a_map_that_does_not_fit_the_mask_names_the_row(
     ledger: Path, gitsync: Run, tmp_path: Path
 ) -> None:
     source = tmp_path / "map.csv"
-    source.write_text("account,name,type,balance,map\n1000,Cash,asset,0,AB.CD\n", encoding="utf-8")
+    source.write_text(
+        "account,name,type,balance,map\n1000,Cash,asset,10000.10,AB.CD\n", encoding="utf-8"
+    )
     result = gitsync("import", "tb", source, cwd=ledger)
     assert result.code == 4
     assert "line 2 column 'map'" in result.stderr and "mask" in result.stderr
