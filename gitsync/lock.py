@@ -43,8 +43,10 @@ def set_doing(what: str | None) -> None:
 def _this_process() -> str:
     doing = _doing
     if doing is None:
-        args = " ".join(sys.argv[1:])
-        doing = f"gitsync {args}" if args else "gitsync"
+        args = list(sys.argv[1:])
+        while len(args) >= 2 and args[0] == "-C":  # the folder is in the waiter's message
+            args = args[2:]
+        doing = " ".join(["gitsync", *args])
     doing = " ".join(doing.split())
     if len(doing) > 60:
         doing = doing[:57] + "..."

@@ -119,7 +119,10 @@ def watch(
     as_json: JsonOption = False,
 ) -> None:
     """Run the online agent: sync on every local change and whenever the parent moves (Ctrl-C stops)."""
+    from gitsync.lock import on_wait
     from gitsync.sync.agent import watch as run_watch
+
+    on_wait(None)  # the agent waits for commands all day: its events say what it does
 
     def show(event: dict[str, Any]) -> None:
         if as_json:

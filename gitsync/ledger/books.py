@@ -24,6 +24,7 @@ then keeps a conflict instead of silently writing books that do not balance:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import NotFound, UsageError
@@ -186,3 +187,41 @@ def settle_books_conflict(
         identity=identity,
     )
     return Resolution(str(conflict["id"]), BOOKS_RECORD, BOOKS_FIELD, chosen, str(commit))
+
+
+def write_books_conflict_after_merge(root: Path) -> str | None:
+    """After a plain ``git merge`` (the post-merge hook): write its ``unbalanced-books`` conflict.
+
+    The merge driver sees one file at a time and cannot tell what a merge did
+    to the total, so the hook measures it on the merge commit just made, the
+    way the in-process merge does, and writes the conflict file into the
+    working tree; the hook's next step commits it with the driver's
+    conflicts. Returns the path written, or None. With several merge bases
+    (criss-cross) the first one stands for the base.
+    """
+    import pygit2
+
+    from gitsync.merge.tree import merge_bases
+    from gitsync.repo.clientfile import ClientFile, changed_paths
+    from gitsync.repo.snapshot import Snapshot
+
+    client_file = ClientFile.open(root)
+    repo = client_file.repo
+    head = client_file.head_commit()
+    if head is None or len(head.parents) != 2:
+        return None
+    ours, theirs = head.parents
+    bases = merge_bases(repo, ours.id, theirs.id)
+    base_tree = repo[bases[0]].peel(pygit2.Tree) if bases else None
+    changed = {
+        *changed_paths(repo, base_tree, ours.tree),
+        *changed_paths(repo, base_tree, theirs.tree),
+    }
+    states = [Snapshot(repo, tree) for tree in (base_tree, ours.tree, theirs.tree, head.tree)]
+    found = merge_books_conflict(changed, *(state.read for state in states))
+    if not found or states[3].read_bytes(found[0].path) is not None:
+        return None
+    target = client_file.root / found[0].path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(found[0].to_bytes())
+    return found[0].path
