@@ -40,6 +40,12 @@ _UNREACHABLE_HINTS = (
     "could not read password",
     "the requested url returned error: 40",
     "the requested url returned error: 50",
+    # the connection dropped mid-transfer (server stopped, network cut): nothing was applied
+    "the remote end hung up unexpectedly",
+    "rpc failed",
+    "early eof",
+    "failed to connect",
+    "empty reply from server",
 )
 
 
