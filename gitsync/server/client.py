@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,9 @@ def _base(url: str) -> str:
 
 def _credential(action: str, url: str, user: str, token: str | None = None) -> dict[str, str]:
     parts = urlsplit(url)
-    lines = [f"protocol={parts.scheme}", f"host={parts.netloc}", f"username={user}"]
+    lines = [f"protocol={parts.scheme}", f"host={parts.netloc}"]
+    if user:
+        lines.append(f"username={user}")
     if token is not None:
         lines.append(f"password={token}")
     result = git(["credential", action], input="\n".join(lines) + "\n\n", check=False)
@@ -354,3 +357,75 @@ def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
     client_file.save_state(state)
     LocalState.drop(root, "publishing")
     client_file.reload_state()
+
+
+# --- notifications (the watch agent) ------------------------------------------------------
+
+LONG_POLL_SECONDS = 25.0
+MAX_POLL_BACKOFF = 30.0
+
+
+def events_url(git_url: str) -> str:
+    """The long-poll address of a server file, from its git URL."""
+    parts = urlsplit(git_url)
+    path = parts.path
+    prefix, sep, file = path.partition("/git/")
+    if not sep:
+        raise UsageError(f"{git_url}: not a gitsync server file address")
+    return f"{parts.scheme}://{parts.netloc}{prefix}/api/files/{file}/events"
+
+
+def follow_changes(
+    git_url: str,
+    on_change: Callable[[], None],
+    stop: Any,
+    *,
+    own_tip: Callable[[], str | None] = lambda: None,
+) -> None:
+    """Hold one long-poll request on a server file and call ``on_change`` when another copy pushed.
+
+    When the request fails (server stopped, network cut, sign-in gone), wait
+    with a doubling backoff (1 s up to 30 s), call ``on_change`` so the agent
+    polls by syncing, and try again: it never busy-loops. Runs until
+    ``stop`` (a threading.Event) is set.
+    """
+    import httpx
+
+    address = events_url(git_url)
+    cursor: int | None = None
+    backoff = 1.0
+    with httpx.Client(timeout=LONG_POLL_SECONDS + 10) as http:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                found = _credential("fill", git_url, "")
+                auth = (found.get("username", ""), found.get("password", ""))
+                params = (
+                    {}
+                    if cursor is None
+                    else {"since": str(cursor), "timeout": str(LONG_POLL_SECONDS)}
+                )
+                response = http.get(address, params=params, auth=auth)
+                if response.status_code == 400 and cursor is not None:
+                    cursor = None  # the server's cursor went back (a new catalogue): start again
+                    continue
+                response.raise_for_status()
+                data = response.json()
+                events = data.get("events") or []
+                mine = own_tip()
+                if cursor is not None and any(e.get("new") != mine for e in events):
+                    on_change()
+                cursor = int(data["cursor"])
+                backoff = 1.0
+                if (
+                    not events
+                    and time.monotonic() - started < 0.5
+                    and cursor is not None
+                    and params
+                ):
+                    stop.wait(1.0)  # an answer that did not wait: never spin on it
+            except (httpx.HTTPError, GitsyncError, ValueError, KeyError):
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_POLL_BACKOFF)
+                if not stop.is_set():
+                    on_change()  # poll by syncing while the stream is down
