@@ -239,3 +239,51 @@ def test_the_server_killed_during_a_push_loses_nothing(
     assert alice.git("merge-base", "--is-ancestor", committed, "main", cwd=bare).returncode == 0
     assert alice.git("fsck", "--strict", cwd=bare).returncode == 0
     assert again.proc.poll() is None
+
+
+def test_the_server_killed_during_a_copy_leaves_nothing_half_made(
+    published: tuple[Server, Person, Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    server, alice, folder = published
+    big = tmp_path / "big.pdf"
+    big.write_bytes(os.urandom(40 * 1024 * 1024))
+    alice.ok("folder", "add", "Scans", cwd=folder)
+    alice.ok("doc", "add", big, "--folder", "Scans", cwd=folder)
+    alice.ok("sync", cwd=folder)
+    alice.ok("server", "grant", FILE, "bob", "--right", "sync", "--root", server.root)
+    bob = person("bob")
+    bob.sign_in(server)
+    dest = tmp_path / "bob" / "ABC"
+    copy = subprocess.Popen(
+        [sys.executable, "-m", "gitsync", "copy", f"office:{FILE}", str(dest)],
+        env=bob.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Kill the server while the pack is on its way into the staging folder.
+    assert wait_for(
+        lambda: (
+            any(dest.parent.glob(".ABC.*/copy/.git/objects/pack/tmp_pack_*"))
+            or copy.poll() is not None
+        ),
+        timeout=60,
+    )
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(timeout=10)
+    _, err = copy.communicate(timeout=120)
+    if copy.returncode == 0:
+        pytest.skip("the copy finished before the server was killed (machine too fast)")
+    assert not dest.exists(), err
+    port = int(server.url.rsplit(":", 1)[1])
+    start_server(server.root, port=port)
+    bob.ok("copy", f"office:{FILE}", dest)
+    assert next(iter(dest.glob("documents/*/big.pdf"))).read_bytes() == big.read_bytes()
+    assert bob.git("fsck", cwd=dest).returncode == 0
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".ABC.")]
