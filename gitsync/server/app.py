@@ -90,7 +90,7 @@ class ServerApp:
         self.wakers: dict[int, asyncio.Event] = {}
         # A password sent by a stock git client on every request is checked by
         # argon2 once, then remembered (by its SHA-256, never in clear) for a while.
-        self._passwords: dict[str, tuple[User, float]] = {}
+        self._passwords: dict[str, tuple[User, float, str]] = {}
 
     # --- ASGI --------------------------------------------------------------------
 
@@ -155,13 +155,14 @@ class ServerApp:
         if user is not None:
             return user
         key = hashlib.sha256(f"{name}\0{secret}".encode("utf-8", "surrogateescape")).hexdigest()
+        stamp = await asyncio.to_thread(self.catalogue.password_stamp, name)
         cached = self._passwords.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
+        if cached is not None and cached[1] > time.monotonic() and cached[2] == stamp:
+            return cached[0]  # the same password, unchanged since argon2 said yes
         user = await asyncio.to_thread(self.catalogue.check_password, name, secret)
-        if user is None:
+        if user is None or stamp is None:
             raise Refused(401)
-        self._passwords[key] = (user, time.monotonic() + PASSWORD_CACHE_SECONDS)
+        self._passwords[key] = (user, time.monotonic() + PASSWORD_CACHE_SECONDS, stamp)
         return user
 
     async def login(self, body: dict[str, Any], send: Send) -> None:

@@ -277,6 +277,14 @@ class Catalogue:
             return None
         return User(row.id, row.name, row.role)
 
+    def password_stamp(self, name: str) -> str | None:
+        """The stored hash of a user's password (None for no such user): a remembered check is
+        good only while it is unchanged."""
+        users = self.t["users"]
+        with self.engine.connect() as conn:
+            row = conn.execute(users.select().where(users.c.name == name)).first()
+        return None if row is None else str(row.password)
+
     # --- tokens ------------------------------------------------------------------
 
     def issue_token(self, user: User) -> str:

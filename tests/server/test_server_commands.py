@@ -130,6 +130,8 @@ def test_rights_logout_and_a_changed_password(
     assert token not in signed_out.stderr
     # A new password revokes every token, and the old password stops working.
     bob.sign_in(server)
+    by_password = with_password(server.file_url(FILE), "bob", password_of("bob"))
+    assert bob.git("ls-remote", by_password).returncode == 0  # argon2 once, then remembered
     alice.ok(
         "server",
         "user",
@@ -142,6 +144,8 @@ def test_rights_logout_and_a_changed_password(
     )
     stale = bob.run("search", "--json")
     assert stale.code != 0
+    # The remembered password check ends with the password, not minutes later.
+    assert bob.git("ls-remote", by_password, check=False).returncode != 0
     wrong = bob.run(
         "login", "office", "--user", "bob", "--password-stdin", input=password_of("bob") + "\n"
     )
