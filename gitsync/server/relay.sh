@@ -9,7 +9,7 @@ if [ -z "$GITSYNC_HOOK_SOCKET" ] || [ -z "$GITSYNC_PUSH_KEY" ]; then
     exit 1
 fi
 curl -sS --fail-with-body --max-time 600 --unix-socket "$GITSYNC_HOOK_SOCKET" \
-    -H "X-Push-Key: $GITSYNC_PUSH_KEY" \
+    -H "Expect:" -H "X-Push-Key: $GITSYNC_PUSH_KEY" \
     -H "X-Object-Directory: $GIT_OBJECT_DIRECTORY" \
     -H "X-Alternate-Object-Directories: $GIT_ALTERNATE_OBJECT_DIRECTORIES" \
     -H "X-Quarantine-Path: $GIT_QUARANTINE_PATH" \

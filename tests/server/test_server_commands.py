@@ -195,3 +195,53 @@ def test_status_backup_grandchild_and_delete_copy_through_a_server_parent(
     alice.ok("sync", cwd=alice_folder)
     record = json.loads((alice_folder / "sync" / "copies" / f"{copy_id}.json").read_text())
     assert record["state"] == "deleted"
+
+
+def test_run_with_tls_and_a_port_in_use(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    tmp_path: Path,
+    person: Callable[[str], Person],
+) -> None:
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+    import pytest
+
+    root = server_root()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        taken = person("admin").run("server", "run", root, "--port", port)
+        assert taken.code != 0 and "cannot listen" in taken.stderr
+    if shutil.which("openssl") is None:
+        pytest.skip("TLS: openssl is not installed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+         "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitsync", "server", "run", str(root), "--port", "0",
+         "--certfile", str(cert), "--keyfile", str(key)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "https://127.0.0.1:" in line, line
+        url = line.split(" at ", 1)[1].strip()
+        import ssl
+
+        trust = ssl.create_default_context(cafile=str(cert))
+        assert httpx.get(f"{url}/health", verify=trust).text == "ok\n"
+        assert httpx.get(f"{url}/api/whoami", verify=trust).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
