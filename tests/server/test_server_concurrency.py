@@ -67,6 +67,7 @@ def test_four_copies_syncing_at_once_converge(
 
 
 @pytest.mark.long
+@pytest.mark.timeout(3600)
 def test_eight_copies_twenty_rounds_converge(
     server_root: Callable[..., Path],
     start_server: Callable[..., Server],
