@@ -80,6 +80,7 @@ def test_publish_killed_half_way_resumes_without_sending_again(
     resumed = json.loads(alice.ok("publish", "--json", cwd=folder).stdout)
     assert resumed["skipped_steps"] == 5
     total = sum(p.stat().st_size for p in tmp_path.glob("scan-*.pdf"))
+    print(f"resumed publish sent {resumed['bytes_sent']} bytes of {total} bytes of documents")
     # Five of nine steps (two of the six documents) had arrived: they are not sent again.
     assert resumed["bytes_sent"] < total * 0.8, resumed
     assert resumed["bytes_sent"] > total * 0.5, resumed
