@@ -134,10 +134,10 @@ def test_line_removed_on_one_side_and_edited_on_the_other_keeps_the_edit() -> No
     result = both_ways(P, base, ours, theirs)
     assert result.record is not None
     assert result.record["lines"][1] == {"id": "l2", "account": "2000", "amount": -900}
-    [conflict] = result.conflicts
-    assert (conflict.field, conflict.rule) == ("/lines/l2", "delete-edit")
+    [conflict] = result.conflicts  # one conflict for the entry, each side's whole set of lines
+    assert (conflict.field, conflict.rule) == ("/lines", "delete-edit")
     assert sorted(canonical.dumps(v.value) for v in conflict.values) == sorted(
-        [canonical.dumps(None), canonical.dumps(theirs["lines"][1])]
+        [canonical.dumps(ours["lines"]), canonical.dumps(theirs["lines"])]
     )
 
 
