@@ -262,7 +262,24 @@ def records(draw: st.DrawFn) -> dict[str, Any] | None:
     record["modified"] = stamp(
         draw(st.sampled_from([T1, T2, T3])), draw(st.sampled_from(["senior", "manager"])), "c"
     )
+    if draw(st.booleans()):  # per-field stamps, as written by the commands
+        pointers = ["", "/a", "/b", "/c", "/a/p", "/lines", "/deleted", *PROVENANCE_LINES]
+        record["provenance"] = draw(
+            st.dictionaries(
+                st.sampled_from(pointers),
+                st.builds(
+                    stamp,
+                    st.sampled_from([T1, T2, T3]),
+                    st.sampled_from(["senior", "manager"]),
+                    st.just("c"),
+                ),
+                max_size=4,
+            )
+        )
     return record
+
+
+PROVENANCE_LINES = [f"/lines/{i}" for i in ("l1", "l2")] + ["/lines/l1/amount"]
 
 
 def _leaves(value: Any, pointer: str = "") -> dict[str, Any]:
@@ -270,7 +287,7 @@ def _leaves(value: Any, pointer: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         found: dict[str, Any] = {}
         for key, sub in value.items():
-            if not (pointer == "" and key == "modified"):
+            if not (pointer == "" and key in ("modified", "provenance")):
                 found.update(_leaves(sub, f"{pointer}/{key}"))
         return found
     if isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value):
