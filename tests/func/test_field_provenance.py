@@ -113,3 +113,32 @@ def test_a_plain_git_commit_is_stamped_by_its_committer(
     assert committed["provenance"][""] == before  # the untouched fields keep their writer
     assert read_record(path) == committed
     assert git(bob, "status", "--porcelain").stdout == ""
+
+
+def test_a_renumbering_is_said_in_words_and_shown_in_the_entry_history(
+    three_copies: dict[str, Path], gitsync: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8: merge messages held ``Renumbered(path=..., old=11, ...)``."""
+    c = three_copies
+    _ok(gitsync("account", "add", "2000", "Bank", "--type", "asset", cwd=c["top"]))
+    for name in ("alice", "bob"):
+        as_user(monkeypatch, name)
+        _ok(gitsync("sync", cwd=c[name]))
+    made = {}
+    for name in ("alice", "bob"):
+        as_user(monkeypatch, name)
+        added = gitsync(
+            "entry", "add", "--journal", "AJE", "--date", "2026-12-31",
+            "--description", f"{name}'s accrual", "--line", "1000=100", "--line", "2000=-100",
+            "--number", "11", "--json", cwd=c[name],
+        )  # fmt: skip
+        made[name] = _ok(added).json()["id"]
+    for name in ("alice", "bob"):
+        as_user(monkeypatch, name)
+        _ok(gitsync("sync", cwd=c[name]))
+    messages = git(c["bob"], "log", "--format=%B", "-n", "5").stdout
+    assert "Renumbered(" not in messages
+    assert "AJE 11 renumbered to AJE 12 (AJE 11 kept by alice's entry)" in messages
+    history = _ok(gitsync("history", f"entry:{made['bob']}", "--json", cwd=c["bob"])).json()
+    assert history[0]["summary"] == "AJE 11 renumbered to AJE 12 (AJE 11 kept by alice's entry)"
+    assert {"op": "replace", "path": "/number", "value": 12} in history[0]["patch"]
