@@ -128,10 +128,23 @@ def test_a_renumbering_is_said_in_words_and_shown_in_the_entry_history(
     for name in ("alice", "bob"):
         as_user(monkeypatch, name)
         added = gitsync(
-            "entry", "add", "--journal", "AJE", "--date", "2026-12-31",
-            "--description", f"{name}'s accrual", "--line", "1000=100", "--line", "2000=-100",
-            "--number", "11", "--json", cwd=c[name],
-        )  # fmt: skip
+            "entry",
+            "add",
+            "--journal",
+            "AJE",
+            "--date",
+            "2026-12-31",
+            "--description",
+            f"{name}'s accrual",
+            "--line",
+            "1000=100",
+            "--line",
+            "2000=-100",
+            "--number",
+            "11",
+            "--json",
+            cwd=c[name],
+        )
         made[name] = _ok(added).json()["id"]
     for name in ("alice", "bob"):
         as_user(monkeypatch, name)
