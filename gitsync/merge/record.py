@@ -252,9 +252,12 @@ class _Merger:
     merged record credits each field to its writer.
     """
 
-    def __init__(self, path: str, ours: Record | None, theirs: Record | None) -> None:
+    def __init__(
+        self, path: str, ours: Record | None, theirs: Record | None, base: Record | None = None
+    ) -> None:
         self.path = path
         self.sides = {OURS: _Side(ours), THEIRS: _Side(theirs)}
+        self.base_stamps = provenance.stamps(base)
         self.modified = later_stamp(ours, theirs)
         self.prov: dict[str, Any] = {}
         self.conflicts: list[Conflict] = []
@@ -312,15 +315,25 @@ class _Merger:
     ) -> None:
         self.conflicts.append(make_conflict(self.path, ptr, rule, base, values, current))
 
+    def rewrote(self, side_name: str, ptr: str) -> bool:
+        """True when a side wrote ``ptr`` since the base, even back to the base's value.
+
+        Only a stamp of that very pointer counts (a side that put a field
+        back, A to B to A, wrote it last; a stamp inherited from a prefix
+        says nothing about this field).
+        """
+        own = self.sides[side_name].own.get(ptr)
+        return own is not None and not same(own, self.base_stamps.get(ptr))
+
     def value(self, ptr: str, base: Any, ours: Any, theirs: Any) -> Any:
         """The three-way merge of one value (MISSING for absent)."""
         if same(ours, theirs):
             self.take_both(ptr)
             return ours
-        if same(ours, base):
+        if same(ours, base) and not self.rewrote(OURS, ptr):
             self.take(ptr, THEIRS)
             return theirs
-        if same(theirs, base):
+        if same(theirs, base) and not self.rewrote(THEIRS, ptr):
             self.take(ptr, OURS)
             return ours
         if isinstance(ours, dict) and isinstance(theirs, dict):
@@ -437,7 +450,7 @@ def merge_records(
     ``base`` None means both sides added the path (add/add); ``ours`` or
     ``theirs`` None means that side has no such file.
     """
-    merger = _Merger(path, ours, theirs)
+    merger = _Merger(path, ours, theirs, base)
     if ours is None or theirs is None:
         present = theirs if ours is None else ours
         if present is None:
@@ -496,8 +509,10 @@ def _merge_document_content(
     """A document's content (sha256, size, blob) merges as one value: one conflict, never a mix."""
     b, o, t = _document_content(base), _document_content(ours), _document_content(theirs)
     keys = sorted(set(b) | set(o) | set(t))
-    if same(o, t) or same(o, b) or same(t, b):
-        side = None if same(o, t) else (THEIRS if same(o, b) else OURS)
+    ours_kept = same(o, b) and not merger.rewrote(OURS, CONTENT_FIELD)
+    theirs_kept = same(t, b) and not merger.rewrote(THEIRS, CONTENT_FIELD)
+    if same(o, t) or ours_kept or theirs_kept:
+        side = None if same(o, t) else (THEIRS if ours_kept else OURS)
         for key in keys:
             if side is None:
                 merger.take_both(f"/{key}")
