@@ -408,6 +408,8 @@ class ClientFile:
         for path, data in changes.items():
             if kind_of(path) is None:
                 continue
+            if b'"provenance"' not in data and snapshot.read_bytes(path) is None:
+                continue  # a new record has no provenance: nothing to derive (bulk imports)
             try:
                 new = canonical.loads(data, path)
                 old = snapshot.read(path)
