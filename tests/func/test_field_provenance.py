@@ -155,3 +155,20 @@ def test_a_renumbering_is_said_in_words_and_shown_in_the_entry_history(
     history = _ok(gitsync("history", f"entry:{made['bob']}", "--json", cwd=c["bob"])).json()
     assert history[0]["summary"] == "AJE 11 renumbered to AJE 12 (AJE 11 kept by alice's entry)"
     assert {"op": "replace", "path": "/number", "value": 12} in history[0]["patch"]
+
+
+def test_a_hand_edit_committed_by_sync_is_stamped_field_by_field(
+    three_copies: dict[str, Path], gitsync: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carol = three_copies["carol"]
+    as_user(monkeypatch, "carol")
+    path = carol / "accounts/1000.json"
+    record = read_record(path)
+    record["map"] = "100"
+    path.write_text(json.dumps(record), encoding="utf-8")  # an editor's JSON, not canonical
+    _ok(gitsync("sync", cwd=carol))
+    committed = json.loads(git(carol, "show", "HEAD:accounts/1000.json").stdout)
+    assert committed["map"] == "100" and committed["modified"]["by"] == "carol"
+    assert set(committed["provenance"]) == {"", "/map"}
+    assert committed["provenance"]["/map"]["by"] == "carol"
+    assert committed["provenance"][""]["by"] == "auditor"  # the name keeps its writer
