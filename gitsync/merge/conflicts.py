@@ -18,9 +18,9 @@ from gitsync.merge.record import (
     DOCUMENT_CONTENT,
     DOCUMENT_CONTENT_KEYS,
     Record,
-    is_keyed_list,
 )
 from gitsync.model import canonical
+from gitsync.model.provenance import is_keyed_list
 from gitsync.model.records import document_content_path, is_valid_id, kind_of
 
 if TYPE_CHECKING:

@@ -18,20 +18,31 @@ How it merges:
   ``null`` in the conflict.
 - Tombstones (``"deleted": true``) keep every field, so a delete-versus-edit
   merges the edit's fields into the record and then decides ``deleted`` alone:
-  the later side wins, and a ``delete-edit`` conflict on ``/deleted`` is
-  recorded either way.
-- An entry whose two balanced sides merge line by line into an unbalanced
-  entry keeps the later side's lines whole; both sets of lines go into an
-  ``unbalanced`` conflict (a merge never writes an unbalanced entry).
+  the later of the delete and the edit wins, and a ``delete-edit`` conflict on
+  ``/deleted`` is recorded either way.
+- Who wrote what is per field (``gitsync.model.provenance``): a record's
+  ``provenance`` maps JSON pointers to the stamp ({at, by, copy}) of the
+  write that set the value there. A true conflict (both sides changed one
+  value to different values, rule ``same-field``) keeps the later write of
+  that field visible: the two sides' stamps for that pointer (at, then copy,
+  then by); equal stamps: the value whose canonical JSON bytes are greater.
+  Every value is kept in a Conflict, named with the stamp of its writer. A
+  side that put a field back to the base's value (a stamp of its own there)
+  wrote it too.
+- The merged record takes each value's stamps from the side the value came
+  from, so it credits every field to its writer; ``modified`` is the later
+  of the two sides' (compared by at, then copy, then by). Stamps never
+  conflict.
+- An entry's lines conflict as one value: any conflict under ``/lines`` is
+  one conflict on ``/lines`` whose values are each side's whole set of lines
+  (taking one writes a balanced entry). Two balanced sides that merge line by
+  line into an unbalanced entry keep the lines of the side that wrote its
+  lines last, whole (rule ``unbalanced``): a merge never writes one.
+- A document's content (sha256, size, blob) merges as one value, with one
+  ``document-content`` conflict on ``/sha256`` whose values are the content
+  objects.
 - A conflict record resolved on one side and open on the other merges to
   the resolved one (a conflict met by two copies is one conflict).
-- ``modified`` ({at, by, copy}) is metadata: the merged stamp is the later of
-  the two (compared by at, then copy, then by); it never conflicts.
-- A true conflict (both sides changed one value to different values, rule
-  ``same-field``) keeps the later change visible: the side whose record
-  ``modified`` stamp is later. When the stamps are equal, the value whose
-  canonical JSON bytes are greater wins (a content-hash style tie-break that
-  both copies compute alike). Every value is kept in a Conflict.
 
 The merge is commutative: ``merge_records(p, b, x, y)`` and
 ``merge_records(p, b, y, x)`` give the same record and the same conflicts,
@@ -49,7 +60,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitsync.model import canonical, provenance
-from gitsync.model.provenance import PROVENANCE
+from gitsync.model.provenance import PROVENANCE, is_keyed_list
+from gitsync.model.provenance import segment as pointer_segment
 from gitsync.model.records import KINDS, kind_of
 
 Record = dict[str, Any]
@@ -186,11 +198,6 @@ def _bytes_key(value: Any) -> bytes:
     return b"" if value is MISSING else canonical.dumps(value)
 
 
-def pointer_segment(key: str) -> str:
-    """One JSON pointer segment (RFC 6901 escaping)."""
-    return key.replace("~", "~0").replace("/", "~1")
-
-
 def same(a: Any, b: Any) -> bool:
     """Equality as JSON sees it: ``1``, ``1.0`` and ``true`` are three different values."""
     if a is b:
@@ -202,17 +209,6 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
-
-
-def is_keyed_list(value: Any) -> bool:
-    if not isinstance(value, list) or not value:
-        return False
-    ids = []
-    for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            return False
-        ids.append(item["id"])
-    return len(set(ids)) == len(ids)
 
 
 OURS, THEIRS = "ours", "theirs"
