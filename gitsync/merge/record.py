@@ -13,9 +13,10 @@ How it merges:
   on either side follow sorted by id, so the order never depends on which side
   is "ours". In conflict pointers such an item is addressed by its id:
   ``/lines/<line id>/amount``.
-- A value removed on one side and changed on the other keeps the change and
-  records a conflict (rule ``delete-edit``); the removed side's value is
-  ``null`` in the conflict.
+- A value removed on one side and changed on the other is a conflict (rule
+  ``delete-edit``) that the later of the two writes wins (the removal's
+  stamp against the latest change at or under that pointer; a tie keeps the
+  change); the removed side's value is ``null`` in the conflict.
 - Tombstones (``"deleted": true``) keep every field, so a delete-versus-edit
   merges the edit's fields into the record and then decides ``deleted`` alone:
   the later of the delete and the edit wins, and a ``delete-edit`` conflict on
@@ -343,14 +344,23 @@ class _Merger:
         ):
             self.node(ptr)
             return self.keyed_list(ptr, base, ours, theirs)
-        values = [self._value_of(OURS, ptr, ours), self._value_of(THEIRS, ptr, theirs)]
         if ours is MISSING or theirs is MISSING:
-            # Removed on one side, changed on the other: the change survives.
-            keeper = THEIRS if ours is MISSING else OURS
-            current = theirs if ours is MISSING else ours
-            self.take(ptr, keeper)
+            # Removed on one side, changed on the other: the later of the two writes wins
+            # (the removal's stamp against the latest change at or under the pointer).
+            o, t = self.sides[OURS].latest_under(ptr), self.sides[THEIRS].latest_under(ptr)
+            if _stamp_key(o)[0] != _stamp_key(t)[0]:
+                winner = OURS if _stamp_key(o) > _stamp_key(t) else THEIRS
+            else:
+                winner = THEIRS if ours is MISSING else OURS  # a tie keeps the change
+            current = ours if winner == OURS else theirs
+            self.take(ptr, winner)
+            values = [
+                ConflictValue(_plain(ours), *_who(o)),
+                ConflictValue(_plain(theirs), *_who(t)),
+            ]
             self.record_conflict(ptr, DELETE_EDIT, base, values, current)
             return current
+        values = [self._value_of(OURS, ptr, ours), self._value_of(THEIRS, ptr, theirs)]
         winner = OURS if self.later_is_ours(ptr, ours, theirs) else THEIRS
         current = ours if winner == OURS else theirs
         self.take(ptr, winner)

@@ -99,11 +99,11 @@ CASES: list[tuple[str, Any, Any, Any, Any, list[str]]] = [
         [],
     ),
     (
-        "line removed vs edited",
+        "line removed vs edited later",
         ent(LINES),
-        ent([LINES[0]], at=T3),
-        ent([LINES[0], {**LINES[1], "amount": -9}], at=T2),
-        ent([LINES[0], {**LINES[1], "amount": -9}], at=T3, provenance={"/lines/l2": stamp(T2)}),
+        ent([LINES[0]], at=T2),
+        ent([LINES[0], {**LINES[1], "amount": -9}], at=T3),
+        ent([LINES[0], {**LINES[1], "amount": -9}], at=T3),
         ["/lines"],  # one conflict for the entry's lines
     ),
     (

@@ -88,6 +88,19 @@ def test_an_earlier_rename_loses_to_a_later_one_whatever_else_changed() -> None:
     assert final.record["modified"]["by"] == "carol"  # still the record's latest change
 
 
+def test_a_field_cleared_after_another_copy_set_it_stays_cleared() -> None:
+    """Found by the convergence machine's later-write oracle."""
+    base = account(map="100.10")
+    set_ = write(base, 3, "bob", map="103.03")
+    cleared = write(base, 6, "alice", map=None)
+    result = both_ways(P, base, set_, cleared)
+    assert "map" not in result.record
+    [conflict] = result.conflicts
+    assert {(v.value, v.by) for v in conflict.values} == {("103.03", "bob"), (None, "alice")}
+    earlier = write(base, 2, "alice", map=None)
+    assert both_ways(P, base, set_, earlier).record["map"] == "103.03"
+
+
 def test_a_delete_against_an_edit_compares_the_delete_with_the_edit() -> None:
     base = account()
     deleted = write(base, 5, "bob", deleted=True)
@@ -122,7 +135,7 @@ def test_document_content_is_one_conflict() -> None:
 # --- properties: the later write of a field wins ------------------------------------
 
 FIELDS = ("name", "type", "map", "group")
-VALUES = ("a", "b", "c", "d")
+VALUES = ("a", "b", "c", None)  # None removes the field (clearing a map number)
 
 
 @st.composite
@@ -168,7 +181,7 @@ def test_the_visible_value_is_the_one_written_last(
         if ("ours", field) not in last or ("theirs", field) not in last or o == t:
             continue  # one side never wrote it, or both hold the same value
         later = "ours" if last[("ours", field)] > last[("theirs", field)] else "theirs"
-        assert result.record[field] == sides[later][field], (field, writes)
+        assert result.record.get(field) == sides[later].get(field), (field, writes)
         assert stamp_at(result.record, f"/{field}")["by"] == later
     # and the merged record serves as a base, and merges on: criss-cross stays the same
     again = both_ways(P, result.record, result.record, result.record)

@@ -126,14 +126,20 @@ def test_line_removed_on_one_side_and_untouched_on_the_other_is_removed() -> Non
     assert result.conflicts == []
 
 
-def test_line_removed_on_one_side_and_edited_on_the_other_keeps_the_edit() -> None:
+@pytest.mark.parametrize(("removed_at", "edited_at"), [(T2, T3), (T3, T2)])
+def test_line_removed_on_one_side_and_edited_on_the_other_the_later_wins(
+    removed_at: str, edited_at: str
+) -> None:
     base = entry()
-    ours = edit(base, T3, lines=[base["lines"][0]])
-    theirs = edit(base, T2, "manager")
+    ours = edit(base, removed_at, lines=[base["lines"][0]])
+    theirs = edit(base, edited_at, "manager")
     theirs["lines"][1]["amount"] = -900
     result = both_ways(P, base, ours, theirs)
     assert result.record is not None
-    assert result.record["lines"][1] == {"id": "l2", "account": "2000", "amount": -900}
+    if edited_at > removed_at:
+        assert result.record["lines"][1] == {"id": "l2", "account": "2000", "amount": -900}
+    else:
+        assert [line["id"] for line in result.record["lines"]] == ["l1"]
     [conflict] = result.conflicts  # one conflict for the entry, each side's whole set of lines
     assert (conflict.field, conflict.rule) == ("/lines", "delete-edit")
     assert sorted(canonical.dumps(v.value) for v in conflict.values) == sorted(
