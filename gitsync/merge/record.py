@@ -254,7 +254,7 @@ class _Merger:
     ) -> None:
         self.path = path
         self.sides = {OURS: _Side(ours), THEIRS: _Side(theirs)}
-        self.base_stamps = provenance.stamps(base)
+        self.base = base
         self.modified = later_stamp(ours, theirs)
         self.prov: dict[str, Any] = {}
         self.conflicts: list[Conflict] = []
@@ -320,7 +320,7 @@ class _Merger:
         says nothing about this field).
         """
         own = self.sides[side_name].own.get(ptr)
-        return own is not None and not same(own, self.base_stamps.get(ptr))
+        return own is not None and not same(own, provenance.stamp_at(self.base, ptr))
 
     def value(self, ptr: str, base: Any, ours: Any, theirs: Any) -> Any:
         """The three-way merge of one value (MISSING for absent)."""
