@@ -172,3 +172,22 @@ def test_a_hand_edit_committed_by_sync_is_stamped_field_by_field(
     assert set(committed["provenance"]) == {"", "/map"}
     assert committed["provenance"]["/map"]["by"] == "carol"
     assert committed["provenance"][""]["by"] == "auditor"  # the name keeps its writer
+
+
+def test_git_add_then_commit_is_stamped_and_the_copy_stays_clean(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = client_file()
+    _ok(gitsync("account", "add", "1000", "Cash", "--type", "asset", cwd=root))
+    as_user(monkeypatch, "dana")
+    path = root / "accounts/1000.json"
+    record = read_record(path)
+    record["name"] = "Cash on hand"
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    git(root, "add", "accounts/1000.json")
+    done = git(root, "commit", "-q", "-m", "rename by hand", check=False)
+    assert done.returncode == 0, done.stderr
+    committed = json.loads(git(root, "show", "HEAD:accounts/1000.json").stdout)
+    assert committed["modified"]["by"] == "dana"
+    assert set(committed["provenance"]) == {"", "/name"}
+    assert git(root, "status", "--porcelain").stdout == ""
