@@ -28,6 +28,8 @@ def _credited(
     """Each patch op with the stamp of whoever wrote it (a merge credits each value's writer)."""
     found = []
     for n, op in enumerate(patch):
+        if str(op.get("path", "")).startswith("/provenance"):
+            continue  # the stamps themselves: shown as "written by", kept in --json
         credit = dict(credits[n]) if n < len(credits) else {}
         if credit:
             credit["merge"] = merge
