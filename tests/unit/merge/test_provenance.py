@@ -186,3 +186,20 @@ def test_the_visible_value_is_the_one_written_last(
     # and the merged record serves as a base, and merges on: criss-cross stays the same
     again = both_ways(P, result.record, result.record, result.record)
     assert again.record == result.record
+
+
+def test_the_schema_checks_provenance() -> None:
+    import pytest
+
+    from gitsync.errors import RuleViolation
+    from gitsync.model.records import validate
+
+    good = write(account(), 5, "bob", name="Bank")
+    validate(P, good)
+    for bad, where in (
+        ({**good, "provenance": []}, "provenance"),
+        ({**good, "provenance": {"name": stamp(1)}}, "provenance.name"),
+        ({**good, "provenance": {"/name": {"at": "yesterday", "by": "x", "copy": "c"}}}, "at"),
+    ):
+        with pytest.raises(RuleViolation, match=where):
+            validate(P, bad)
