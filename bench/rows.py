@@ -453,12 +453,109 @@ def row_propagation(sc: Scenario, s: Settings) -> list[Row]:
     ]
 
 
+def bulk_change(top: Path, round_no: int) -> int:
+    """A change of every account and entry on ``top``'s shared line, as a copy's push leaves it.
+
+    The records stay valid (a new name, a new description and a new stamp);
+    the objects are packed afterwards, as a push would leave them. Returns
+    how many records changed.
+    """
+    import pygit2
+
+    from gitsync.model import canonical
+    from gitsync.repo.trees import build_tree
+
+    repo = pygit2.Repository(str(top))
+    tip = repo.references["refs/heads/main"].peel(pygit2.Commit)
+    stamp = {"at": f"2027-01-01T00:00:{round_no:02d}.000000Z", "by": "bulk", "copy": "bulk"}
+    changes: dict[str, pygit2.Oid | None] = {}
+    for folder, field_name in (("accounts", "name"), ("entries", "description")):
+        tree = repo[tip.tree[folder].id]
+        assert isinstance(tree, pygit2.Tree)
+        for entry in tree:
+            path = f"{folder}/{entry.name}"
+            blob = repo[entry.id]
+            assert isinstance(blob, pygit2.Blob)
+            record = canonical.loads(bytes(blob.data), path)
+            record[field_name] = f"Re-imported {round_no}"
+            record["modified"] = stamp
+            changes[path] = repo.create_blob(canonical.dumps(record))
+    sig = pygit2.Signature("Bench Auditor", "auditor@bench.invalid")
+    commit = repo.create_commit(
+        None,
+        sig,
+        sig,
+        f"Re-import the trial balance ({round_no})\n\nGitsync-Copy: bench\n",
+        build_tree(repo, tip.tree, changes),
+        [tip.id],
+    )
+    repo.references.create("refs/heads/main", commit, force=True)
+    return len(changes)
+
+
+def row_receive(sc: Scenario, s: Settings) -> list[Row]:
+    """Row 8: receive a change of every record (sync in a copy, open at the top) vs git pull."""
+    env = sc.env
+    env.gitsync(sc.a, "sync")
+    env.gitsync(sc.top, "open")
+    env.git(sc.plain_a, "pull", "-q", "--no-rebase", "--no-edit")
+    sync_t, open_t, git_t = Sample(), Sample(), Sample()
+    changed = 0
+    for round_no in range(1, s.reps + 1):
+        changed = bulk_change(sc.top, round_no)
+        env.git(sc.top, "repack", "-q", "-d")
+        env.git(sc.plain_parent, "fetch", "-q", str(sc.top), "+refs/heads/main:refs/heads/main")
+        git_t.add(env.timed(["git", "pull", "-q", "--no-rebase", "--no-edit"], sc.plain_a)[0])
+        seconds, proc = env.timed(env.gitsync_args(sc.a, "sync", "--json"))
+        if json.loads(proc.stdout).get("files_updated", 0) < changed:
+            raise BenchFailed(f"gitsync sync did not receive the change: {proc.stdout[-300:]}")
+        sync_t.add(seconds)
+        open_t.add(env.timed(env.gitsync_args(sc.top, "open"))[0])
+    extra = {"records_changed": changed, "git": "git pull (fast-forward) of the same change"}
+    return [
+        Row(
+            "8.receive",
+            "8. receive a change of every record: sync",
+            sc.size,
+            sync_t,
+            git_t,
+            2.0,
+            {**extra, "gitsync": "gitsync sync in a copy"},
+        ),
+        Row(
+            "8.open",
+            "8. receive a change of every record: open",
+            sc.size,
+            open_t,
+            git_t,
+            2.0,
+            {**extra, "gitsync": "gitsync open at the top-level parent"},
+        ),
+    ]
+
+
+def row_idle_sync(sc: Scenario, s: Settings) -> list[Row]:
+    """Row 9: ``gitsync sync`` with nothing to do vs ``git pull`` with nothing to do."""
+    env = sc.env
+    env.gitsync(sc.a, "sync")
+    env.git(sc.plain_a, "pull", "-q", "--no-rebase", "--no-edit")
+    sync_t, git_t = Sample(), Sample()
+    for _ in range(s.reps):
+        sync_t.add(env.timed(env.gitsync_args(sc.a, "sync"))[0])
+        git_t.add(env.timed(["git", "pull", "-q", "--no-rebase", "--no-edit"], sc.plain_a)[0])
+    return [
+        Row("9.idle-sync", "9. sync with nothing to do vs git pull", sc.size, sync_t, git_t, 3.0)
+    ]
+
+
 SCENARIO_ROWS: dict[str, Callable[[Scenario, Settings], list[Row]]] = {
+    "9": row_idle_sync,
     "5": row_status,
     "1": row_edit_sync,
     "1b": row_set_sync,
     "4": row_copy,
     "3": row_propagation,
+    "8": row_receive,
 }
 
 

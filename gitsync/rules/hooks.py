@@ -134,8 +134,8 @@ def pre_commit(repo: pygit2.Repository, cwd: Path | None = None) -> HookResult:
     """
     import pygit2
 
-    from gitsync.repo.clientfile import build_tree
     from gitsync.repo.snapshot import Snapshot
+    from gitsync.repo.trees import build_tree
     from gitsync.rules.engine import check_changes
 
     index = _index(repo, cwd)
@@ -178,8 +178,8 @@ def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
     """Check each pushed ref: the new tip's state, for the paths changed since the old tip."""
     import pygit2
 
-    from gitsync.repo.clientfile import changed_paths
     from gitsync.repo.snapshot import Snapshot
+    from gitsync.repo.trees import changed_paths
     from gitsync.rules.engine import check_all, check_changes
     from gitsync.rules.syncstate import check_pushed_commits
 

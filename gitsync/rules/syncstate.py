@@ -210,7 +210,7 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
     still travels on with that copy's own changes, so nothing sent before
     an abandon is lost and no other copy is blocked by it.
     """
-    from gitsync.repo.clientfile import changed_paths
+    from gitsync.repo.trees import changed_paths
 
     new_commits = list(new_commits)
     abandoned: set[str] = set()
