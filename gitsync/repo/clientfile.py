@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -305,10 +306,36 @@ class ClientFile:
     # --- writing ----------------------------------------------------------------
 
     def write_objects(self, changes: Mapping[str, bytes | None]) -> dict[str, pygit2.Oid | None]:
-        return {
-            path: None if data is None else self.repo.create_blob(data)
-            for path, data in changes.items()
-        }
+        """Store the blobs of ``changes``; path -> blob id (None stays None: a removal).
+
+        Many blobs go into one pack (``git fast-import``): libgit2 writes each
+        object as a loose file of its own, one file creation per record.
+        """
+        if sum(1 for data in changes.values() if data is not None) < GIT_CHECKOUT_FROM:
+            return {
+                path: None if data is None else self.repo.create_blob(data)
+                for path, data in changes.items()
+            }
+        stream = bytearray()
+        for data in changes.values():
+            if data is not None:
+                stream += b"blob\ndata %d\n" % len(data)
+                stream += data
+                stream += b"\n"
+        from gitsync.repo.gitcli import GitFailed
+
+        proc = subprocess.run(
+            ["git", "fast-import", "--quiet"],
+            cwd=self.root,
+            input=bytes(stream),
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise GitFailed(
+                ["fast-import"], proc.returncode, proc.stderr.decode("utf-8", "replace")
+            )
+        return {path: None if data is None else pygit2.hash(data) for path, data in changes.items()}
 
     def commit(
         self,
