@@ -498,7 +498,10 @@ def row_receive(sc: Scenario, s: Settings) -> list[Row]:
     env = sc.env
     env.gitsync(sc.a, "sync")
     env.gitsync(sc.top, "open")
-    env.git(sc.plain_a, "pull", "-q", "--no-rebase", "--no-edit")
+    # plain git starts from the same commit, so each round's pull is the same fast-forward
+    env.git(sc.plain_parent, "fetch", "-q", str(sc.top), "+refs/heads/main:refs/heads/main")
+    env.git(sc.plain_a, "fetch", "-q", "origin")
+    env.git(sc.plain_a, "reset", "-q", "--hard", "origin/main")
     sync_t, open_t, git_t = Sample(), Sample(), Sample()
     changed = 0
     for round_no in range(1, s.reps + 1):
@@ -548,6 +551,70 @@ def row_idle_sync(sc: Scenario, s: Settings) -> list[Row]:
     ]
 
 
+def trial_balance_csv(path: Path, accounts: int) -> None:
+    """A trial balance of ``accounts`` new accounts that sums to zero."""
+    import random
+
+    rng = random.Random(accounts)
+    balances = [rng.randint(-50_000_000, 50_000_000) for _ in range(accounts)]
+    balances[-1] -= sum(balances)
+    kinds = ("asset", "liability", "equity", "revenue", "expense")
+    lines = ["account,name,type,balance"]
+    for i, cents in enumerate(balances):
+        sign = "-" if cents < 0 else ""
+        amount = f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+        lines.append(f"{50000 + i},Imported {i},{kinds[i * len(kinds) // accounts]},{amount}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def row_import(sc: Scenario, s: Settings) -> list[Row]:
+    """Row 10: ``gitsync import tb`` of N new accounts vs writing the same files + add + commit."""
+    env = sc.env
+    csv_file = env.path(f"tb-{sc.size}.csv")
+    trial_balance_csv(csv_file, sc.size)
+    import_t, git_t = Sample(), Sample()
+    for _ in range(s.reps):
+        target = env.path("import")
+        env.gitsync(
+            env.root,
+            "new",
+            target,
+            "--client",
+            "Import",
+            "--number",
+            "1",
+            "--city",
+            "Toronto",
+            "--year-end",
+            "2026-12-31",
+        )
+        import_t.add(env.timed(env.gitsync_args(target, "import", "tb", csv_file))[0])
+        written = {p.name: p.read_bytes() for p in (target / "accounts").iterdir()}
+        env.remove(target)
+        plain = env.path("plain-import")
+        env.git(env.root, "init", "-q", str(plain))
+        started = time.perf_counter()
+        folder = plain / "accounts"
+        folder.mkdir()
+        for name, data in written.items():
+            (folder / name).write_bytes(data)
+        env.git(plain, "add", "-A")
+        env.git(plain, "commit", "-q", "-m", "Import a trial balance")
+        git_t.add(time.perf_counter() - started)
+        env.remove(plain)
+    return [
+        Row(
+            "10.import",
+            "10. import N new accounts (tb CSV)",
+            sc.size,
+            import_t,
+            git_t,
+            2.0,
+            {"git": "write the same account files; git add -A; git commit"},
+        )
+    ]
+
+
 SCENARIO_ROWS: dict[str, Callable[[Scenario, Settings], list[Row]]] = {
     "9": row_idle_sync,
     "5": row_status,
@@ -556,6 +623,7 @@ SCENARIO_ROWS: dict[str, Callable[[Scenario, Settings], list[Row]]] = {
     "4": row_copy,
     "3": row_propagation,
     "8": row_receive,
+    "10": row_import,
 }
 
 

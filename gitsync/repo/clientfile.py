@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ CHECKOUT_JOURNAL = "gitsync-checkout"
 # From this many changed paths on, git itself checks and writes the working files
 # (``git diff-files``, ``git read-tree -u``); below it, Python does, file by file.
 GIT_CHECKOUT_FROM = 200
+
+_GIT_PROGRESS = re.compile(rb"Updating files:\s+\d+% \((\d+)/(\d+)\)")
 
 __all__ = ["ClientFile", "Identity", "build_tree", "changed_paths"]
 
@@ -82,6 +85,7 @@ class ClientFile:
         self._state: LocalState | None = None
         self._state_loaded = False
         self.first_sync: str | None = None  # set by make_copy: how its first sync went
+        self.progress: Progress | None = None  # told about long work (a bar past 2 s)
 
     # --- opening ------------------------------------------------------------
 
@@ -437,7 +441,7 @@ class ClientFile:
         self.move_head(new, old.id if old else None)
         fault_point("head.moved")
         if len(changes) >= GIT_CHECKOUT_FROM:
-            self._git_checkout(old_tree, new_commit.tree, len(changes), progress)
+            self._git_checkout(old_tree, new_commit.tree, len(changes), progress or self.progress)
         else:
             self.update_worktree({path: after for path, (_, after) in changes.items()})
         journal.unlink(missing_ok=True)
@@ -507,13 +511,30 @@ class ClientFile:
 
         ``read-tree --reset -u`` rewrites only the entries that change between
         the two trees; the check for edits is made before (``_edited_in_place``).
+        git reports its progress once the work has lasted 2 s (``-v``); it
+        goes to ``progress``.
         """
-        from gitsync.repo.gitcli import git
+        from gitsync.repo.gitcli import GitFailed, git_env
 
-        if progress is not None:
-            progress("Updating working files", 0, count)
         trees = [str(old.id), str(new.id)] if old is not None else [str(new.id)]
-        git(["read-tree", "--reset", "-u", *trees], self.root)
+        args = ["read-tree", "--reset", "-u", *(["-v"] if progress else []), *trees]
+        proc = subprocess.Popen(
+            ["git", *args], cwd=self.root, stderr=subprocess.PIPE, env=git_env()
+        )
+        assert proc.stderr is not None
+        said: list[bytes] = []
+        pending = b""
+        while chunk := os.read(proc.stderr.fileno(), 4096):
+            pending += chunk
+            *lines, pending = re.split(rb"[\r\n]", pending)
+            for line in lines:
+                found = _GIT_PROGRESS.search(line)
+                if found and progress is not None:
+                    progress("Updating working files", int(found[1]), int(found[2]))
+                elif line.strip():
+                    said.append(line)
+        if proc.wait() != 0:
+            raise GitFailed(args, proc.returncode, b"\n".join(said).decode("utf-8", "replace"))
         if progress is not None:
             progress("Updating working files", count, count)
 

@@ -117,3 +117,18 @@ def test_an_interrupted_large_move_is_finished_by_the_next_command(
     assert not journal.exists()
     assert b"round 2" in (copy / "accounts/20100.json").read_bytes()
     assert git(copy, "status", "--porcelain", "--untracked-files=all").stdout == ""
+
+
+def test_a_large_receive_reports_git_progress(
+    top_and_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    top, copy = top_and_copy
+    _commit_at_top(top, 2)
+    monkeypatch.setenv("GIT_PROGRESS_DELAY", "0")  # git's own bar starts after 2 s otherwise
+    told: list[tuple[str, int, int]] = []
+    client = ClientFile.open(copy)
+    client.progress = lambda what, done, total: told.append((what, done, total))
+    sync(client)
+    assert told, "no progress was reported"
+    assert told[-1] == ("Updating working files", RECORDS, RECORDS)
+    assert any(done < total for _, done, total in told[:-1])  # git's own counts came through
