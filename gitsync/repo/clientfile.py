@@ -478,6 +478,12 @@ class ClientFile:
 
         listing = git(["diff-files", "-z", "--name-only", "--no-renames"], self.root).stdout
         stat_dirty = set(listing.split("\0"))
+        if len(stat_dirty) >= GIT_CHECKOUT_FROM:
+            # Mostly stat changes, not edits (a folder copied with new inodes): let git
+            # refresh its stat data once rather than hash every such file in Python.
+            git(["update-index", "-q", "--refresh"], self.root, check=False)
+            listing = git(["diff-files", "-z", "--name-only", "--no-renames"], self.root).stdout
+            stat_dirty = set(listing.split("\0"))
         index = self.repo.index
         index.read()
         suspects = []

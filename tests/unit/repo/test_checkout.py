@@ -132,3 +132,30 @@ def test_a_large_receive_reports_git_progress(
     assert told, "no progress was reported"
     assert told[-1] == ("Updating working files", RECORDS, RECORDS)
     assert any(done < total for _, done, total in told[:-1])  # git's own counts came through
+
+
+def test_stat_changes_alone_are_refreshed_by_git_not_hashed(
+    top_and_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files touched but not edited (a copied folder, a backup tool): git refreshes its stat data."""
+    import os
+
+    top, copy = top_and_copy
+    _commit_at_top(top, 2)
+    for path in (copy / "accounts").iterdir():
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    hashed: list[str] = []
+    original = ClientFile._working_oid
+
+    def counting(self: ClientFile, path: str) -> object:
+        hashed.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(ClientFile, "_working_oid", counting)
+    client = ClientFile.open(copy)
+    git(copy, "fetch", "-q", "parent", "+refs/heads/*:refs/remotes/parent/*")
+    theirs = client.oid(git(copy, "rev-parse", "refs/remotes/parent/work").stdout.strip())
+    with client.locked():
+        assert client.advance_head(theirs) >= RECORDS
+    assert hashed == []
+    assert git(copy, "status", "--porcelain", "--untracked-files=all").stdout == ""
