@@ -216,7 +216,7 @@ def row_edit_sync(sc: Scenario, s: Settings) -> list[Row]:
             sc.size,
             sync_t,
             git_t,
-            1.0,
+            1.5,
             {
                 "gitsync": "edit file; gitsync sync",
                 "git": "edit file; git commit -a; git pull; git push",
@@ -277,7 +277,7 @@ def row_set_sync(sc: Scenario, s: Settings) -> list[Row]:
             sc.size,
             sync_t,
             git_t,
-            1.0,
+            1.5,
             {"gitsync": "gitsync account set; gitsync sync", "git": "edit; commit -a; pull; push"},
         )
     ]
@@ -440,7 +440,7 @@ def row_propagation(sc: Scenario, s: Settings) -> list[Row]:
             sc.size,
             gitsync_t,
             plain_t,
-            1.0,
+            1.5,
             {
                 "gitsync_p95_ms": round(gitsync_t.p95, 1),
                 "git_p95_ms": round(plain_t.p95, 1),
