@@ -23,9 +23,11 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 TREE_MODE = b"40000"
 
 
-def run_git(args: list[str], cwd: Path | None = None) -> bytes:
-    """``git args`` in ``cwd``; its output, or GitsyncError with git's last line."""
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+def run_git(
+    args: list[str], cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> bytes:
+    """``git args`` in ``cwd`` (with ``env``, else this process's); its output, or GitsyncError."""
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=False)
     if proc.returncode != 0:
         last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         raise GitsyncError(f"git {args[0]} failed: {last[0] or f'exit {proc.returncode}'}")
@@ -35,11 +37,13 @@ def run_git(args: list[str], cwd: Path | None = None) -> bytes:
 class ObjectReader:
     """One ``git cat-file --batch`` process: objects by id or by any revision expression."""
 
-    def __init__(self, cwd: Path | None = None) -> None:
+    def __init__(self, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
         self.cwd = cwd
+        self.env = dict(env) if env is not None else None
         self._proc = subprocess.Popen(
             ["git", "cat-file", "--batch"],
             cwd=cwd,
+            env=self.env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -80,6 +84,10 @@ class ObjectReader:
                     pos = nul + 21
             self._trees[oid] = entries
         return self._trees[oid]
+
+    def git(self, args: list[str]) -> bytes:
+        """``git args`` in the same repository and environment as the reader."""
+        return run_git(args, self.cwd, self.env)
 
     def close(self) -> None:
         if self._proc.stdin is not None:
@@ -143,7 +151,7 @@ class PlumbingSnapshot(RecordView):
     def _stored_paths(self) -> set[str]:
         if self.tree is None:
             return set()
-        listing = run_git(["ls-tree", "-r", "-z", "--name-only", self.tree], self.reader.cwd)
+        listing = self.reader.git(["ls-tree", "-r", "-z", "--name-only", self.tree])
         paths = {p.decode("utf-8", "surrogateescape") for p in listing.split(b"\0") if p}
         return paths - self.removed
 

@@ -129,9 +129,7 @@ def pre_commit(reader: ObjectReader) -> HookResult:
     """
     head = reader.read("HEAD^{tree}")
     head_tree = head[0] if head is not None else None
-    listing = run_git(
-        ["diff-index", "--cached", "-z", "--no-renames", head_tree or EMPTY_TREE], reader.cwd
-    )
+    listing = reader.git(["diff-index", "--cached", "-z", "--no-renames", head_tree or EMPTY_TREE])
     staged = raw_changes(listing)
     if not staged:
         return HookResult(0)
@@ -149,7 +147,7 @@ def pre_commit(reader: ObjectReader) -> HookResult:
         check_changes(after, staged, before)
     except (RuleViolation, InputError) as err:
         return HookResult(1, f"commit refused: {err}")
-    git_dir = Path(run_git(["rev-parse", "--absolute-git-dir"], reader.cwd).decode().strip())
+    git_dir = Path(reader.git(["rev-parse", "--absolute-git-dir"]).decode().strip())
     if not (git_dir / "MERGE_HEAD").exists():  # a merge's result is no one's edit
         stamp_staged(reader, before, overlay)
     return HookResult(0)
@@ -193,7 +191,7 @@ def stamp_staged(
     from gitsync.model.provenance import content, restamp
     from gitsync.model.records import kind_of
 
-    root_text = run_git(["rev-parse", "--show-toplevel"], reader.cwd).decode().strip()
+    root_text = reader.git(["rev-parse", "--show-toplevel"]).decode().strip()
     if not root_text:
         return []
     root = Path(root_text)
@@ -217,12 +215,13 @@ def stamp_staged(
         written = subprocess.run(
             ["git", "hash-object", "-w", "--stdin"],
             cwd=reader.cwd,
+            env=reader.env,
             input=restamped,
             capture_output=True,
             check=True,
         )
         oid = written.stdout.decode("ascii").strip()
-        run_git(["update-index", "--cacheinfo", f"100644,{oid},{path}"], reader.cwd)
+        reader.git(["update-index", "--cacheinfo", f"100644,{oid},{path}"])
         working = root / path
         if working.is_file() and working.read_bytes() == data:
             working.write_bytes(restamped)
@@ -255,9 +254,7 @@ def pre_receive(reader: ObjectReader, stdin: str) -> HookResult:
                 old_found = reader.read(f"{old}^{{tree}}")
                 old_tree = old_found[0] if old_found is not None else EMPTY_TREE
                 changed = raw_changes(
-                    run_git(
-                        ["diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree], reader.cwd
-                    )
+                    reader.git(["diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree])
                 )
                 check_changes(after, changed, PlumbingSnapshot(reader, old_tree))
             check_pushed_commits(_receiving_state(reader, old), _new_commits(reader, new))
@@ -277,9 +274,7 @@ def _receiving_state(reader: ObjectReader, old: str) -> RecordView | None:
 
 def _new_commits(reader: ObjectReader, new: str) -> list[PushedCommit]:
     """The pushed commits this repository did not have before the push, the tip first."""
-    listing = run_git(
-        ["rev-list", "--topo-order", "--parents", new, "--not", "--branches"], reader.cwd
-    )
+    listing = reader.git(["rev-list", "--topo-order", "--parents", new, "--not", "--branches"])
     commits = []
     for line in listing.decode("ascii").splitlines():
         oid, *parents = line.split()
@@ -306,7 +301,7 @@ def _commit_states(
         found = reader.read(f"{parent}^{{tree}}")
         parent_tree = found[0] if found is not None else EMPTY_TREE
         changed = raw_changes(
-            run_git(["diff-tree", "-r", "-z", "--no-renames", parent_tree, tree], reader.cwd)
+            reader.git(["diff-tree", "-r", "-z", "--no-renames", parent_tree, tree])
         )
         return (
             PlumbingSnapshot(reader, parent_tree),
