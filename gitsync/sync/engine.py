@@ -10,14 +10,11 @@ its own working line (``refs/heads/work``) when it syncs or is opened.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import GitsyncError, Unreachable
 from gitsync.faults import fault_point
-from gitsync.model import canonical
-from gitsync.model.records import is_document_content, kind_of
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
 from gitsync.sync.route import Route, routes_of
@@ -25,7 +22,6 @@ from gitsync.sync.route import Route, routes_of
 if TYPE_CHECKING:
     from pygit2 import Oid
 
-    from gitsync.repo.snapshot import Snapshot
 
 MAX_RACE_ROUNDS = 20
 
@@ -89,82 +85,21 @@ def routes(client_file: ClientFile) -> list[Route]:
 def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     """Commit edits made to the working files outside gitsync (a user's editor, plain git).
 
-    Records are re-written in canonical form with a fresh ``modified``
-    stamp; a deleted record becomes a tombstone (git never sees a delete);
-    a deleted document content file is restored from the history. Files
-    that are neither records nor document content are left alone.
+    What is committed is ``next_commit``'s answer, the same one check, status
+    and backup use: records in canonical form with a fresh ``modified``
+    stamp, a deleted record as a tombstone, a document's record re-stamped
+    when its content was edited in place. Working files that hold no change
+    (a deleted tombstone or document content) are put back as committed.
     """
-    dirty = client_file.dirty_paths()
-    if not dirty:
-        return
-    snapshot = client_file.snapshot()
-    who = client_file.identity()
-    changes: dict[str, bytes] = {}
-    restore: dict[str, bytes] = {}  # working files put back as committed
-    for path, how in sorted(dirty.items()):
-        is_record = kind_of(path) is not None
-        if (
-            path.endswith("/")  # a folder git will not look into (another repository)
-            or (
-                (not is_record and not is_document_content(path))
-                and path not in (".gitattributes", ".gitignore")
-            )
-        ):
-            report.skipped_files.append(path)
-            continue
-        committed = snapshot.read_bytes(path)
-        if how == "deleted":
-            if committed is None:
-                continue
-            if is_record:
-                record = canonical.loads(committed, path)
-                if record.get("deleted") is True:
-                    restore[path] = committed
-                    continue
-                record["deleted"] = True
-                record["modified"] = who.modified()
-                changes[path] = canonical.dumps(record)
-            else:
-                restore[path] = committed
-            continue
-        data = (client_file.root / path).read_bytes()
-        if is_record:
-            record = canonical.loads(data, path)
-            if committed is not None and canonical.loads(committed, path) == record:
-                restore[path] = committed
-                continue
-            record["modified"] = who.modified()
-            data = canonical.dumps(record)
-        changes[path] = data
-    _restamp_documents(snapshot, changes, who.modified(), report)
-    if restore:
-        client_file.update_worktree(client_file.write_objects(restore), restore)
-    if changes:
-        client_file.commit(changes, "Commit edits made in the working files", identity=who)
-        report.committed = len(changes)
+    from gitsync.rules.workingfiles import next_commit
 
-
-def _restamp_documents(
-    snapshot: Snapshot, changes: dict[str, bytes], modified: dict[str, str], report: SyncReport
-) -> None:
-    """A document's content edited in place: its record takes the new sha256 and size.
-
-    A file in a document's folder that is not its content is left out of the change.
-    """
-    for path in [p for p in changes if is_document_content(p)]:
-        _, ident, name = path.split("/")
-        record_path = f"documents/{ident}.json"
-        data = changes.get(record_path) or snapshot.read_bytes(record_path)
-        record = canonical.loads(data, record_path) if data is not None else None
-        if record is None or record.get("name") != name:
-            del changes[path]
-            report.skipped_files.append(path)
-            continue
-        content = changes[path]
-        record.update(
-            sha256=hashlib.sha256(content).hexdigest(), size=len(content), modified=modified
-        )
-        changes[record_path] = canonical.dumps(record)
+    plan = next_commit(client_file)
+    report.skipped_files.extend(plan.skipped)
+    if plan.restore:
+        client_file.update_worktree(client_file.write_objects(plan.restore), plan.restore)
+    if plan.changes:
+        client_file.commit(plan.changes, "Commit edits made in the working files")
+        report.committed = len(plan.changes)
 
 
 def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: SyncReport) -> None:
