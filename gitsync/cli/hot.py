@@ -46,6 +46,6 @@ def run_hot(argv: list[str]) -> bool:
     else:
         from gitsync.sync.engine import sync
 
-        report = sync(context.client_file())
+        report = sync(context.client_file(open_parent=False))
         emit_json(report.as_dict()) if as_json else say(report.line())
     return True

@@ -83,7 +83,7 @@ def delete_copy(
     """In a sync copy: send what is outstanding, unregister, and remove the copy."""
     from gitsync.maintenance.sync_admin import delete_copy as run
 
-    report = run(context.client_file(), keep=keep)
+    report = run(context.client_file(open_parent=False), keep=keep)
     _show(
         report,
         as_json,

@@ -18,6 +18,7 @@ from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
 from gitsync.sync.route import Route, routes_of
+from gitsync.sync.status import changed_by_commits, shared_line_moved, unsent_paths
 
 if TYPE_CHECKING:
     from pygit2 import Oid
@@ -129,7 +130,7 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
         return
     if client_file.is_ancestor(ours, theirs):
         report.files_updated += client_file.advance_head(theirs)
-        report.received += client_file.count_new(theirs, [ours])
+        report.received += _received(client_file, theirs, ours)
         return
     from gitsync.merge.tree import merge_commits
 
@@ -148,10 +149,15 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
     )
     fault_point("sync.merge-written")
     report.files_updated += client_file.advance_head(commit)
-    report.received += client_file.count_new(theirs, [ours])
+    report.received += _received(client_file, theirs, ours)
     report.merged += 1
     report.conflicts.extend(new_conflicts)
     report.renumbered.extend(r.to_json() for r in outcome.renumbered)
+
+
+def _received(client_file: ClientFile, theirs: Oid, ours: Oid) -> int:
+    """How many records and files the other side's own changes touched (merges left out)."""
+    return len(changed_by_commits(client_file.root, str(theirs), [str(ours)]))
 
 
 def publish(client_file: ClientFile, report: SyncReport) -> None:
@@ -187,7 +193,7 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         assert head is not None
         if head.id == theirs:
             return
-        to_send = client_file.count_new(head.id, [theirs])
+        to_send = len(unsent_paths(repo_dir, str(head.id)))
         outcome = push(repo_dir, route.address, client_file.head_ref_name())
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
@@ -199,14 +205,37 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
 
 
 def pending_count(client_file: ClientFile) -> int:
-    """Commits of the working line that no parent on the route has received yet."""
-    head = client_file.head_commit()
-    if head is None or client_file.state is None or client_file.state.role != "child":
+    """What the next sync would send: the records and files no parent holds yet.
+
+    Right after a sync the working edits are committed, so this is the
+    unsent commits' paths (``status`` adds edits made since).
+    """
+    if client_file.state is None or client_file.state.role != "child":
         return 0
-    sent = [
-        oid for r in routes(client_file) if (oid := client_file.ref(r.tracking_ref)) is not None
-    ]
-    return client_file.count_new(head.id, sent)
+    if client_file.head_commit() is None:
+        return 0
+    return len(unsent_paths(client_file.root))
+
+
+def open_parent(client_file: ClientFile) -> SyncReport | None:
+    """Open a parent: apply what its copies pushed into its shared line; None when nothing is new.
+
+    Every command that reads or writes a parent (the top-level one, or a copy
+    that has copies) runs this first, so it shows its copies' work. When
+    nothing is new it costs one comparison of two ref files. Hand edits in
+    the working files are committed first, then the shared line is merged,
+    under the copy's lock and with sync's own crash-safe steps.
+    """
+    if not shared_line_moved(client_file.root):
+        return None
+    with client_file.locked():
+        if not shared_line_moved(client_file.root):  # another command opened it meanwhile
+            return None
+        state = client_file.reload_state()
+        report = SyncReport(copy_id=client_file.copy_id, role=state.role if state else "top-level")
+        commit_working_edits(client_file, report)
+        publish(client_file, report)
+    return report
 
 
 def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
