@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import LocalState
-from gitsync.errors import GitsyncError, NotAClientFile
+from gitsync.errors import NotAClientFile
 from gitsync.lock import LOCK_NAME, CopyLock
-from gitsync.model.records import KINDS, is_document_content, kind_of
 from gitsync.repo.gitcli import git, working_file_changes
 
 CONFLICTS = "sync/conflicts/"
 OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
-LOCKDOWN_PATH = KINDS["lockdown"].path_for("")
+LOCKDOWN_PATH = "sync/lockdown.json"  # KINDS["lockdown"], named here to keep the import light
+LOCKED = '"locked": true'
+DELETED = '"deleted": true'
 SHARED_REF = "refs/heads/main"
 PARENTS_HAVE = "--remotes"  # every line fetched from a parent: what the parents already hold
 
@@ -80,8 +81,31 @@ def _lock_held(root: Path) -> bool:
 
 def open_conflicts(root: Path) -> int:
     """How many conflict records of HEAD are still open."""
-    found = git(["grep", "-c", "-F", OPEN_CONFLICT, "HEAD", "--", CONFLICTS], root, check=False)
-    return sum(int(line.rsplit(":", 1)[1]) for line in found.stdout.splitlines() if ":" in line)
+    return _read_head(root)[0]
+
+
+def locked_down(root: Path) -> bool:
+    """True when the working line holds a live lockdown record (as ``is_locked_down`` reads it)."""
+    return _read_head(root)[1]
+
+
+def _read_head(root: Path) -> tuple[int, bool]:
+    """(open conflicts, locked down) from HEAD, in one ``git grep``."""
+    patterns = ["-e", OPEN_CONFLICT, "-e", LOCKED, "-e", DELETED]
+    found = git(
+        ["grep", "-F", *patterns, "HEAD", "--", CONFLICTS, LOCKDOWN_PATH],
+        root,
+        check=False,
+    )
+    conflicts = 0
+    lockdown: set[str] = set()
+    for line in found.stdout.splitlines():
+        _, path, text = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        if path.startswith(CONFLICTS) and OPEN_CONFLICT in text:
+            conflicts += 1
+        elif path == LOCKDOWN_PATH:
+            lockdown.update(word for word in (LOCKED, DELETED) if word in text)
+    return conflicts, lockdown == {LOCKED}
 
 
 def _git_dir(root: Path) -> Path | None:
@@ -153,6 +177,8 @@ def working_edit_paths(root: Path) -> set[str]:
     Working files that cannot be part of the client file are dropped at once,
     so pygit2 is only loaded when there are edits to weigh.
     """
+    from gitsync.model.records import is_document_content, kind_of
+
     dirty = working_file_changes(root, "_Sync/")
     if not any(kind_of(p) or is_document_content(p) or p.startswith(".git") for p in dirty):
         return set()
@@ -165,20 +191,6 @@ def working_edit_paths(root: Path) -> set[str]:
 def pending_paths(root: Path) -> set[str]:
     """What the next sync would send: unsent commits and the working edits it will commit."""
     return unsent_paths(root) | working_edit_paths(root)
-
-
-def locked_down(root: Path) -> bool:
-    """True when the working line holds the lockdown record (as ``is_locked_down`` reads it)."""
-    found = git(["cat-file", "-p", f"HEAD:{LOCKDOWN_PATH}"], root, check=False)
-    if found.returncode != 0:
-        return False
-    from gitsync.model import canonical
-
-    try:
-        record = canonical.loads(found.stdout, LOCKDOWN_PATH)
-    except GitsyncError:
-        return False
-    return record.get("locked") is True and record.get("deleted") is not True
 
 
 def _open_parent(root: Path) -> int:
@@ -199,8 +211,7 @@ def copy_status(start: Path) -> CopyStatus:
         raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
     received = _open_parent(root)
     state = LocalState.load(root)
-    conflicts = open_conflicts(root)
-    lockdown = locked_down(root)
+    conflicts, lockdown = _read_head(root)
     flags: list[str] = []
     if conflicts:
         flags.append("conflicts pending")
