@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import GitsyncError, Unreachable
+from gitsync.errors import GitsyncError, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
@@ -31,6 +31,26 @@ class LostRace(GitsyncError):
     """The parent kept moving faster than this copy could merge; nothing was lost, run sync again."""
 
     exit_code = 6
+
+
+class CopyLockedDown(GitsyncError):
+    """The client file was locked down while this copy held changes the parents will never take.
+
+    Nothing is lost: the changes stay in the copy, ``gitsync backup`` keeps
+    them, and ``gitsync delete-copy --discard-unsent`` leaves the hierarchy.
+    """
+
+    exit_code = 8
+
+    def __init__(self, unsent: int, by: str | None = None, at: str | None = None) -> None:
+        self.unsent = unsent
+        who = f" by {by}" if by else ""
+        when = f" on {at[:10]}" if at else ""
+        super().__init__(
+            f"the client file was locked down at the top-level parent{who}{when}; "
+            f"{unsent} change(s) made in this copy cannot be sent: keep them with "
+            "'gitsync backup', then leave with 'gitsync delete-copy --discard-unsent'"
+        )
 
 
 @dataclass
@@ -193,7 +213,9 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         assert head is not None
         if head.id == theirs:
             return
-        to_send = len(unsent_paths(repo_dir, str(head.id)))
+        unsent = unsent_paths(repo_dir, str(head.id))
+        refuse_after_lockdown(client_file, route.tracking_ref, unsent)
+        to_send = len(unsent)
         outcome = push(repo_dir, route.address, client_file.head_ref_name())
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
@@ -202,6 +224,27 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             report.sent += to_send
             return
     raise LostRace(f"{route.address} kept moving; nothing was lost, run sync again")
+
+
+def refuse_after_lockdown(client_file: ClientFile, parent_ref: str, unsent: set[str]) -> None:
+    """Raise CopyLockedDown when the parent is locked down and this copy holds work for it.
+
+    A locked-down parent refuses every change but the hierarchy's registry,
+    so the push is not even tried: the user is told what they can do.
+    """
+    from gitsync.model.records import KINDS
+    from gitsync.rules.syncstate import COPIES, LOCKDOWN_PATH, is_locked_down
+
+    work = {p for p in unsent if not p.startswith(f"{COPIES}/")}
+    if not work:
+        return
+    parent_side = client_file.snapshot_at(parent_ref)
+    if parent_side is None or not is_locked_down(parent_side):
+        return
+    registered = parent_side.read(KINDS["copy"].path_for(client_file.copy_id)) or {}
+    if registered.get("state") != "abandoned":  # an abandoned copy hears it from the parent
+        record = parent_side.read(LOCKDOWN_PATH) or {}
+        raise CopyLockedDown(len(work), record.get("by"), record.get("at"))
 
 
 def pending_count(client_file: ClientFile) -> int:
@@ -215,6 +258,18 @@ def pending_count(client_file: ClientFile) -> int:
     if client_file.head_commit() is None:
         return 0
     return len(unsent_paths(client_file.root))
+
+
+def _locked_down_here(client_file: ClientFile) -> CopyLockedDown:
+    """The lockdown this copy already knows of, with what it cannot send (hand edits included)."""
+    from gitsync.rules.workingfiles import next_commit
+
+    edits = next_commit(client_file, strict=False).paths
+    unsent = unsent_paths(client_file.root) | set(edits)
+    from gitsync.rules.syncstate import LOCKDOWN_PATH
+
+    record = client_file.snapshot().read(LOCKDOWN_PATH) or {}
+    return CopyLockedDown(len(unsent), record.get("by"), record.get("at"))
 
 
 def open_parent(client_file: ClientFile) -> SyncReport | None:
@@ -251,7 +306,12 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         role = state.role if state else "top-level"
         report = SyncReport(copy_id=client_file.copy_id, role=role)
         if look_for_edits:
-            commit_working_edits(client_file, report)
+            try:
+                commit_working_edits(client_file, report)
+            except RuleViolation as err:
+                if err.rule != "lockdown":
+                    raise
+                raise _locked_down_here(client_file) from None
         fault_point("sync.edits-committed")
         publish(client_file, report)
         fault_point("sync.published")
