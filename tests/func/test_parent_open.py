@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gitsync.model import canonical
 from tests.helpers import Hierarchy, git, read_record, write_record
+from tests.reliability.harness import assert_sound, run_killed
 
 
 def _ok(result: Any) -> Any:
@@ -150,3 +153,24 @@ def test_sent_counts_this_copys_own_changes(hierarchy: Hierarchy) -> None:
     assert report["merged"] == 1 and report["received"] >= 1
     assert report["sent"] == 1, report
     assert h.status(h.a)["pending"] == 0
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["commit.worktree-written", "sync.merge-written", "head.moved@2", "worktree.file-written"],
+)
+def test_a_kill_while_a_command_opens_the_parent_is_completed_by_the_next(
+    hierarchy: Hierarchy, fault: str
+) -> None:
+    h = hierarchy
+    _add(h, h.top, "GST")
+    h.sync(h.a)
+    record = read_record(h.top / "taxcodes" / "GST.json")
+    write_record(h.top / "taxcodes" / "GST.json", dict(record, description="edited by hand"))
+    _add(h, h.a, "PST")
+    h.sync(h.a)
+    run_killed("account", "list", cwd=h.top, fault=fault)
+    assert _codes(h, h.top) == ["GST", "PST"]
+    assert read_record(h.top / "taxcodes" / "GST.json")["description"] == "edited by hand"
+    assert_sound(h.top)
+    assert git(h.top, "rev-parse", "work").stdout == git(h.top, "rev-parse", "main").stdout
