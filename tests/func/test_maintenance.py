@@ -386,3 +386,33 @@ def test_a_copy_with_work_made_before_it_learned_of_the_lockdown_is_never_stuck(
     # the other copies go on as before
     assert h.sync(h.a)["state"] == "online"
     assert h.status(h.a)["locked_down"] is True
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["delete-copy.edits-discarded", "delete-copy.unsent-discarded", "delete-copy.unregistered"],
+)
+def test_kill_while_discarding_unsent_work_then_the_next_run_completes(
+    hierarchy: Hierarchy, fault: str
+) -> None:
+    from tests.reliability.harness import assert_sound, run_killed
+
+    h = hierarchy
+    for copy in (h.a, h.b, h.g):
+        h.sync(copy)
+    _ok(h.run(h.top, "lockdown"))
+    _ok(h.run(h.b, "taxcode", "add", "LATE", "made before b heard of the lockdown"))
+    (h.b / "taxcodes" / "HAND.json").write_bytes(
+        canonical.dumps({"code": "HAND", "description": "edited by hand"})
+    )
+    b_id = _copy_id(h, h.b)
+    run_killed("delete-copy", "--discard-unsent", cwd=h.b, fault=fault)
+    assert_sound(h.b, clean=False)
+    _ok(h.run(h.b, "delete-copy", "--discard-unsent"))  # the next run completes
+    assert not h.b.exists()
+    h.status(h.top)
+    assert_sound(h.top)
+    registry = json.loads(git(h.top, "show", f"main:sync/copies/{b_id}.json").stdout)
+    assert registry["state"] == "deleted"
+    for code in ("LATE", "HAND"):
+        assert git(h.top, "cat-file", "-e", f"main:taxcodes/{code}.json", check=False).returncode
