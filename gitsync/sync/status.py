@@ -193,14 +193,27 @@ def pending_paths(root: Path) -> set[str]:
     return unsent_paths(root) | working_edit_paths(root)
 
 
-def _open_parent(root: Path) -> int:
-    """Open a parent whose copies sent something; how many changes it received."""
+def _open_parent(root: Path, flags: list[str]) -> int:
+    """Open a parent whose copies sent something; how many changes it received.
+
+    Status never waits and never fails for it: while another command holds
+    the copy (it is opening or syncing it) or while hand edits the rules
+    refuse block the merge, what waits is flagged instead.
+    """
     if not shared_line_moved(root):
         return 0
+    if _lock_held(root):
+        flags.append("changes from sync copies being applied")
+        return 0
+    from gitsync.errors import InputError, RuleViolation
     from gitsync.repo.clientfile import ClientFile
     from gitsync.sync.engine import open_parent
 
-    report = open_parent(ClientFile.open(root))
+    try:
+        report = open_parent(ClientFile.open(root))
+    except (RuleViolation, InputError) as err:
+        flags.append(f"changes from sync copies waiting: a hand edit is refused ({err})")
+        return 0
     return report.received if report is not None else 0
 
 
@@ -209,10 +222,10 @@ def copy_status(start: Path) -> CopyStatus:
     root = find_root(start)
     if git(["cat-file", "-e", "HEAD:engagement.json"], root, check=False).returncode != 0:
         raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
-    received = _open_parent(root)
+    flags: list[str] = []
+    received = _open_parent(root, flags)
     state = LocalState.load(root)
     conflicts, lockdown = _read_head(root)
-    flags: list[str] = []
     if conflicts:
         flags.append("conflicts pending")
     if state is None or state.role != "child":

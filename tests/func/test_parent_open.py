@@ -174,3 +174,23 @@ def test_a_kill_while_a_command_opens_the_parent_is_completed_by_the_next(
     assert read_record(h.top / "taxcodes" / "GST.json")["description"] == "edited by hand"
     assert_sound(h.top)
     assert git(h.top, "rev-parse", "work").stdout == git(h.top, "rev-parse", "main").stdout
+
+
+def test_a_refused_hand_edit_at_the_parent_is_named_and_status_still_answers(
+    hierarchy: Hierarchy,
+) -> None:
+    h = hierarchy
+    _ok(h.run(h.top, "account", "add", "1000", "Cash", "--type", "asset"))
+    record = read_record(h.top / "accounts" / "1000.json")
+    write_record(h.top / "accounts" / "1000.json", dict(record, balance=12.5))
+    _add(h, h.a, "GST")
+    h.sync(h.a)
+    status = h.status(h.top)
+    assert any("a hand edit is refused" in flag and "no-float" in flag for flag in status["flags"])
+    refused = h.run(h.top, "taxcode", "list")
+    assert refused.code == 4 and "no-float" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    check = h.run(h.top, "check")
+    assert check.code == 4 and "no-float" in check.stdout
+    write_record(h.top / "accounts" / "1000.json", dict(record, balance=1250))
+    assert _codes(h, h.top) == ["GST"]  # fixed: the next command takes both in
