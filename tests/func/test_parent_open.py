@@ -192,5 +192,6 @@ def test_a_refused_hand_edit_at_the_parent_is_named_and_status_still_answers(
     assert len(refused.stderr.strip().splitlines()) == 1
     check = h.run(h.top, "check")
     assert check.code == 4 and "no-float" in check.stdout
-    write_record(h.top / "accounts" / "1000.json", dict(record, balance=1250))
+    write_record(h.top / "accounts" / "1000.json", dict(record, name="Cash at bank"))
     assert _codes(h, h.top) == ["GST"]  # fixed: the next command takes both in
+    assert read_record(h.top / "accounts" / "1000.json")["name"] == "Cash at bank"
