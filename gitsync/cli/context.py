@@ -45,7 +45,7 @@ def client_file(*, open_parent: bool = True) -> ClientFile:
 
 def open_if_new(found: ClientFile) -> None:
     """Open a parent whose copies sent something (a ref comparison when nothing is new)."""
-    from gitsync.sync.status import shared_line_moved
+    from gitsync.sync.lines import shared_line_moved
 
     if shared_line_moved(found.root):
         from gitsync.sync.engine import open_parent

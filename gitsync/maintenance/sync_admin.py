@@ -125,7 +125,7 @@ def _discard_unsent(client_file: ClientFile, copy_id: str) -> int:
     from gitsync.repo.transport import fetch
     from gitsync.rules.workingfiles import next_commit
     from gitsync.sync.engine import routes
-    from gitsync.sync.status import unsent_paths
+    from gitsync.sync.lines import unsent_paths
 
     below = [
         r["id"]

@@ -17,8 +17,8 @@ from gitsync.errors import GitsyncError, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
+from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.route import Route, routes_of
-from gitsync.sync.status import changed_by_commits, shared_line_moved, unsent_paths
 
 if TYPE_CHECKING:
     from pygit2 import Oid
