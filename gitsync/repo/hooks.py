@@ -1,6 +1,6 @@
 """Install gitsync's hooks and merge driver into a repository.
 
-Hooks are installed from ``hooks/hook-tmpl``: a small script that runs
+Hooks are installed from ``gitsync/resources/hook-tmpl``: a small script that runs
 ``python -m gitsync hook <name>`` with the interpreter that installed it. A
 marker line recognises our own hooks; a foreign hook is kept aside as
 ``<name>.legacy`` and still runs first (see ``gitsync.rules.hooks``).
@@ -15,11 +15,6 @@ from pathlib import Path
 
 import pygit2
 
-from gitsync.errors import GitsyncError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-HOOK_TEMPLATE = PROJECT_ROOT / "hooks" / "hook-tmpl"
-TEMPLATES = PROJECT_ROOT / "templates"
 MARKER = "gitsync-hook-v1"
 HOOK_NAMES = ("pre-commit", "pre-receive", "post-merge")
 ATTRIBUTES = (
@@ -28,13 +23,9 @@ ATTRIBUTES = (
 
 
 def _hook_text(name: str) -> str:
-    try:
-        template = HOOK_TEMPLATE.read_text(encoding="utf-8")
-    except OSError as err:
-        raise GitsyncError(
-            f"{HOOK_TEMPLATE}: the hook template is missing ({err.strerror})"
-        ) from None
-    return template.replace("@PYTHON@", sys.executable).replace("@HOOK@", name)
+    from gitsync.resources import hook_template
+
+    return hook_template().replace("@PYTHON@", sys.executable).replace("@HOOK@", name)
 
 
 def install_hooks(repo: pygit2.Repository) -> list[str]:
