@@ -11,7 +11,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,15 @@ import pytest
 from tests.helpers import Hierarchy
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SLOW_PLACES = ("tests/reliability/", "tests/func/test_bench_smoke.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The reliability suite and the bench smoke run are ``slow``: ``dev.py test --fast`` skips them."""
+    for item in items:
+        rel = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+        if rel.startswith(SLOW_PLACES):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass
@@ -141,11 +150,6 @@ def clean_tree() -> Callable[[Path], None]:
         assert status == "", status
 
     return check
-
-
-@pytest.fixture(autouse=True)
-def _no_stray_processes() -> Iterator[None]:
-    yield
 
 
 @pytest.fixture
