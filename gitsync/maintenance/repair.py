@@ -33,7 +33,7 @@ from typing import Any
 import pygit2
 
 from gitsync.config import SYNC_DIR
-from gitsync.errors import Busy, GitsyncError
+from gitsync.errors import Busy, ExitCode, GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
@@ -49,7 +49,7 @@ GIT_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "c
 class HistoryDamaged(GitsyncError):
     """git fsck found the history itself damaged; repair cannot rebuild from it."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 @dataclass

@@ -36,7 +36,7 @@ from typing import Any
 import pygit2
 
 from gitsync.config import STATE_FILE, SYNC_DIR, LocalState
-from gitsync.errors import GitsyncError, Unreachable, UsageError
+from gitsync.errors import Refused, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import OWNER_FILE, make_staging, remove_leftovers
 from gitsync.maintenance.backup import (
@@ -63,10 +63,8 @@ from gitsync.repo.transport import fetch
 RESTORE_PREFIX = ".gitsync-restore-"
 
 
-class CopyAbandoned(GitsyncError):
+class CopyAbandoned(Refused):
     """The copy in the backup was abandoned by its hierarchy; it cannot rejoin."""
-
-    exit_code = 8
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pathlib import Path
 import pygit2
 
 from gitsync.config import SYNC_DIR, LocalState
-from gitsync.errors import Busy, GitsyncError, NotAClientFile
+from gitsync.errors import Busy, ExitCode, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
 from gitsync.lock import LOCK_NAME, CopyLock
@@ -35,15 +35,15 @@ CHECKOUT_JOURNAL = "gitsync-checkout"
 class EditedDuringWork(GitsyncError):
     """A working file changed under a running command; it was left alone."""
 
-    exit_code = 6
+    exit_code = ExitCode.BUSY
 
 
 class FormatTooNew(GitsyncError):
-    exit_code = 3
+    exit_code = ExitCode.NOT_A_CLIENT_FILE
 
 
 class FormatTooOld(GitsyncError):
-    exit_code = 3
+    exit_code = ExitCode.NOT_A_CLIENT_FILE
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import GitsyncError, Unreachable
+from gitsync.errors import ExitCode, GitsyncError, Unreachable
 from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
@@ -33,7 +33,7 @@ MAX_RACE_ROUNDS = 20
 class LostRace(GitsyncError):
     """The parent kept moving faster than this copy could merge; nothing was lost, run sync again."""
 
-    exit_code = 6
+    exit_code = ExitCode.BUSY
 
 
 @dataclass
