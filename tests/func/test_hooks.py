@@ -13,10 +13,7 @@ from typing import Any
 import pytest
 
 from gitsync.model import canonical
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
+from tests.helpers import git
 
 
 def write(root: Path, path: str, record: dict[str, Any] | bytes) -> None:
