@@ -29,7 +29,15 @@ def _env_without_source() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with ``pip install <worktree>`` (no -e); returns its bin folder."""
-    venv = tmp_path_factory.mktemp("install") / "venv"
+    place = tmp_path_factory.mktemp("install")
+    venv, source = place / "venv", place / "source"
+    # Build from a clean copy of the sources: setuptools keeps a build/ folder in the tree it
+    # builds, and a stale one there could hide a file the package no longer ships.
+    shutil.copytree(
+        REPO_ROOT / "gitsync", source / "gitsync", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     # This test process's pip installs into the new venv: no ensurepip, and the same cache.
@@ -43,7 +51,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            str(REPO_ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
