@@ -94,7 +94,8 @@ class InputError(GitsyncError):
         if line is not None:
             where += f" line {line}"
         if column:
-            where += f" column '{column}'"
+            # A CSV column has a name ('debit'); a JSON column is a number.
+            where += f" column {column}" if column.isdigit() else f" column '{column}'"
         super().__init__(f"{where}: {detail}")
 
 

@@ -13,8 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from gitsync.cli import context
-
 app = typer.Typer(
     name="gitsync",
     help="Keep every copy of an engagement file in step, online or offline, on git.",
@@ -33,7 +31,9 @@ def _root(
     ] = None,
 ) -> None:
     """Keep every copy of an engagement file in step, online or offline, on git."""
-    context.set_directory(directory)
+    from gitsync.cli.paths import use_directory
+
+    use_directory(directory)
 
 
 def _register() -> None:

@@ -86,10 +86,11 @@ def doc_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a file as a new document (one commit) and print its id."""
+    from gitsync.cli.paths import input_file
     from gitsync.documents import add_document
 
     record = add_document(
-        context.client_file(), context.resolve(path), folder=folder, name=name, kind=kind
+        context.client_file(), input_file(path), folder=folder, name=name, kind=kind
     )
     if as_json:
         emit_json(_doc_json(record))
@@ -123,9 +124,10 @@ def doc_update(
     as_json: JsonOption = False,
 ) -> None:
     """Replace a document's content; the previous version stays in the history."""
+    from gitsync.cli.paths import input_file
     from gitsync.documents import update_document
 
-    record = update_document(context.client_file(), doc, context.resolve(path))
+    record = update_document(context.client_file(), doc, input_file(path))
     if as_json:
         emit_json(_doc_json(record))
     else:

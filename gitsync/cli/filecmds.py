@@ -19,12 +19,30 @@ def new(
     directory: Annotated[Path, typer.Argument(help="Folder of the new client file.")],
     client: Annotated[str, typer.Option("--client", help="Client name.")],
     number: Annotated[str, typer.Option("--number", help="Client number.")],
+    year_end: Annotated[
+        str,
+        typer.Option(
+            "--year-end",
+            metavar="YYYY-MM-DD",
+            help="The engagement's fiscal year end.",
+            show_default=False,
+        ),
+    ],
     city: Annotated[str, typer.Option("--city", help="Client city.")] = "",
-    year_end: Annotated[str, typer.Option("--year-end", help="Year end, YYYY-MM-DD.")] = "",
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Create a new client file: git init from the templates, hooks, first commit."""
+    from datetime import date
+
+    from gitsync.errors import UsageError
     from gitsync.repo.create import create_client_file
+
+    try:
+        if len(year_end) != 10:
+            raise ValueError(year_end)
+        date.fromisoformat(year_end)
+    except ValueError:
+        raise UsageError(f"--year-end '{year_end}' is not a date YYYY-MM-DD") from None
 
     client_file = create_client_file(
         context.resolve(directory), client=client, number=number, city=city, year_end=year_end

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gitsync.cli import context
 from gitsync.cli.output import emit_json, say
+from gitsync.cli.paths import use_directory
 
 HOT = ("status", "sync")
 
@@ -28,7 +29,7 @@ def _parse(argv: list[str]) -> tuple[str, bool] | None:
     rest = args[1:]
     if rest not in ([], ["--json"]):
         return None
-    context.set_directory(directory)
+    use_directory(directory)
     return args[0], rest == ["--json"]
 
 

@@ -44,9 +44,11 @@ def import_tb(
     column instead of debit and credit. Unknown accounts are created; known
     accounts get their unadjusted balance (and name, type, map when given).
     """
+    from gitsync.cli.paths import input_file
     from gitsync.ledger.importer import import_trial_balance
 
-    report = import_trial_balance(context.client_file(), context.resolve(file), source=str(file))
+    source = input_file(file)
+    report = import_trial_balance(context.client_file(), source, source=str(source))
     if as_json:
         emit_json(report.to_json())
     elif report.commit is None:
@@ -120,14 +122,26 @@ def account_set(
 @account_app.command("remove")
 def account_remove(
     number: Annotated[str, typer.Argument(help="Account number.")],
+    move_to: Annotated[
+        str | None,
+        typer.Option(
+            "--move-to",
+            metavar="ACCOUNT",
+            help="Move the account's balance and entry lines to this account first.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Remove an account (refused while an entry uses it)."""
+    """Remove an account; one with a balance or entry lines needs --move-to."""
     from gitsync.ledger.accounts import remove_account
 
-    account = remove_account(context.client_file(), number)
+    account = remove_account(context.client_file(), number, move_to=move_to)
     if as_json:
-        emit_json({"removed": account.number})
+        emit_json({"removed": account.number, "moved_to": move_to})
+    elif move_to:
+        say(
+            f"Removed account {account.number} {account.name}; its balance and lines moved to {move_to}"
+        )
     else:
         say(f"Removed account {account.number} {account.name}")
 
@@ -343,20 +357,31 @@ def mask_set(
 
 
 def tb(as_json: JsonOption = False) -> None:
-    """Show the trial balance: unadjusted, adjustments, adjusted per account, and totals.
+    """Show the trial balance: unadjusted, adjustments, adjusted debit and credit, and totals.
 
-    Proposed entries (PAJE) are not posted: they are left out of adjustments
-    and adjusted, and shown in their own Proposed column.
+    The adjusted balance is shown as accountants read it, in a debit and a
+    credit column whose totals agree when the books balance; amounts carry
+    thousands separators (1,234.56). --json gives signed decimal strings,
+    exact to the cent (1234.56). Proposed entries (PAJE) are not posted: they
+    are left out of adjustments and adjusted, and shown in their own column.
     """
     from gitsync.ledger.reports import trial_balance
-    from gitsync.model.money import format_amount
+    from gitsync.model.money import format_money
 
     report = trial_balance(context.client_file().snapshot())
     if as_json:
         emit_json(report.to_json())
         return
+
+    def debit(cents: int) -> str:
+        return format_money(cents) if cents > 0 else ""
+
+    def credit(cents: int) -> str:
+        return format_money(-cents) if cents < 0 else ""
+
     show_proposed = any(line.proposed for line in report.lines)
-    columns = ["Account", "Name", "Type", "Unadjusted", "Adjustments", "Adjusted"]
+    columns = ["Account", "Name", "Type", "Unadjusted", "Adjustments", "Adjusted debit"]
+    columns.append("Adjusted credit")
     if show_proposed:
         columns.append("Proposed")
     rows: list[list[object]] = []
@@ -365,23 +390,25 @@ def tb(as_json: JsonOption = False) -> None:
             line.number,
             line.name,
             line.type,
-            format_amount(line.unadjusted),
-            format_amount(line.adjustments),
-            format_amount(line.adjusted),
+            format_money(line.unadjusted),
+            format_money(line.adjustments),
+            debit(line.adjusted),
+            credit(line.adjusted),
         ]
         if show_proposed:
-            row.append(format_amount(line.proposed))
+            row.append(format_money(line.proposed))
         rows.append(row)
     totals: list[object] = [
         "",
         "Total",
         "",
-        format_amount(report.unadjusted),
-        format_amount(report.adjustments),
-        format_amount(report.adjusted),
+        format_money(report.unadjusted),
+        format_money(report.adjustments),
+        format_money(sum(line.adjusted for line in report.lines if line.adjusted > 0)),
+        format_money(-sum(line.adjusted for line in report.lines if line.adjusted < 0)),
     ]
     if show_proposed:
-        totals.append(format_amount(report.proposed))
+        totals.append(format_money(report.proposed))
     rows.append(totals)
     table("Trial balance", columns, rows, right=columns[3:])
 

@@ -42,7 +42,10 @@ def copy(
     from gitsync.sync.hierarchy import make_copy
 
     target = context.resolve(dest) if dest is not None else None
-    made = make_copy(_address_arg(source), target)
+    try:
+        made = make_copy(_address_arg(source), target)
+    except KeyboardInterrupt:
+        raise _copy_interrupted(target) from None
     if made.first_sync and made.first_sync.startswith("not sent"):
         print(f"gitsync: registration {made.first_sync}", file=sys.stderr)
     if as_json:
@@ -55,6 +58,25 @@ def copy(
         )
     else:
         say(f"Created sync copy {made.copy_id} at {made.root}")
+
+
+def _copy_interrupted(target: Path | None) -> Exception:
+    """What an interrupted ``copy`` left behind, as one line (Ctrl-C; exit 130)."""
+    from gitsync.errors import ExitCode, GitsyncError
+
+    class Interrupted(GitsyncError):
+        exit_code = ExitCode.INTERRUPTED
+
+    where = f" at {target}" if target is not None else ""
+    if target is not None and (target / "_Sync" / "sync.yaml").exists():
+        return Interrupted(
+            f"interrupted: the copy{where} is made but may not have registered with its parent "
+            "yet; the next 'gitsync sync' in it sends the registration"
+        )
+    return Interrupted(
+        f"interrupted: no copy was made{where}; the unfinished copy was removed (anything "
+        "a second interrupt left behind is removed by the next 'gitsync copy' there)"
+    )
 
 
 def sync(as_json: JsonOption = False) -> None:
@@ -97,7 +119,10 @@ def watch(
     as_json: JsonOption = False,
 ) -> None:
     """Run the online agent: sync on every local change and whenever the parent moves (Ctrl-C stops)."""
+    from gitsync.lock import on_wait
     from gitsync.sync.agent import watch as run_watch
+
+    on_wait(None)  # the agent waits for commands all day: its events say what it does
 
     def show(event: dict[str, Any]) -> None:
         if as_json:

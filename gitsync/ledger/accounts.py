@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import NotFound, UsageError
+from gitsync.errors import NotFound, RuleViolation, UsageError
 from gitsync.ledger.changes import Changes, commit_records, number_key, same_content, tombstone
+from gitsync.model.money import format_money
 from gitsync.model.records import ACCOUNT_TYPES, KINDS, is_valid_id
+from gitsync.rules.standard import account_key
 
 if TYPE_CHECKING:
     from gitsync.repo.clientfile import ClientFile
@@ -141,16 +143,77 @@ def set_account(
     return Account.from_record(live_account(client_file.snapshot(), number))
 
 
-def remove_account(client_file: ClientFile, number: str) -> Account:
-    """Remove account ``number`` (a tombstone); the rules refuse it while an entry uses it."""
+def _lines_using(snapshot: Snapshot, number: str) -> list[tuple[str, Record]]:
+    """Every live entry (proposed ones too) with a line on account ``number``."""
+    return [
+        (path, entry)
+        for path, entry in snapshot.records(KINDS["entry"].folder)
+        if any(line.get("account") == number for line in entry.get("lines", []))
+    ]
+
+
+def _reference(entry: Record) -> str:
+    return f"{entry.get('journal')}-{entry.get('number')}"
+
+
+def remove_account(client_file: ClientFile, number: str, move_to: str | None = None) -> Account:
+    """Remove account ``number`` (a tombstone).
+
+    An account with a balance or with entry lines is refused (the books would
+    no longer balance, or the lines would point nowhere), unless ``move_to``
+    names the live account that takes its balance and its entry lines, in the
+    same commit.
+    """
+    if move_to is not None:
+        check_number(move_to, "account number of --move-to")
+        if account_key(move_to) == account_key(number):
+            raise UsageError(f"--move-to {move_to}: an account cannot take its own balance")
 
     def build(snapshot: Snapshot) -> tuple[Changes, str]:
+        path = account_path(number)
         record = dict(live_account(snapshot, number))
         record.pop("modified", None)
-        return {account_path(number): tombstone(record)}, f"Remove account {number}"
+        using = _lines_using(snapshot, number)
+        balance = record["balance"]
+        if move_to is None:
+            if balance or using:
+                what = []
+                if balance:
+                    what.append(f"a balance of {format_money(balance)}")
+                if using:
+                    refs = ", ".join(_reference(e) for _, e in using[:3])
+                    more = ", ..." if len(using) > 3 else ""
+                    entries = "entry" if len(using) == 1 else "entries"
+                    what.append(f"lines in {len(using)} {entries} ({refs}{more})")
+                raise RuleViolation(
+                    path,
+                    "deleted",
+                    "balanced-books" if balance else "in-use",
+                    f"account {number} has {' and '.join(what)}; move "
+                    f"{'them' if len(what) > 1 else 'it'} to another account first: "
+                    f"gitsync account remove {number} --move-to ACCOUNT",
+                )
+            return {path: tombstone(record)}, f"Remove account {number}"
+        assert move_to is not None
+        target = dict(live_account(snapshot, move_to))
+        target.pop("modified", None)
+        changes: Changes = {}
+        if balance:
+            target["balance"] = target["balance"] + balance
+            changes[account_path(move_to)] = target
+            record["balance"] = 0
+        for entry_path, entry in using:
+            moved = {k: v for k, v in entry.items() if k != "modified"}
+            moved["lines"] = [
+                {**line, "account": move_to} if line.get("account") == number else line
+                for line in entry["lines"]
+            ]
+            changes[entry_path] = moved
+        changes[path] = tombstone(record)
+        return changes, f"Remove account {number}, its balance and lines moved to {move_to}"
 
     written, _ = commit_records(client_file, build)
-    return Account.from_record(next(iter(written.values())))
+    return Account.from_record(written[account_path(number)])
 
 
 def list_accounts(snapshot: Snapshot) -> list[Account]:

@@ -38,6 +38,19 @@ def same_content(old: Record | None, new: Record) -> bool:
     return strip == {k: v for k, v in new.items() if k != "modified"}
 
 
+SUBJECT_MAX = 72
+
+
+def subject_line(message: str, limit: int = SUBJECT_MAX) -> str:
+    """A commit subject: one line (runs of whitespace made one space), at most ``limit`` long.
+
+    A description may be long or hold line breaks; the record keeps it whole,
+    the commit subject only names the change.
+    """
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def commit_records(
     client_file: ClientFile,
     build: Callable[[Snapshot], tuple[Changes, str]],
@@ -59,5 +72,5 @@ def commit_records(
         changes: Mapping[str, bytes] = {
             path: canonical.dumps(record) for path, record in stamped.items()
         }
-        commit_id = client_file.commit(changes, message)
+        commit_id = client_file.commit(changes, subject_line(message))
         return stamped, str(commit_id)

@@ -14,7 +14,8 @@ Unknown accounts are created; known accounts get their unadjusted balance
 replaced, and their name, type and map number when the row gives them.
 Accounts not in the import keep their balance. A bad row refuses the whole
 file with an InputError naming the file, the line and the column; so does a
-trial balance that does not sum to zero.
+trial balance that does not sum to zero (with the accounts the file does not
+give, for a partial import).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import InputError, RuleViolation
 from gitsync.ledger.changes import Changes, commit_records, same_content
-from gitsync.model.money import AmountError, format_amount, parse_amount
+from gitsync.model.money import AmountError, format_money, parse_amount
 from gitsync.model.records import ACCOUNT_TYPES, KINDS, ident_of, is_valid_id
 
 if TYPE_CHECKING:
@@ -206,22 +207,36 @@ def parse_trial_balance(data: bytes, source: str) -> list[TrialBalanceRow]:
         raise InputError(source, reader.line_num, None, f"not valid CSV: {err}") from None
     if not rows:
         raise InputError(source, None, None, "the file has no account rows")
+    return rows
+
+
+def _check_books(snapshot: Snapshot, rows: list[TrialBalanceRow], source: str) -> None:
+    """The trial balance after the import sums to zero; accounts not in the file count too.
+
+    A whole trial balance must balance by itself; a partial one (a few
+    accounts corrected) must leave the books balanced with the accounts it
+    does not give, as the rule ``balanced-books`` requires.
+    """
+    given = {row.account for row in rows}
     total = sum(row.balance for row in rows)
+    kept = 0
+    for path, record in snapshot.records(KINDS["account"].folder):
+        if ident_of(path) not in given:
+            kept += record["balance"] if isinstance(record.get("balance"), int) else 0
+    total += kept
     if total:
         side = "debits exceed credits" if total > 0 else "credits exceed debits"
-        raise InputError(
-            source,
-            None,
-            None,
-            f"the trial balance does not balance: {side} by {format_amount(abs(total))}",
-        )
-    return rows
+        detail = f"the trial balance does not balance: {side} by {format_money(abs(total))}"
+        if kept:
+            detail += " (accounts not in the file keep their balances)"
+        raise InputError(source, None, None, detail)
 
 
 def plan_import(
     snapshot: Snapshot, rows: list[TrialBalanceRow], source: str
 ) -> tuple[Changes, ImportReport]:
     """The account records the import writes, and what it will report."""
+    _check_books(snapshot, rows, source)
     report = ImportReport(source=source, rows=len(rows))
     changes: Changes = {}
     for row in rows:

@@ -141,6 +141,10 @@ def resolve_conflict(
             chosen = values[take - 1].get("value")
         else:
             chosen = value
+        if conflict.get("rule") == "unbalanced-books":  # balances of many accounts at once
+            from gitsync.ledger.books import settle_books_conflict
+
+            return settle_books_conflict(client_file, snapshot, path, conflict, chosen)
         record_path = str(conflict["record"])
         record = snapshot.read(record_path)
         if record is None:

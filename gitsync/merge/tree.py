@@ -40,6 +40,7 @@ from typing import Any
 import pygit2
 
 from gitsync.errors import GitsyncError
+from gitsync.ledger.books import tree_merge_books_conflict
 from gitsync.merge.record import (
     DELETED_REFERENCE,
     Conflict,
@@ -286,6 +287,12 @@ def merge_trees(
             result, touched_entries, set(ours_changes), set(theirs_changes)
         )
         conflicts.extend(_fix_deleted_references(result, touched_entries, trees["base"]))
+    if ours_changes and theirs_changes:  # the books must still balance (gitsync.ledger.books)
+        conflicts.extend(
+            tree_merge_books_conflict(
+                repo, trees, result, {*ours_changes, *theirs_changes, *result.changes}
+            )
+        )
 
     written: list[Conflict] = []
     seen: set[str] = set()

@@ -50,7 +50,10 @@ def loads(data: bytes | str, source: str = "<record>") -> Record:
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        raise InputError(source, err.lineno, str(err.colno), f"not valid JSON: {err.msg}") from None
+        # json's messages end in " at" and leave the place to str(err): say "here" instead,
+        # the line and column are in the message's head.
+        detail = err.msg[: -len(" at")] + " here" if err.msg.endswith(" at") else err.msg
+        raise InputError(source, err.lineno, str(err.colno), f"not valid JSON: {detail}") from None
     except ValueError as err:
         raise InputError(source, None, None, f"not valid JSON: {err}") from None
     if not isinstance(value, dict):

@@ -39,6 +39,13 @@ def format_amount(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+def format_money(cents: int) -> str:
+    """Cents as accountants read them, with thousands separators: ``-123456`` -> ``"-1,234.56"``."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}.{part:02d}"
+
+
 def is_money(value: object) -> bool:
     """True for an int amount in cents (bool and float are not money)."""
     return isinstance(value, int) and not isinstance(value, bool)

@@ -43,6 +43,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
 DOCUMENT_NAME_MAX = 100
+# Limits a reviewer would expect (rule ``limit``): an entry's or a tax code's description,
+# and the name of an account, a journal, a units list or a folder.
+DESCRIPTION_MAX = 1_000
+NAME_MAX = 200
+LIMITS: dict[str, dict[str, int]] = {
+    "entry": {"description": DESCRIPTION_MAX},
+    "taxcode": {"description": DESCRIPTION_MAX},
+    "account": {"name": NAME_MAX},
+    "journal": {"name": NAME_MAX},
+    "unit": {"name": NAME_MAX},
+    "folder": {"name": NAME_MAX},
+}
 
 
 def new_id() -> str:
@@ -387,6 +399,12 @@ def validate(path: str, record: dict[str, Any]) -> Kind:
         if not isinstance(modified, dict):
             raise RuleViolation(path, "modified", "schema", "must be an object")
         _check_fields(path, modified, MODIFIED, "modified.")
+    for name, most in LIMITS.get(kind.name, {}).items():
+        text = record.get(name)
+        if isinstance(text, str) and len(text) > most:
+            raise RuleViolation(
+                path, name, "limit", f"is at most {most:,} characters (this one has {len(text):,})"
+            )
     if not kind.singleton and record[kind.key] != ident_of(path):
         raise RuleViolation(
             path, kind.key, "identity", f"'{record[kind.key]}' does not match the record's path"

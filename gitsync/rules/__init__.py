@@ -13,11 +13,12 @@ functions; it does not exist yet.)
   that differ from it.
 
 Rule names (stable; every message ends with ``(rule: <name>)``): ``json``,
-``no-float``, ``schema``, ``identity``, ``document-name``, ``canonical-form``,
-``tombstone-only``, then the registered rules in ``RULES`` order:
-``balanced-entry``, ``reference``, ``in-use``, ``unique-account``,
-``map-mask``, ``document-content``. New rules join with ``@rule(name)`` in
-``gitsync.rules.engine``.
+``no-float``, ``schema``, ``limit``, ``identity``, ``document-name``,
+``canonical-form``, ``tombstone-only``, then the registered rules in ``RULES``
+order: ``balanced-entry``, ``zero-entry``, ``entry-date``, ``reference``,
+``in-use``, ``unique-account``, ``map-mask``, ``document-content``,
+``balanced-books``, then the sync-state rules. New rules join with
+``@rule(name)`` in ``gitsync.rules.engine``.
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Iterator
+from datetime import date, timedelta
 
-from gitsync.errors import RuleViolation
-from gitsync.model.money import format_amount
+from gitsync.errors import InputError, RuleViolation
+from gitsync.model.money import format_amount, format_money
 from gitsync.model.records import KINDS, document_content_path, ident_of, is_tombstone
 from gitsync.rules.engine import Record, RuleContext, rule
 
@@ -51,6 +52,76 @@ def balanced_entries(ctx: RuleContext) -> Iterator[RuleViolation]:
                 "lines",
                 "balanced-entry",
                 f"debits and credits must balance; the lines sum to {format_amount(total)}",
+            )
+
+
+@rule("zero-entry")
+def entries_move_an_amount(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """A live entry has at least one line with an amount; an entry of zeros adjusts nothing."""
+    for path, entry in _live_targets(ctx, "entry"):
+        lines = entry["lines"]
+        if len(lines) >= 2 and all(line["amount"] == 0 for line in lines):
+            yield RuleViolation(
+                path, "lines", "zero-entry", "every line is zero; an entry must move an amount"
+            )
+
+
+ENGAGEMENT_PATH = KINDS["engagement"].path_for("")
+
+
+def entry_window(year_end: str) -> tuple[date, date] | None:
+    """The dates an entry may carry: the prior fiscal year, this one, and a year after year end.
+
+    For a year end of 2026-12-31: 2025-01-01 to 2027-12-31. The prior year
+    takes opening and comparative adjustments; the year after, subsequent
+    events up to the audit report. None when the year end is not a date.
+    """
+    try:
+        end = date.fromisoformat(year_end)
+    except (TypeError, ValueError):
+        return None
+    return _years_from(end, -2) + timedelta(days=1), _years_from(end, 1)
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@rule("entry-date")
+def entries_dated_in_the_engagement(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """A live entry is dated within the engagement's period (``entry_window`` of the year end).
+
+    A changed year end re-checks every entry.
+    """
+    engagement = ctx.live(ENGAGEMENT_PATH)
+    if engagement is None or ENGAGEMENT_PATH in ctx.broken:
+        return
+    window = entry_window(engagement.get("year_end", ""))
+    if window is None:
+        return
+    first, last = window
+    entries = (
+        ctx.every("entry")
+        if not ctx.whole and ENGAGEMENT_PATH in ctx.changed_paths()
+        else iter(ctx.targets("entry"))
+    )
+    for path, entry in entries:
+        if is_tombstone(entry) or path in ctx.broken:
+            continue
+        try:
+            day = date.fromisoformat(entry["date"])
+        except (TypeError, ValueError, KeyError):
+            continue  # the schema reports it
+        if not first <= day <= last:
+            yield RuleViolation(
+                path,
+                "date",
+                "entry-date",
+                f"{entry['date']} is outside the engagement's period: entries are dated "
+                f"{first.isoformat()} to {last.isoformat()} (year end {engagement['year_end']})",
             )
 
 
@@ -143,11 +214,17 @@ def tombstones_unreferenced(ctx: RuleContext) -> Iterator[RuleViolation]:
             for where, target in record_references(referrer_kind, record):
                 if target in wanted and target not in reported:
                     reported.add(target)
+                    hint = ""
+                    if removed[target] == "account":
+                        hint = (
+                            f"; move its lines first: gitsync account remove "
+                            f"{ident_of(target)} --move-to ACCOUNT"
+                        )
                     yield RuleViolation(
                         target,
                         "deleted",
                         "in-use",
-                        f"cannot be deleted: {referrer} ({where}) still refers to it",
+                        f"cannot be deleted: {referrer} ({where}) still refers to it{hint}",
                     )
 
 
@@ -295,3 +372,122 @@ def document_content_matches(ctx: RuleContext) -> Iterator[RuleViolation]:
             yield RuleViolation(
                 path, "sha256", "document-content", f"does not match the sha256 of {content_path}"
             )
+
+
+# --- the books balance ------------------------------------------------------------------
+
+BALANCED_BOOKS = "balanced-books"
+UNBALANCED_BOOKS = "unbalanced-books"  # the rule name of the merge's conflict
+ACCOUNTS = KINDS["account"].folder
+CONFLICTS = KINDS["conflict"].folder
+
+
+def book_balance(record: Record | None) -> int:
+    """What one account record adds to the trial balance total: its balance while live, else 0.
+
+    ``gitsync tb`` totals the live accounts' unadjusted balances plus every
+    posted entry line; each live entry sums to zero (rule ``balanced-entry``),
+    so the adjusted total is the sum of the live accounts' balances. Units and
+    prior-year balances are not in the total, as they are not in ``tb``.
+    """
+    if record is None or is_tombstone(record):
+        return 0
+    balance = record.get("balance")
+    return balance if isinstance(balance, int) and not isinstance(balance, bool) else 0
+
+
+def books_total(ctx: RuleContext) -> int | None:
+    """The adjusted trial balance total after the change (reads every account).
+
+    None when an account record cannot be read: its own check reports it, and
+    no total can be told.
+    """
+    total = 0
+    for path, record in ctx.every("account"):
+        if path in ctx.broken:
+            return None
+        total += book_balance(record)
+    for path in ctx.after.paths(ACCOUNTS):
+        if path in ctx.broken:
+            return None
+    return total
+
+
+def _before(ctx: RuleContext, path: str) -> Record | None:
+    if ctx.before is None:
+        return None
+    try:
+        return ctx.before.read(path)
+    except InputError:
+        return None
+
+
+def open_books_conflict(ctx: RuleContext) -> str | None:
+    """The path of an open ``unbalanced-books`` conflict after the change, or None."""
+    for path in ctx.after.paths(CONFLICTS):
+        record = ctx.read(path)
+        if record and record.get("rule") == UNBALANCED_BOOKS and record.get("status") == "open":
+            return path
+    return None
+
+
+def _settles_books_conflict(ctx: RuleContext) -> bool:
+    """True when the change closes (or removes) an open ``unbalanced-books`` conflict."""
+    for path in ctx.changed_paths():
+        if not path.startswith(f"{CONFLICTS}/"):
+            continue
+        old = _before(ctx, path)
+        if not old or old.get("rule") != UNBALANCED_BOOKS or old.get("status") != "open":
+            continue
+        new = ctx.read(path)
+        if new is None or new.get("status") != "open" or is_tombstone(new):
+            return True
+    return False
+
+
+def out_of_balance(total: int) -> str:
+    side = "debits exceed credits" if total > 0 else "credits exceed debits"
+    return f"{side} by {format_money(abs(total))}"
+
+
+@rule(BALANCED_BOOKS)
+def books_balance(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """The adjusted trial balance (what ``tb`` totals) sums to zero.
+
+    A change moves the total by the sum of its accounts' balance changes, so
+    only a change that moves it (or settles an ``unbalanced-books`` conflict)
+    reads every account. While a merge's ``unbalanced-books`` conflict is
+    open the books may stay out of balance: the conflict says so and keeps
+    every value, and resolving it must balance them.
+    """
+    removed_with_balance: list[tuple[str, int]] = []
+    if not ctx.whole:
+        delta = 0
+        for path, record in ctx.targets("account"):
+            old = book_balance(_before(ctx, path))
+            delta += book_balance(record) - old
+            if old and is_tombstone(record):
+                removed_with_balance.append((path, old))
+        if delta == 0 and not _settles_books_conflict(ctx):
+            return
+    total = books_total(ctx)
+    if not total or open_books_conflict(ctx) is not None:
+        return
+    if removed_with_balance:
+        path, balance = removed_with_balance[0]
+        number = ident_of(path)
+        yield RuleViolation(
+            path,
+            "deleted",
+            BALANCED_BOOKS,
+            f"account {number} has a balance of {format_money(balance)}; removing it would "
+            f"leave the trial balance out of balance ({out_of_balance(total)}); move its "
+            f"balance first: gitsync account remove {number} --move-to ACCOUNT",
+        )
+        return
+    yield RuleViolation(
+        ACCOUNTS,
+        "balance",
+        BALANCED_BOOKS,
+        f"the adjusted trial balance must sum to zero, but {out_of_balance(total)}",
+    )

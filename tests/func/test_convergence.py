@@ -26,7 +26,8 @@ that converges (the children deepest first, the top-level parent opens, the
 children again in the reverse order). Then: every copy's HEAD tree is the
 same, every working tree is clean, every commit that wrote a value is in
 every copy's history and the value rule above holds at T, ``gitsync check``
-passes at T, and every copy reports nothing pending.
+passes at T, every copy reports nothing pending, and T's trial balance sums
+to zero.
 
 Each example starts from the same freshly built hierarchy: it is built once
 per test with ``gitsync new`` / ``gitsync copy`` and restored byte for byte at
@@ -667,6 +668,8 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
             assert not problems, "\n".join(problems)
             check = run_cli("check", "--json", cwd=self.path(TOP))  # (d)
             assert check.code == 0, check.stdout + check.stderr
+            totals = ok(run_cli("tb", "--json", cwd=self.path(TOP))).json()["totals"]  # (f)
+            assert totals["adjusted"] == "0.00", totals  # the books balance (issue 8)
             for copy in layout.children:  # (e)
                 status = ok(run_cli("status", "--json", cwd=self.path(copy))).json()
                 assert status["pending"] == 0, (copy, status)

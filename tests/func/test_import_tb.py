@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import git_out
 
 # A realistic year-end trial balance: debit / credit columns, thousands
@@ -74,14 +76,48 @@ def test_realistic_trial_balance_imports_in_one_commit(
     assert sum(int(a["unadjusted"].replace(".", "")) for a in tb["accounts"]) == 0
 
 
-def test_relative_path_is_taken_from_minus_c_likegit_out(
-    client_file: Callable[..., Path], gitsync: Callable[..., Any]
+def test_relative_path_is_taken_from_the_current_directory_also_with_minus_c(
+    client_file: Callable[..., Path],
+    gitsync: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 8: with -C a relative import path was looked for inside the client file, and
+    # "bom.csv: no such file" did not say where. An input file is the user's: it is taken
+    # from where the user stands (the shell completed it there), and errors name the path.
+    cf = client_file()
+    here = tmp_path / "desk"
+    here.mkdir()
+    (here / "tb.csv").write_text("account,name,type,balance\n1,Cash,asset,0\n", encoding="utf-8")
+    monkeypatch.chdir(here)
+    assert _json(gitsync("import", "tb", "tb.csv", "--json", cwd=cf))["created"] == ["1"]
+    missing = gitsync("import", "tb", "bom.csv", cwd=cf)
+    assert missing.code == 4
+    assert missing.stderr == f"gitsync: {here / 'bom.csv'}: no such file\n"
+
+
+def test_a_partial_import_must_leave_the_books_balanced(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path
 ) -> None:
     cf = client_file()
-    (cf.parent / "tb.csv").write_text(
-        "account,name,type,balance\n1,Cash,asset,0\n", encoding="utf-8"
+    first = tmp_path / "a.csv"
+    first.write_text(REALISTIC_TB, encoding="utf-8")
+    _json(gitsync("import", "tb", first, "--json", cwd=cf))
+    # The rows sum to zero, but 1000 gives up 48,215.37 that no account takes.
+    second = tmp_path / "b.csv"
+    second.write_text("account,name,type,balance\n1000,,,-100\n9999,Suspense,asset,100\n")
+    result = gitsync("import", "tb", second, cwd=cf)
+    assert result.code == 4
+    assert result.stderr == (
+        f"gitsync: {second}: the trial balance does not balance: credits exceed debits by "
+        "48,215.37 (accounts not in the file keep their balances)\n"
     )
-    assert _json(gitsync("import", "tb", "../tb.csv", "--json", cwd=cf))["created"] == ["1"]
+    # A correction that moves a balance between two accounts needs only those two rows.
+    third = tmp_path / "c.csv"
+    third.write_text('account,name,type,balance\n1000,,,"48,115.37"\n1010,,,"5,100.00"\n')
+    report = _json(gitsync("import", "tb", third, "--json", cwd=cf))
+    assert report["updated"] == ["1000", "1010"]
+    assert _json(gitsync("tb", "--json", cwd=cf))["totals"]["adjusted"] == "0.00"
 
 
 def test_reimport_updates_balances(
@@ -93,7 +129,8 @@ def test_reimport_updates_balances(
     _json(gitsync("import", "tb", first, "--json", cwd=cf))
     second = tmp_path / "b.csv"
     second.write_text(
-        "account,name,type,balance\n1000,,,(100.00)\n9999,Suspense,asset,100.00\n", encoding="utf-8"
+        'account,name,type,balance\n1000,,,(100.00)\n9999,Suspense,asset,"48,315.37"\n',
+        encoding="utf-8",
     )
     report = _json(gitsync("import", "tb", second, "--json", cwd=cf))
     assert (report["created"], report["updated"]) == (["9999"], ["1000"])

@@ -141,9 +141,28 @@ def test_tb_plain_is_a_table_with_amounts_right_aligned(
     assert "Trial balance" in out and "Adjusted" in out and "Total" in out
     cash = next(line for line in out.splitlines() if "Cash" in line)
     cells = [cell for cell in re.split(r"[│┃]", cash)[1:-1]]
-    assert cells[3].endswith("10000.10 ") and cells[3].startswith("  ")  # right-aligned
+    assert cells[3].endswith("10,000.10 ") and cells[3].startswith("  ")  # right-aligned
     assert cells[1].startswith(" Cash")  # names stay left-aligned
     assert "Proposed" not in out  # shown only when there are proposed entries
+
+
+def test_tb_plain_shows_debit_and_credit_with_thousands_separators(
+    ledger: Path, gitsync: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    out = _ok(gitsync("tb", cwd=ledger)).stdout
+
+    def cells(word: str) -> list[str]:
+        line = next(line for line in out.splitlines() if word in line)
+        return [cell.strip() for cell in re.split(r"[│┃]", line)[1:-1]]
+
+    assert cells("Account")[5:7] == ["Adjusted debit", "Adjusted credit"]
+    assert cells("Cash")[3:7] == ["10,000.10", "0.00", "10,000.10", ""]
+    assert cells("Sales")[3:7] == ["-9,999.99", "0.00", "", "9,999.99"]
+    assert cells("Total")[3:7] == ["0.00", "0.00", "16,234.55", "16,234.55"]
+    # --json keeps plain signed decimals, exact to the cent
+    rows = {row["number"]: row for row in _ok(gitsync("tb", "--json", cwd=ledger))["accounts"]}
+    assert rows["4000"]["adjusted"] == "-9999.99" and rows["1000"]["adjusted"] == "10000.10"
 
 
 def test_entry_numbering_list_and_remove(ledger: Path, gitsync: Run) -> None:
@@ -322,7 +341,9 @@ def test_import_with_a_map_that_does_not_fit_the_mask_names_the_row(
     ledger: Path, gitsync: Run, tmp_path: Path
 ) -> None:
     source = tmp_path / "map.csv"
-    source.write_text("account,name,type,balance,map\n1000,Cash,asset,0,AB.CD\n", encoding="utf-8")
+    source.write_text(
+        "account,name,type,balance,map\n1000,Cash,asset,10000.10,AB.CD\n", encoding="utf-8"
+    )
     result = gitsync("import", "tb", source, cwd=ledger)
     assert result.code == 4
     assert "line 2 column 'map'" in result.stderr and "mask" in result.stderr

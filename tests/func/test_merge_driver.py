@@ -213,7 +213,13 @@ def test_plain_git_pull_merges_field_by_field_and_records_the_conflict(
             }
         },
     )
-    commit(manager, {"accounts/1000.json": acct("Cash", 250, T2, "manager")})
+    commit(
+        manager,
+        {
+            "accounts/1000.json": acct("Cash", 250, T2, "manager"),
+            "accounts/3000.json": {**acct("Capital", -250, T2, "manager"), "number": "3000"},
+        },
+    )
     commit(
         manager,
         {
@@ -282,7 +288,13 @@ def test_plain_git_add_add_with_no_base(two_copies: tuple[Path, Path]) -> None:
 def test_plain_git_criss_cross_merge(two_copies: tuple[Path, Path]) -> None:
     senior, manager = two_copies
     commit(senior, {"accounts/1000.json": acct("Cash at bank", 0, T2, "senior")})
-    commit(manager, {"accounts/1000.json": acct("Cash", 100, T2, "manager")})
+    commit(
+        manager,
+        {
+            "accounts/1000.json": acct("Cash", 100, T2, "manager"),
+            "accounts/3000.json": {**acct("Capital", -100, T2, "manager"), "number": "3000"},
+        },
+    )
     git(senior, "fetch", "-q", str(manager), "work:from-manager")
     git(manager, "fetch", "-q", str(senior), "work:from-senior")
     git(senior, "merge", "-q", "--no-edit", "from-manager")

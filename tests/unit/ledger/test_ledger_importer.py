@@ -63,7 +63,7 @@ def test_reimport_updates_known_accounts_and_keeps_what_is_not_given(
     second = (
         "account,name,type,balance\n"
         "1000,,,(500.25)\n"  # blank name and type: keep them
-        "4000,Revenue,,500.25\n"
+        "4000,Revenue,,10500.25\n"  # the books still balance with 2000 and 3000 kept
     )
     report = import_trial_balance(ledger_file, _write(tmp_path, second, "tb2.csv"))
     assert report.updated == ["1000", "4000"] and report.created == []
@@ -75,7 +75,7 @@ def test_reimport_updates_known_accounts_and_keeps_what_is_not_given(
         "100.10",
     )
     sales = canonical.loads((ledger_file.root / "accounts/4000.json").read_bytes())
-    assert (sales["name"], sales["balance"]) == ("Revenue", 50025)
+    assert (sales["name"], sales["balance"]) == ("Revenue", 1050025)
     # accounts not in the import keep their balances
     payables = canonical.loads((ledger_file.root / "accounts/2000.json").read_bytes())
     assert payables["balance"] == -300000

@@ -42,7 +42,7 @@ def base_files() -> dict[str, bytes]:
         "accounts/1000.json": rec(
             number="1000", name="Cash", type="asset", balance=10000, map="100.10", units="U1"
         ),
-        "accounts/2000.json": rec(number="2000", name="Payables", type="liability", balance=-500),
+        "accounts/2000.json": rec(number="2000", name="Payables", type="liability", balance=-10000),
         "entries/e1.json": rec(
             id="e1",
             journal="AJE",
@@ -295,6 +295,8 @@ def test_deleting_an_unreferenced_record_and_its_referrer_together_passes(cf: Fi
         {
             "units/U1.json": tombstone("units/U1.json", cf),
             "accounts/1000.json": tombstone("accounts/1000.json", cf),
+            # the books balance: 2000 gives up the balance 1000 took with it
+            "accounts/2000.json": rec(number="2000", name="Payables", type="liability", balance=0),
         }
         | {"entries/e1.json": tombstone("entries/e1.json", cf)}
     )
@@ -464,3 +466,119 @@ def test_find_violations_lists_every_problem_of_a_change(cf: File) -> None:
         ("entries/e2.json", "reference"),
         ("accounts/3000.json", "map-mask"),
     ]
+
+
+# --- limits, entry dates, zero entries (issue 8) -------------------------------------------
+
+
+def test_a_huge_description_or_account_name_is_refused(cf: File) -> None:
+    err = cf.refused({"entries/e2.json": entry(pair(), description="x" * 1001)})
+    assert (err.where, err.field, err.rule) == ("entries/e2.json", "description", "limit")
+    assert "at most 1,000 characters (this one has 1,001)" in str(err)
+    cf.change({"entries/e2.json": entry(pair(), description="x" * 1000)})
+    name = "y" * 201
+    err = cf.refused({"accounts/3000.json": rec(number="3000", name=name, type="asset", balance=0)})
+    assert (err.field, err.rule) == ("name", "limit")
+
+
+def test_an_all_zero_entry_is_refused(cf: File) -> None:
+    err = cf.refused({"entries/e2.json": entry(pair(amount=0))})
+    assert (err.where, err.field, err.rule) == ("entries/e2.json", "lines", "zero-entry")
+    zero_line = [*pair(), {"id": "c", "account": "1000", "amount": 0}]
+    cf.change({"entries/e2.json": entry(zero_line)})  # one zero line among others is fine
+
+
+@pytest.mark.parametrize(
+    ("day", "allowed"),
+    [
+        ("2024-12-31", False),
+        ("2025-01-01", True),
+        ("2026-12-31", True),
+        ("2027-12-31", True),
+        ("2028-01-01", False),
+        ("2019-06-30", False),
+    ],
+)
+def test_an_entry_is_dated_within_the_engagement_period(cf: File, day: str, allowed: bool) -> None:
+    change = {"entries/e2.json": entry(pair(), date=day)}
+    if allowed:
+        cf.change(change)
+    else:
+        err = cf.refused(change)
+        assert (err.field, err.rule) == ("date", "entry-date")
+        assert "entries are dated 2025-01-01 to 2027-12-31 (year end 2026-12-31)" in str(err)
+
+
+def test_moving_the_year_end_rechecks_every_entry(cf: File) -> None:
+    moved = rec(
+        client_name="ABC Limited",
+        client_number="1001",
+        city="Toronto",
+        year_end="2030-12-31",
+        format_version=1,
+    )
+    err = cf.refused({"engagement.json": moved})
+    assert (err.where, err.rule) == ("entries/e1.json", "entry-date")
+
+
+def test_a_leap_day_year_end_has_a_window() -> None:
+    from datetime import date
+
+    from gitsync.rules.standard import entry_window
+
+    assert entry_window("2028-02-29") == (date(2026, 3, 1), date(2029, 2, 28))
+    assert entry_window("not a date") is None
+
+
+# --- the books balance ---------------------------------------------------------------------
+
+
+def _account(number: str, balance: int, **extra: Any) -> bytes:
+    return rec(number=number, name=f"A{number}", type="asset", balance=balance, **extra)
+
+
+def test_a_change_that_unbalances_the_books_is_refused(cf: File) -> None:
+    err = cf.refused({"accounts/1000.json": _account("1000", 10001, map="100.10", units="U1")})
+    assert (err.where, err.rule) == ("accounts", "balanced-books")
+    assert "debits exceed credits by 0.01" in str(err)
+    moved = {
+        "accounts/3000.json": _account("3000", 7),
+        "accounts/2000.json": _account("2000", -10007),
+    }
+    cf.change(moved)
+    cf.tree = cf.write(cf.tree, moved)
+    err = cf.refused({"accounts/3000.json": _account("3000", 7, deleted=True)})
+    assert (err.where, err.field, err.rule) == ("accounts/3000.json", "deleted", "balanced-books")
+    assert "account 3000 has a balance of 0.07" in str(err) and "--move-to" in str(err)
+
+
+def _books_conflict(status: str) -> bytes:
+    return rec(
+        id="b1",
+        record="accounts",
+        field="/balance",
+        rule="unbalanced-books",
+        base={"1000": 0},
+        values=[],
+        current={"1000": 1},
+        status=status,
+    )
+
+
+def test_an_open_books_conflict_lets_the_books_stay_out_of_balance(cf: File) -> None:
+    unbalanced = {"accounts/1000.json": _account("1000", 1, map="100.10", units="U1")}
+    cf.refused(unbalanced)
+    with_conflict = {**unbalanced, "sync/conflicts/b1.json": _books_conflict("open")}
+    cf.change(with_conflict)
+    assert cf.all(with_conflict) == []
+    cf.tree = cf.write(cf.tree, with_conflict)
+    # Closing the conflict without balancing the books is refused...
+    err = cf.refused({"sync/conflicts/b1.json": _books_conflict("resolved")})
+    assert err.rule == "balanced-books"
+    # ...closing it with balanced books passes.
+    cf.change(
+        {
+            "sync/conflicts/b1.json": _books_conflict("resolved"),
+            "accounts/2000.json": _account("2000", -1),
+        }
+    )
