@@ -49,8 +49,8 @@ def _tour() -> list[str]:
     section = text[start : text.index("\n## ", start + 5)]
     lines: list[str] = []
     for line in section.splitlines():
-        if not line.startswith("    "):
-            continue
+        if not line.startswith("    ") or line.strip().startswith("#"):
+            continue  # prose, or a comment carried onto its own line
         if lines and lines[-1].endswith("\\"):
             lines[-1] = lines[-1][:-1].rstrip() + " " + line.strip()
         else:
@@ -139,6 +139,8 @@ def test_the_tour_runs_in_a_fresh_folder(
     files.mkdir()
     (files / "trial-balance.csv").write_text(
         "account,name,type,debit,credit\n"
+        "1010,Cash at bank,asset,0.00,0.00\n"
+        "1030,Petty cash,asset,0.00,0.00\n"
         "2000,Accounts payable,liability,0.00,1500.00\n"
         "5000,Audit fees,expense,1500.00,0.00\n",
         encoding="utf-8",
