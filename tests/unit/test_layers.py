@@ -29,6 +29,7 @@ PYGIT2_STILL_OUTSIDE_REPO = {
     "sync/engine.py",  # create_commit of a merge
     "maintenance/lockdown.py",  # create_commit of the clean-up
     "maintenance/sync_admin.py",  # create_commit of clear-sync
+    "server/receive.py",  # the identity check walks the pushed commits with pygit2
 }
 
 #: Lowest first. A package may import its own layer's packages (without a cycle)
@@ -51,6 +52,8 @@ UPWARD_STILL = {
     ("sync", "maintenance"),  # sync.hierarchy asks maintenance.sync_admin who signed out
     ("merge", "ledger"),  # merge.tree and merge.conflicts call ledger.books (the books balance)
     ("rules", "ledger"),  # rules.hooks (post-merge) calls ledger.books
+    ("merge", "documents"),  # merge.conflicts brings a document version's file back
+    ("sync", "server"),  # sync.agent (long-poll) and sync.hierarchy (copy) use server.client
 }
 
 
