@@ -116,6 +116,11 @@ class ServerApp:
         if path == "/health":
             await send_plain(send, 200, b"ok\n")
             return
+        if path == "/" or path.startswith("/web/"):
+            from gitsync.server.web import handle as web
+
+            await web(self, scope, receive, send)
+            return
         if path == "/api/login":
             if method != "POST":
                 raise Refused(405)
@@ -139,6 +144,10 @@ class ServerApp:
         elif path.startswith("/api/files/") and path.endswith("/events") and method == "GET":
             name = path.removeprefix("/api/files/").removesuffix("/events")
             await self.events(scope, send, user, name)
+        elif path.startswith("/api/admin/"):
+            from gitsync.server.adminapi import handle as admin_api
+
+            await admin_api(self, scope, receive, send, user, path.removeprefix("/api/admin/"))
         else:
             raise Refused(404)
 
@@ -185,6 +194,8 @@ class ServerApp:
             raise Refused(404) from None
         hosted = await asyncio.to_thread(self.catalogue.file, name)
         if hosted is None:
+            hosted = await asyncio.to_thread(self._moved, name)
+        if hosted is None:
             raise Refused(404)
         right = await asyncio.to_thread(self.catalogue.right_of, user, hosted)
         if not right_at_least(right, "see"):
@@ -192,6 +203,13 @@ class ServerApp:
         if not right_at_least(right, needed):
             raise Refused(403)
         return hosted, right
+
+    def _moved(self, name: str) -> HostedFile | None:
+        """The file a renamed or moved address now names (admin.relocate keeps the old one)."""
+        from gitsync.server.admin import redirect_of
+
+        new = redirect_of(self.catalogue, name)
+        return self.catalogue.file(new) if new else None
 
     def file_url(self, scope: Scope, path: str) -> str:
         host = header(scope, b"host") or "localhost"
@@ -347,6 +365,13 @@ class ServerApp:
             if service not in GIT_SERVICES:
                 raise Refused(403)  # the dumb protocol is not served
         hosted, _ = await self._visible_file(user, name, GIT_SERVICES[service])
+        if hosted.path != name and suffix == "/info/refs":
+            # A renamed or moved file: git follows this first redirect for the whole
+            # operation, and the copy learns the new address from it.
+            query = bytes(scope.get("query_string", b"")).decode("latin-1")
+            target = self.file_url(scope, hosted.path) + suffix + (f"?{query}" if query else "")
+            await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
+            return
         repository = self.root.repository(hosted.path)
         extra: dict[str, str] = {}
         key = None
