@@ -742,7 +742,7 @@ def set_access(catalogue: Catalogue, user: User, path: str, name: str, right: st
         user,
         "grant" if right != "none" else "revoke",
         hosted.path,
-        user=name,
+        grantee=name,
         right=right,
     )
     return Outcome("access", hosted.path, {"user": name, "right": right})

@@ -95,7 +95,7 @@ async def handle(
     if action == "export":
         await _export(app, send, user, _text(body, "file"))
         return
-    file = body.get("file")
+    file: Any = body.get("file")
     flag = bool(body.get("abandon_outstanding"))
     if action == "compress":
         every = bool(body.get("all"))

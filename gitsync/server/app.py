@@ -79,6 +79,10 @@ class Refused(Exception):
         }.get(status, "refused")
 
 
+class _Answered(Exception):
+    """The response was sent already (a redirect before sign-in)."""
+
+
 class ServerApp:
     """The ASGI callable, with the catalogue, the push contexts and the waiting agents."""
 
@@ -99,6 +103,8 @@ class ServerApp:
             return
         try:
             await self.route(scope, receive, send)
+        except _Answered:
+            return
         except Refused as refused:
             extra = []
             if refused.status == 401:
@@ -126,6 +132,8 @@ class ServerApp:
                 raise Refused(405)
             await self.login(await read_json(scope, receive), send)
             return
+        if path.startswith("/git/") and path.endswith("/info/refs"):
+            await self._redirect_moved(scope, send, path)
         user = await self.authenticate(scope)
         if path.startswith("/git/"):
             await self.git(scope, receive, send, user, path.removeprefix("/git/"))
@@ -203,6 +211,25 @@ class ServerApp:
         if not right_at_least(right, needed):
             raise Refused(403)
         return hosted, right
+
+    async def _redirect_moved(self, scope: Scope, send: Send, path: str) -> None:
+        """A renamed or moved file's old address: redirect before sign-in, because git keeps a
+        redirect as the new address only when it comes first (one it meets after the 401 is
+        followed once and forgotten). It tells who knows the old name the new one, nothing more."""
+        name = path.removeprefix("/git/").removesuffix("/info/refs").removesuffix(".git")
+        try:
+            name = check_file_name(name)
+        except BadPath:
+            return
+        if await asyncio.to_thread(self.catalogue.file, name) is not None:
+            return
+        hosted = await asyncio.to_thread(self._moved, name)
+        if hosted is None:
+            return
+        query = bytes(scope.get("query_string", b"")).decode("latin-1")
+        target = self.file_url(scope, hosted.path) + "/info/refs" + (f"?{query}" if query else "")
+        await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
+        raise _Answered
 
     def _moved(self, name: str) -> HostedFile | None:
         """The file a renamed or moved address now names (admin.relocate keeps the old one)."""

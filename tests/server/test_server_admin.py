@@ -113,14 +113,26 @@ def test_rename_move_and_watch_agents_follow(
         admin.ok("server", "rename", FILE, "ABC Ltd 2026", "--server", "office")
         bob.ok("account", "add", "3000", "Equity", "--type", "equity", cwd=theirs)
         assert wait_for(lambda: (mine / "accounts" / "3000.json").exists(), timeout=60)
-        admin.ok("server", "move", "Clients/ABC Ltd 2026", "--folder", "Archive/2026", "--root",
-                 server.root)
+        admin.ok(
+            "server",
+            "move",
+            "Clients/ABC Ltd 2026",
+            "--folder",
+            "Archive/2026",
+            "--root",
+            server.root,
+        )
         alice.ok("account", "add", "4000", "Revenue", "--type", "revenue", cwd=mine)
         assert wait_for(lambda: (theirs / "accounts" / "4000.json").exists(), timeout=60)
     finally:
         for proc in agents:
             proc.terminate()
             proc.wait(timeout=20)
+    # The copies learned the new address: status shows it.
+    for who, folder in ((alice, mine), (bob, theirs)):
+        who.ok("sync", cwd=folder)
+        shown = status_of(who, folder)
+        assert shown["parent"].endswith("/git/Archive/2026/ABC%20Ltd%202026"), shown
     found = json.loads(admin.ok("search", "ABC", "--server", "office", "--json").stdout)
     assert [r["file"] for r in found] == ["Archive/2026/ABC Ltd 2026"]
     assert not (server.root / "files" / "Clients").exists()
@@ -148,13 +160,22 @@ def test_delete_undelete_export_repair_lockdown(
     assert refused.code != 0 and "active copies" in refused.stderr
     assert (server.root / "files" / f"{FILE}.git").is_dir()
 
-    exported = admin.ok("server", "export", FILE, "--to", tmp_path / "exports", "--server",
-                        "office", "--json")
+    exported = admin.ok(
+        "server", "export", FILE, "--to", tmp_path / "exports", "--server", "office", "--json"
+    )
     backup = Path(json.loads(exported.stdout)["backup"])
     assert backup.name.startswith("Backup of ABC Limited 2026 (")
     assert {p.name for p in backup.iterdir()} >= {"manifest.json", "history.bundle"}
-    local = admin.ok("server", "export", FILE, "--to", tmp_path / "local-exports", "--root",
-                     server.root, "--json")
+    local = admin.ok(
+        "server",
+        "export",
+        FILE,
+        "--to",
+        tmp_path / "local-exports",
+        "--root",
+        server.root,
+        "--json",
+    )
     assert Path(json.loads(local.stdout)["backup"]).is_dir()
 
     repaired = json.loads(admin.ok("server", "repair", FILE, "--server", "office", "--json").stdout)
@@ -167,7 +188,9 @@ def test_delete_undelete_export_repair_lockdown(
     recycled = json.loads(admin.ok("server", "recycle", "--root", server.root, "--json").stdout)
     assert [r["file"] for r in recycled] == [FILE]
     admin.ok("server", "undelete", FILE, "--server", "office")
-    assert [r["file"] for r in json.loads(admin.ok("search", "--server", "office", "--json").stdout)] == [FILE]
+    assert [
+        r["file"] for r in json.loads(admin.ok("search", "--server", "office", "--json").stdout)
+    ] == [FILE]
 
     locked = admin.ok("server", "lockdown", FILE, "--root", server.root, "--json")
     assert json.loads(locked.stdout)["action"] == "lockdown"
