@@ -83,8 +83,8 @@ async def handle(
         elif action == "recycle":
             call = lambda: admin.recycled(catalogue, user)  # noqa: E731
         elif action == "access":
-            file = query.get("file", "")
-            call = lambda: admin.access_list(catalogue, user, file)  # noqa: E731
+            listed = query.get("file", "")
+            call = lambda: admin.access_list(catalogue, user, listed)  # noqa: E731
         else:
             raise Refused(404)
         await _answer(send, call)
@@ -95,7 +95,7 @@ async def handle(
     if action == "export":
         await _export(app, send, user, _text(body, "file"))
         return
-    file: Any = body.get("file")
+    file = body.get("file")
     flag = bool(body.get("abandon_outstanding"))
     if action == "compress":
         every = bool(body.get("all"))
