@@ -166,6 +166,12 @@ def test_delete_undelete_export_repair_lockdown(
     backup = Path(json.loads(exported.stdout)["backup"])
     assert backup.name.startswith("Backup of ABC Limited 2026 (")
     assert {p.name for p in backup.iterdir()} >= {"manifest.json", "history.bundle"}
+    # The export restores to the same trial balance as the copies hold.
+    restored = tmp_path / "restored"
+    admin.ok("restore", backup, restored)
+    assert (
+        admin.ok("tb", "--json", cwd=restored).stdout == alice.ok("tb", "--json", cwd=mine).stdout
+    )
     local = admin.ok(
         "server",
         "export",
