@@ -52,7 +52,7 @@ def status_of(err: GitsyncError) -> int:
 def _text(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not value:
-        from gitsync.server.app import Refused
+        from gitsync.server.respond import Refused
 
         raise Refused(400, f"'{key}' is missing")
     return value
@@ -61,7 +61,7 @@ def _text(body: dict[str, Any], key: str) -> str:
 async def handle(
     app: ServerApp, scope: Scope, receive: Receive, send: Send, user: User, action: str
 ) -> None:
-    from gitsync.server.app import Refused, _query, read_json, send_json
+    from gitsync.server.respond import Refused, _query, read_json, send_json
 
     method = scope["method"]
     root, catalogue = app.root, app.catalogue
@@ -143,7 +143,7 @@ async def handle(
 
 
 async def _answer(send: Send, call: Callable[[], Any], notify: ServerApp | None = None) -> None:
-    from gitsync.server.app import send_json
+    from gitsync.server.respond import send_json
 
     try:
         value = await asyncio.to_thread(call)
@@ -159,7 +159,7 @@ async def _answer(send: Send, call: Callable[[], Any], notify: ServerApp | None 
 
 
 async def _export(app: ServerApp, send: Send, user: User, file: str) -> None:
-    from gitsync.server.app import send_json
+    from gitsync.server.respond import send_json
 
     def build() -> tuple[bytes, str]:
         with tempfile.TemporaryDirectory(

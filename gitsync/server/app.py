@@ -24,13 +24,12 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import json
 import logging
 import secrets
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from gitsync.server import RIGHTS, ServerError, right_at_least
 from gitsync.server.catalogue import Catalogue, HostedFile, User
@@ -50,33 +49,17 @@ from gitsync.server.receive import (
     describe_file,
     parse_updates,
 )
+from gitsync.server.respond import Refused, _query, read_json, send_json
 from gitsync.server.storage import BadPath, ServerRoot, check_file_name
 
 log = logging.getLogger("gitsync.server")
 
-MAX_JSON = 64 * 1024
 MAX_WAIT = 60.0
 PASSWORD_CACHE_SECONDS = 300.0
 GIT_SERVICES = {
     "git-upload-pack": "copy",
     "git-receive-pack": "sync",
 }
-
-
-class Refused(Exception):
-    """A request answered with a bare status (no detail that helps a guesser)."""
-
-    def __init__(self, status: int, text: str = "") -> None:
-        super().__init__(status)
-        self.status = status
-        self.text = text or {
-            400: "bad request",
-            401: "sign in",
-            403: "forbidden",
-            404: "not found",
-            405: "method not allowed",
-            413: "too large",
-        }.get(status, "refused")
 
 
 class _Answered(Exception):
@@ -515,54 +498,8 @@ def _basic(scope: Scope) -> tuple[str, str] | None:
     return (name, secret) if sep else None
 
 
-def _query(scope: Scope) -> dict[str, str]:
-    raw = bytes(scope.get("query_string", b"")).decode("latin-1")
-    if len(raw) > 4096:
-        raise Refused(400)
-    return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-
-
 def _stamp(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-
-
-async def read_json(scope: Scope, receive: Receive) -> dict[str, Any]:
-    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object."""
-    length = header(scope, b"content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_JSON):
-        raise Refused(413)
-    data = b""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise Refused(400)
-        data += message.get("body", b"")
-        if len(data) > MAX_JSON:
-            raise Refused(413)
-        if not message.get("more_body", False):
-            break
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(400) from None
-    if not isinstance(value, dict):
-        raise Refused(400)
-    return value
-
-
-async def send_json(send: Send, status: int, value: Any) -> None:
-    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 __all__ = ["RIGHTS", "ServerApp"]

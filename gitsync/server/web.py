@@ -147,7 +147,7 @@ def _csrf_for(session: str) -> str:
 
 
 async def _form(scope: Scope, receive: Receive) -> dict[str, str]:
-    from gitsync.server.app import Refused
+    from gitsync.server.respond import Refused
 
     data = b""
     while True:
@@ -179,7 +179,7 @@ async def _session(app: ServerApp, scope: Scope) -> tuple[User, str] | None:
 
 
 async def handle(app: ServerApp, scope: Scope, receive: Receive, send: Send) -> None:
-    from gitsync.server.app import Refused
+    from gitsync.server.respond import Refused
 
     path: str = scope["path"]
     method: str = scope["method"]
@@ -242,7 +242,7 @@ async def _login_page(scope: Scope, send: Send, error: str, status: int = 200) -
 
 
 async def _login(app: ServerApp, scope: Scope, receive: Receive, send: Send) -> None:
-    from gitsync.server.app import Refused
+    from gitsync.server.respond import Refused
 
     form = await _form(scope, receive)
     expected = _cookies(scope).get(LOGIN_CSRF, "")
@@ -270,7 +270,7 @@ async def _login(app: ServerApp, scope: Scope, receive: Receive, send: Send) -> 
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    from gitsync.server.app import _query as query
+    from gitsync.server.respond import _query as query
 
     return query(scope)
 
@@ -474,7 +474,7 @@ async def _admin_action(
     form: dict[str, str],
 ) -> None:
     from gitsync.server import admin
-    from gitsync.server.app import Refused
+    from gitsync.server.respond import Refused
 
     if action not in ADMIN_ACTIONS:
         raise Refused(404)
