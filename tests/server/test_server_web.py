@@ -323,3 +323,24 @@ def test_forms_without_their_csrf_token_are_refused(engagements: tuple[Server, P
     out = bob.post("/web/logout", data={"csrf": bob_token})
     assert out.status_code == 303
     assert bob.get("/").status_code == 303  # back to the sign-in page
+
+
+def test_what_users_typed_is_escaped_on_the_page() -> None:
+    from gitsync.server.web import render
+
+    row = {
+        "file": "Clients/<x>",
+        "name": "<script>alert(1)</script>",
+        "folder": "Clients",
+        "client": '"><img src=x onerror=alert(1)>',
+        "number": "1",
+        "city": "Montréal",
+        "year_end": "2026-12-31",
+        "holders": ["bob"],
+        "changed": "",
+        "right": "admin",
+    }
+    html = render("rows.html", rows=[row]).decode()
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "Montréal" in html
+    assert 'href="/web/file/Clients/%3Cx%3E"' in html
