@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import GitsyncError, UsageError
+from gitsync.errors import Refused, UsageError
 from gitsync.repo.gitcli import git
 from gitsync.server import ServerError, right_at_least
 from gitsync.server.storage import BadPath, ServerRoot, check_file_name, install_relay_hooks
@@ -49,19 +49,27 @@ MAX_WALK = 5000
 class NoSuchFile(ServerError):
     """No such file on the server, or one the user may not see (the two look the same)."""
 
-    exit_code = 4
 
-
-class AdminRefused(GitsyncError):
+class AdminRefused(Refused):
     """The user may see the file but does not hold the admin right on it."""
 
-    exit_code = 8
 
-
-class FileBusy(GitsyncError):
+class FileBusy(Refused):
     """A copy pushed while the action ran; nothing was changed, run it again."""
 
-    exit_code = 8
+
+def commit_when(commit: Any) -> str:
+    """When a commit was authored, ISO UTC (as the audit log shows it)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(commit.author.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def commit_copy(commit: Any) -> str | None:
+    """The copy a commit was made in (its trailer), None for plain git."""
+    from gitsync.repo.revisions import copy_of
+
+    return copy_of(commit.message)
 
 
 # --- the audit, redirect and recycle tables ---------------------------------------------
@@ -235,8 +243,6 @@ def last_seen(repo: pygit2.Repository) -> dict[str, str]:
     import pygit2
     from pygit2.enums import SortMode
 
-    from gitsync.history import commit_time, copy_of
-
     seen: dict[str, str] = {}
     try:
         tip = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
@@ -245,9 +251,9 @@ def last_seen(repo: pygit2.Repository) -> dict[str, str]:
     for count, commit in enumerate(repo.walk(tip.id, SortMode.TIME)):
         if count >= MAX_WALK:
             break
-        copy = copy_of(commit)
+        copy = commit_copy(commit)
         if copy and copy not in seen:
-            seen[copy] = commit_time(commit)
+            seen[copy] = commit_when(commit)
     return seen
 
 
@@ -289,7 +295,6 @@ def open_conflicts(snapshot: Snapshot | None) -> list[dict[str, Any]]:
 
 def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
     """The extended information of one hosted file (the ``server files`` row)."""
-    from gitsync.history import commit_time, copy_of
     from gitsync.rules.syncstate import is_locked_down
 
     repository = root.repository(hosted.path)
@@ -327,8 +332,8 @@ def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
         info["last_change"] = {
             "commit": str(commit.id),
             "author": commit.author.name,
-            "when": commit_time(commit),
-            "copy": copy_of(commit),
+            "when": commit_when(commit),
+            "copy": commit_copy(commit),
             "summary": commit.message.split("\n", 1)[0],
         }
     return info

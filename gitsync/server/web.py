@@ -371,13 +371,15 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
     import pygit2
     from pygit2.enums import SortMode
 
-    from gitsync.history import commit_changes, commit_time, copy_of
+    from gitsync.history import commit_changes
     from gitsync.ledger.reports import trial_balance
     from gitsync.model.records import KINDS, is_tombstone
+    from gitsync.repo.clientfile import ClientFile
     from gitsync.server import admin
 
     info = admin.file_info(app.root, hosted)
     repo = pygit2.Repository(str(app.root.repository(hosted.path)))
+    hosted_file = ClientFile(app.root.repository(hosted.path), repo)  # read-only: the history
     snapshot = admin.main_snapshot(repo)
     changes: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
@@ -391,7 +393,7 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
             if count >= admin.MAX_WALK:
                 break
             recent = count < RECENT_CHANGES
-            found, _ = commit_changes(repo, commit, max_patches=200 if recent else 0)
+            found, _ = commit_changes(hosted_file, str(commit.id), max_patches=200 if recent else 0)
             for change in found:
                 if change.path.startswith("documents/") and change.status in ("added", "modified"):
                     touched = change.patch is None or any(
@@ -401,12 +403,12 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
                     if touched:
                         versions[change.path] = versions.get(change.path, 0) + 1
             if recent and len(commit.parent_ids) <= 1:
-                copy = copy_of(commit)
+                copy = admin.commit_copy(commit)
                 changes.append(
                     {
                         "commit": str(commit.id)[:10],
                         "author": commit.author.name,
-                        "when": commit_time(commit),
+                        "when": admin.commit_when(commit),
                         "copy_id": copy or "",
                         "copy_user": copy_users.get(copy or "", ""),
                         "summary": commit.message.split("\n", 1)[0],
