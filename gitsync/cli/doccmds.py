@@ -166,7 +166,9 @@ def doc_get(
     to: Annotated[Path, typer.Option("--to", help="Where to write it: a file, or a folder.")],
     version: Annotated[
         int | None,
-        typer.Option("--version", help="Version number from 'doc versions' (default: the latest)."),
+        typer.Option(
+            "--version", help="Version number from 'doc versions' (default: the current one)."
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
