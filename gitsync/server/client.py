@@ -237,11 +237,41 @@ def publish(
     the catalogue only once the whole history is there.
     """
     from gitsync.repo.clientfile import ClientFile
-    from gitsync.server.storage import check_file_name
-    from gitsync.sync.engine import SyncReport, sync
-    from gitsync.sync.engine import publish as share_work
+    from gitsync.sync.engine import sync
 
     client_file = ClientFile.open(directory)
+    done = send_file(client_file, server=server, folder=folder, name=name, on_progress=on_progress)
+    report = sync(client_file)
+    return done | {"sync": report.as_dict()}
+
+
+def publishing(client_file: Any) -> dict[str, str] | None:
+    """The publish this file started and has not finished (None when there is none)."""
+    state = client_file.state
+    if state is None or state.role == "child":
+        return None
+    pending = state.extra.get("publishing")
+    return dict(pending) if isinstance(pending, dict) and pending else None
+
+
+def resume_publish(client_file: Any) -> dict[str, Any]:
+    """Finish a publish that stopped, from the last step that arrived (for ``sync``)."""
+    return send_file(client_file, server=None, folder="", name=None)
+
+
+def send_file(
+    client_file: Any,
+    *,
+    server: str | None,
+    folder: str,
+    name: str | None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Send the history, complete the publish and make the file a copy (no sync after)."""
+    from gitsync.server.storage import check_file_name
+    from gitsync.sync.engine import SyncReport
+    from gitsync.sync.engine import publish as share_work
+
     state = client_file.state
     pending = dict(state.extra.get("publishing") or {}) if state is not None else {}
     if state is not None and state.role == "child" and not pending:
@@ -309,14 +339,12 @@ def publish(
             fault_point("publish.step")
         _http("POST", f"{url}/api/publish/complete", user, json={"path": path})
     _become_copy(client_file, file_url, user, tip)
-    report = sync(client_file)
     return {
         "file": path,
         "url": file_url,
         "steps": len(steps),
         "skipped_steps": skipped,
         "bytes_sent": sent,
-        "sync": report.as_dict(),
     }
 
 

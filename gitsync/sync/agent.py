@@ -128,7 +128,7 @@ def _watch(
                 else f"{report.state}: sent {report.sent}, received {report.received} ({took} ms)"
             )
         on_event(data)
-        return report.state != "offline"
+        return report.state not in ("offline", "publishing")  # both retry with backoff
 
     online = run_once("start")
     _follow_servers(client_file, stop)
