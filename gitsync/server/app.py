@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+from gitsync.model.records import FORMAT_VERSION
 from gitsync.server import RIGHTS, ServerError, right_at_least
 from gitsync.server.catalogue import Catalogue, HostedFile, User
 from gitsync.server.githttp import (
@@ -39,7 +40,10 @@ from gitsync.server.githttp import (
     Scope,
     Send,
     backend_env,
+    client_format,
+    format_refusal,
     header,
+    send_git_error,
     send_plain,
     serve_backend,
 )
@@ -233,6 +237,13 @@ class ServerApp:
         name = body.get("path")
         if not isinstance(name, str):
             raise Refused(400)
+        older = client_format(scope)
+        if older is not None and older < FORMAT_VERSION:
+            raise Refused(
+                403,
+                f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
+                f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
+            )
         try:
             name = check_file_name(name)
         except BadPath:
@@ -259,6 +270,13 @@ class ServerApp:
         name = body.get("path")
         if not isinstance(name, str):
             raise Refused(400)
+        older = client_format(scope)
+        if older is not None and older < FORMAT_VERSION:
+            raise Refused(
+                403,
+                f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
+                f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
+            )
         hosted, _ = await self._visible_file(user, name, "admin")
         if hosted.state == "ready":
             await send_json(
@@ -348,6 +366,11 @@ class ServerApp:
                 raise Refused(403)  # the dumb protocol is not served
         hosted, _ = await self._visible_file(user, name, GIT_SERVICES[service])
         repository = self.root.repository(hosted.path)
+        if suffix == "/info/refs":
+            refusal = await asyncio.to_thread(format_refusal, scope, repository)
+            if refusal:
+                await send_git_error(send, service, refusal)
+                return
         extra: dict[str, str] = {}
         key = None
         if service == "git-receive-pack":

@@ -132,6 +132,13 @@ def _ensure_helper(url: str) -> None:
     git(["config", "--global", f"credential.{base}.helper", "store"])
 
 
+def format_header() -> dict[str, str]:
+    """This gitsync's format version, sent on every request (git's carry it too)."""
+    from gitsync.model.records import FORMAT_VERSION
+
+    return {"X-Gitsync-Format": str(FORMAT_VERSION)}
+
+
 def token_for(url: str, user: str) -> str:
     return _credential("fill", url, user).get("password", "")
 
@@ -143,7 +150,9 @@ def _http(
 
     auth = (user, token_for(url, user)) if user else None
     try:
-        response = httpx.request(method, url, json=json, auth=auth, timeout=timeout)
+        response = httpx.request(
+            method, url, json=json, auth=auth, timeout=timeout, headers=format_header()
+        )
     except httpx.HTTPError as err:
         raise Unreachable(
             f"{_base(url)}: the server cannot be reached ({type(err).__name__})"
