@@ -123,15 +123,6 @@ def _credential(action: str, url: str, user: str, token: str | None = None) -> d
     return found
 
 
-def _ensure_helper(url: str) -> None:
-    """Make sure git has a credential helper for this server (``store`` when none is set)."""
-    base = _base(url)
-    found = git(["config", "--get-urlmatch", "credential.helper", base], check=False)
-    if found.returncode == 0 and found.stdout.strip():
-        return
-    git(["config", "--global", f"credential.{base}.helper", "store"])
-
-
 def format_header() -> dict[str, str]:
     """This gitsync's format version, sent on every request (git's carry it too)."""
     from gitsync.model.records import FORMAT_VERSION
@@ -169,7 +160,11 @@ def _http(
 
 
 def login(label: str, user: str, password: str) -> None:
-    """Exchange the password for a token; git's credential helper keeps the token."""
+    """Exchange the password for a token, kept by git's credential helpers.
+
+    gitsync's own store (``gitcli.credentials_path``) is one of them on every
+    git call gitsync makes; no git config is written.
+    """
     label, entry = server_entry(label)
     url = entry["url"]
     import httpx
@@ -185,8 +180,7 @@ def login(label: str, user: str, password: str) -> None:
     token = str(response.json()["token"])
     if entry.get("user") and entry["user"] != user:
         _credential("reject", url, entry["user"])
-    _ensure_helper(url)
-    _credential("approve", url, user, token)
+    _credential("approve", url, user, token)  # into gitsync's store (and the user's helpers)
     server_set(label, user=user)
 
 
@@ -298,6 +292,9 @@ def send_file(
     except GitsyncError:
         raise UsageError(f"'{path}': not a file name the server takes") from None
     started = _http("POST", f"{url}/api/publish", user, json={"path": path})
+    path = str(
+        started["file"]
+    )  # "NAME (2)" when the name was taken by a file this user may not see
     file_url = str(started["url"])
     if state is None:
         raise UsageError(f"{client_file.root}: no local sync state; run 'gitsync repair'")
