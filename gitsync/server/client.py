@@ -262,6 +262,34 @@ def resume_publish(client_file: Any) -> dict[str, Any]:
     return send_file(client_file, server=None, folder="", name=None)
 
 
+def sync_file(client_file: Any) -> Any:
+    """One sync (``gitsync sync``, the watch agent), finishing first a publish that stopped.
+
+    A file whose publish has not completed is still a top-level file: the
+    publish resumes from the last step that arrived and the file becomes a
+    copy, then syncs. With the server out of reach the user's edits are
+    committed, the report says ``publishing``, and they go up with the rest
+    when the publish resumes.
+    """
+    from gitsync.sync.engine import sync
+
+    client_file.reload_state()
+    pending = publishing(client_file)
+    unfinished, sent = None, 0
+    if pending:
+        try:
+            sent = int(resume_publish(client_file).get("bytes_sent", 0))
+        except Unreachable:
+            unfinished = str(pending.get("url") or pending.get("server") or "the server")
+        client_file.reload_state()
+    report = sync(client_file)
+    report.bytes_sent += sent
+    if unfinished and report.role != "child":
+        report.state = "publishing"
+        report.unreachable.append(unfinished)
+    return report
+
+
 def send_file(
     client_file: Any,
     *,

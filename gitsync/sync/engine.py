@@ -274,40 +274,18 @@ def pending_count(client_file: ClientFile) -> int:
     return client_file.count_new(head.id, sent)
 
 
-def _resume_publish(client_file: ClientFile) -> tuple[str | None, int]:
-    """Finish a publish to a server that stopped; (its address if still unfinished, bytes sent).
-
-    The file stays a top-level file until the publish completes, so the
-    user's edits are committed meanwhile and reach the server with the rest.
-    """
-    state = client_file.reload_state()
-    pending = state.extra.get("publishing") if state is not None else None
-    if state is None or state.role == "child" or not isinstance(pending, dict) or not pending:
-        return None, 0
-    from gitsync.server.client import resume_publish
-
-    try:
-        done = resume_publish(client_file)
-    except Unreachable:
-        return str(pending.get("url") or pending.get("server") or "the server"), 0
-    client_file.reload_state()
-    return None, int(done.get("bytes_sent", 0))
-
-
 def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
     """Run one sync of this copy and return what it did.
 
     ``look_for_edits=False`` skips the scan of the working files, for a copy
     that was just checked out and cannot have any.
     """
-    unfinished, resumed_bytes = _resume_publish(client_file)
     with client_file.locked():
         # A long-lived caller (the watch agent) must see what other commands
         # changed since: the offline flag, a peer, a moved parent.
         state = client_file.reload_state()
         role = state.role if state else "top-level"
         report = SyncReport(copy_id=client_file.copy_id, role=role)
-        report.bytes_sent += resumed_bytes
         if look_for_edits:
             commit_working_edits(client_file, report)
         fault_point("sync.edits-committed")
@@ -315,9 +293,6 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         fault_point("sync.published")
         if role != "child" or state is None:
             report.state = "n/a"
-            if unfinished:  # edits are committed here and go up when the publish resumes
-                report.state = "publishing"
-                report.unreachable.append(unfinished)
             return report
         report.state = "offline"
         if not state.offline:
