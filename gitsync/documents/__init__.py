@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,8 +34,6 @@ from gitsync.model.records import (
 )
 
 if TYPE_CHECKING:
-    import pygit2
-
     from gitsync.repo.clientfile import ClientFile
     from gitsync.repo.snapshot import Snapshot
 
@@ -340,32 +337,6 @@ class DocumentVersion:
         }
 
 
-def _blob_at(tree: pygit2.Tree, path: str) -> pygit2.Oid | None:
-    try:
-        entry = tree[path]
-    except KeyError:
-        return None
-    return entry.id if entry.type_str == "blob" else None
-
-
-def _introductions(
-    client_file: ClientFile, path: str
-) -> Iterator[tuple[pygit2.Commit, pygit2.Oid]]:
-    """Oldest first: every commit whose content at ``path`` differs from each of its parents'."""
-    from pygit2.enums import SortMode
-
-    head = client_file.head_commit()
-    if head is None:
-        return
-    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
-    for commit in walker:
-        oid = _blob_at(commit.tree, path)
-        if oid is None:
-            continue
-        if all(_blob_at(parent.tree, path) != oid for parent in commit.parents):
-            yield commit, oid
-
-
 def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion]:
     """Every version of a document's content in this copy's history, oldest (number 1) first.
 
@@ -377,23 +348,27 @@ def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion
 
 
 def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
-    from gitsync.history import commit_time, copy_of
+    from gitsync.repo.revisions import path_versions, read_blob
 
     path = document_content_path(record)
     versions: list[DocumentVersion] = []
-    for commit, oid in _introductions(client_file, path):
-        data = client_file.repo[oid].read_raw()
+    # Oldest first: every commit that introduced content at ``path`` none of its parents had.
+    for version in path_versions(client_file, path, oldest_first=True):
+        if version.blob is None:
+            continue
+        commit = version.revision
+        data = read_blob(client_file, version.blob)
         versions.append(
             DocumentVersion(
                 number=len(versions) + 1,
-                commit=str(commit.id),
-                author=commit.author.name,
-                email=commit.author.email,
-                when=commit_time(commit),
-                copy=copy_of(commit),
+                commit=commit.id,
+                author=commit.author,
+                email=commit.email,
+                when=commit.when,
+                copy=commit.copy,
                 sha256=hashlib.sha256(data).hexdigest(),
                 size=len(data),
-                blob=str(oid),
+                blob=version.blob,
             )
         )
     return versions
@@ -436,7 +411,9 @@ def read_version(
             f"document '{record['name']}' has versions 1 to {len(versions)}; "
             f"there is no version {number}"
         )
-    return chosen, client_file.repo[chosen.blob].read_raw()
+    from gitsync.repo.revisions import read_blob
+
+    return chosen, read_blob(client_file, chosen.blob)
 
 
 def get_version(
