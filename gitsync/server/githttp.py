@@ -214,13 +214,12 @@ def file_format(repository: Any) -> int | None:
     """The format_version of a hosted file's shared line (None before it has one)."""
     import json
 
-    import pygit2
+    from gitsync.repo.gitcli import git
 
+    shown = git(["cat-file", "-p", "refs/heads/main:engagement.json"], repository, check=False)
     try:
-        repo = pygit2.Repository(str(repository))
-        tree = repo.revparse_single("refs/heads/main").peel(pygit2.Commit).tree
-        engagement = json.loads(repo[tree["engagement.json"].id].read_raw())
-    except (KeyError, ValueError, pygit2.GitError):
+        engagement = json.loads(shown.stdout) if shown.returncode == 0 else None
+    except ValueError:
         return None
     version = engagement.get("format_version") if isinstance(engagement, dict) else None
     return version if isinstance(version, int) and not isinstance(version, bool) else None
