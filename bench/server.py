@@ -1,12 +1,18 @@
 """Plain git through a gitsync server against plain git over file://, on one generated file.
 
-    python -m bench.server [--records 10000] [--keep DIR]
+    python -m bench.server [--records 10000] [--keep DIR] [--rows] [--reps 5]
 
 Starts a real ``gitsync server run`` on a free port, publishes a generated
 client file, and times stock git clone, a one-record push, a one-record
 fetch and a 5 MiB push, through the server (token auth, the rules in the
 server) and against a bare copy of the same repository over file:// (no
 hooks). Prints medians in milliseconds.
+
+``--rows`` times the issue's rows instead, gitsync against plain git over
+HTTP to the same server (the same rules run for both): a one-record edit +
+sync vs commit + pull + push; propagation A -> server -> B with two watch
+agents vs a plain clone pulling every 100 ms; ``gitsync copy`` vs ``git
+clone``. It prints the load average before and after.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10000)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--rows", action="store_true", help="the issue's gitsync-vs-git rows")
+    parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="gitsync-bench-server-"))
     shutil.rmtree(work, ignore_errors=True)
@@ -89,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         gitsync("server", "add", url, "--label", "bench")
         gitsync("login", "bench", "--user", "alice", "--password-stdin", stdin="alice-password\n")
+        store = home / ".config" / "gitsync" / "credentials"  # stock git uses gitsync's tokens
+        run("git", "config", "--global", "credential.helper", f"store --file={store}")
         started = time.perf_counter()
         published = json.loads(gitsync("publish", "--json", cwd=work / "file"))
         print(
@@ -96,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{published['bytes_sent']} bytes sent"
         )
         served = f"{url}/git/file"
+        if args.rows:
+            print(f"load average before: {os.getloadavg()}")
+            issue_rows(run, gitsync, env, work, served, args.reps)
+            print(f"load average after: {os.getloadavg()}")
+            return 0
         run("git", "clone", "-q", "--bare", served, work / "floor.git")
         for name, address in (("file://", f"file://{work}/floor.git"), ("server", served)):
             rows[name] = _measure(run, work / f"clones-{name.strip(':/')}", address)
@@ -148,6 +163,139 @@ def _measure(run: Any, base: Path, address: str) -> dict[str, float]:
     row["push 1 file"] = statistics.median(pushes) * 1000
     row["push 5 MiB"] = statistics.median(big) * 1000
     return row
+
+
+def _edit(folder: Path, tag: str) -> None:
+    """A one-record edit as a user makes it: engagement.json's city, canonical JSON."""
+    from gitsync.model import canonical
+
+    path = folder / "engagement.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["city"] = tag
+    path.write_bytes(canonical.dumps(record))
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:,.0f} ms (min {min(values) * 1000:,.0f})"
+
+
+def _row(name: str, mine: list[float], plain: list[float], goal: float) -> None:
+    ratio = statistics.median(mine) / statistics.median(plain)
+    print(
+        f"ROW | {name} | gitsync {_ms(mine)} | plain git {_ms(plain)} | "
+        f"ratio {ratio:.2f} | goal <= {goal} | {'met' if ratio <= goal else 'not met'}"
+    )
+
+
+def issue_rows(
+    run: Any, gitsync: Any, env: dict[str, str], work: Path, url: str, reps: int
+) -> None:
+    import threading
+
+    a = work / "file"  # the published file: now a sync copy of the server's
+    b = work / "copy-b"
+    gitsync("copy", "bench:file", b)
+    plain_a, plain_b = work / "plain-a", work / "plain-b"
+    run("git", "clone", "-q", url, plain_a)
+    run("git", "clone", "-q", url, plain_b)
+
+    # 1. One-record edit + sync, vs commit + pull + push over HTTP to the same server.
+    mine, plain = [], []
+    for i in range(reps):
+        started = time.perf_counter()
+        _edit(a, f"sync {i}")
+        gitsync("sync", cwd=a)
+        mine.append(time.perf_counter() - started)
+    run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)  # level, untimed
+    for i in range(reps):
+        started = time.perf_counter()
+        _edit(plain_a, f"plain {i}")
+        run("git", "commit", "-qam", f"plain {i}", cwd=plain_a)
+        run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)
+        run("git", "push", "-q", "origin", "HEAD:main", cwd=plain_a)
+        plain.append(time.perf_counter() - started)
+    _row("one-record edit + sync through the server", mine, plain, 1.5)
+
+    # 2. Propagation A -> server -> B: watch agents, vs a clone pulling every 100 ms.
+    gitsync("sync", cwd=a)
+    gitsync("sync", cwd=b)
+    run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)
+    agents = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gitsync", "watch"],
+            cwd=c,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for c in (a, b)
+    ]
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            subprocess.run(
+                ["git", "pull", "-q", "--no-rebase", "origin", "main"],
+                cwd=plain_b,
+                env=env,
+                capture_output=True,
+            )
+            stop.wait(0.1)
+
+    def arrival(folder: Path, tag: str, started: float) -> float:
+        needle = json.dumps(tag).encode()
+        while time.perf_counter() - started < 60:
+            try:
+                if needle in (folder / "engagement.json").read_bytes():
+                    return time.perf_counter() - started
+            except OSError:
+                pass
+            time.sleep(0.005)
+        raise SystemExit(f"{tag} did not arrive within 60 s")
+
+    try:
+        time.sleep(5)  # both agents hold their long-poll
+        mine = []
+        for i in range(reps):
+            tag = f"agent {i}"
+            started = time.perf_counter()
+            _edit(a, tag)
+            mine.append(arrival(b, tag, started))
+            time.sleep(2)  # let both agents settle
+    finally:
+        for agent in agents:
+            agent.terminate()
+            agent.wait(timeout=30)
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        plain = []
+        for i in range(reps):
+            run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)
+            tag = f"poll {i}"
+            started = time.perf_counter()
+            _edit(plain_a, tag)
+            run("git", "commit", "-qam", tag, cwd=plain_a)
+            run("git", "push", "-q", "origin", "HEAD:main", cwd=plain_a)
+            plain.append(arrival(plain_b, tag, started))
+            time.sleep(1)
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+    _row("propagation A -> server -> B (agents vs git polling 100 ms)", mine, plain, 1.0)
+
+    # 3. gitsync copy vs git clone over HTTP.
+    mine, plain = [], []
+    for i in range(reps):
+        started = time.perf_counter()
+        gitsync("copy", "bench:file", work / f"copy-{i}")
+        mine.append(time.perf_counter() - started)
+        shutil.rmtree(work / f"copy-{i}")
+        started = time.perf_counter()
+        run("git", "clone", "-q", url, work / f"clone-{i}")
+        plain.append(time.perf_counter() - started)
+        shutil.rmtree(work / f"clone-{i}")
+    _row("gitsync copy vs git clone over HTTP", mine, plain, 1.2)
 
 
 if __name__ == "__main__":

@@ -46,12 +46,12 @@ def run_hot(argv: list[str]) -> bool:
         emit_json(status.as_dict()) if as_json else say(status.line())
     else:
         from gitsync.cli.progress import ProgressBar
-        from gitsync.sync.engine import sync
+        from gitsync.server.client import sync_file
 
         client_file = context.client_file(open_parent=False)
         client_file.progress = bar = ProgressBar()
         try:
-            report = sync(client_file)
+            report = sync_file(client_file)  # finishes a stopped publish first
         finally:
             bar.close()
         emit_json(report.as_dict()) if as_json else say(report.line())

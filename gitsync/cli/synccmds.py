@@ -82,9 +82,9 @@ def _copy_interrupted(target: Path | None) -> Exception:
 
 def sync(as_json: JsonOption = False) -> None:
     """Commit local edits, fetch the parent, merge, push, and update the working files."""
-    from gitsync.sync.engine import sync as run_sync
+    from gitsync.server.client import sync_file
 
-    report = run_sync(context.client_file(open_parent=False))
+    report = sync_file(context.client_file(open_parent=False))  # a stopped publish first
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -305,6 +305,7 @@ KINDS: dict[str, Kind] = {
                 "created": Field(_stamp),
                 "state": Field(_one_of(*COPY_STATES)),
                 "address": Field(_opt(_str), required=False),
+                "peer": Field(_opt(_str), required=False),
             },
         ),
         Kind(

@@ -7,6 +7,7 @@ hooks on a local push; DESIGN section 8).
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,40 @@ def git_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     env["LC_ALL"] = "C"
+    for key, value in gitsync_config():
+        add_config(env, key, value)
     return env
+
+
+def gitsync_config() -> list[tuple[str, str]]:
+    """The settings every git command gitsync runs carries (never written to a git config).
+
+    A server learns this gitsync's format version from ``X-Gitsync-Format``,
+    so it can refuse a client older than a converted file. Server tokens are
+    kept by git's ``store`` helper in gitsync's own file (``credentials_path``),
+    added after the user's helpers: ``gitsync login`` writes no git config.
+    """
+    from gitsync.model.records import FORMAT_VERSION
+
+    return [
+        ("http.extraHeader", f"X-Gitsync-Format: {FORMAT_VERSION}"),
+        ("credential.helper", f"store --file={shlex.quote(str(credentials_path()))}"),
+    ]
+
+
+def credentials_path() -> Path:
+    """Where gitsync keeps server tokens (git's ``store`` format, mode 0600)."""
+    from gitsync.config import user_config_path
+
+    return user_config_path().parent / "credentials"
+
+
+def add_config(env: dict[str, str], key: str, value: str) -> None:
+    """Add one ``-c key=value`` through git's GIT_CONFIG_COUNT variables, after any there are."""
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    env[f"GIT_CONFIG_KEY_{count}"] = key
+    env[f"GIT_CONFIG_VALUE_{count}"] = value
+    env["GIT_CONFIG_COUNT"] = str(count + 1)
 
 
 def git(

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from gitsync.model.records import FORMAT_VERSION
 from gitsync.server import RIGHTS, ServerError, right_at_least
 from gitsync.server.catalogue import Catalogue, HostedFile, User
 from gitsync.server.githttp import (
@@ -38,7 +39,10 @@ from gitsync.server.githttp import (
     Scope,
     Send,
     backend_env,
+    client_format,
+    format_refusal,
     header,
+    send_git_error,
     send_plain,
     serve_backend,
 )
@@ -261,25 +265,53 @@ class ServerApp:
         name = body.get("path")
         if not isinstance(name, str):
             raise Refused(400)
+        older = client_format(scope)
+        if older is not None and older < FORMAT_VERSION:
+            raise Refused(
+                403,
+                f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
+                f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
+            )
         try:
             name = check_file_name(name)
         except BadPath:
             raise Refused(400) from None
-        hosted = await asyncio.to_thread(self.catalogue.file, name)
-        if hosted is not None:
-            if hosted.publisher != user.name:
-                raise Refused(403, "a file of that name is already on the server")
-            state = hosted.state  # resuming this user's own publish
-        else:
-            try:
-                await asyncio.to_thread(self.catalogue.start_publish, name, user)
-            except ServerError:
-                raise Refused(403, "a file of that name is already on the server") from None
-            await asyncio.to_thread(self.root.create_repository, name)
-            state = "publishing"
+        chosen, state = await asyncio.to_thread(self._name_to_publish, name, user)
         await send_json(
-            send, 200, {"file": name, "state": state, "url": self.file_url(scope, name)}
+            send, 200, {"file": chosen, "state": state, "url": self.file_url(scope, chosen)}
         )
+
+    def _name_to_publish(self, name: str, user: User) -> tuple[str, str]:
+        """The name a publish takes, and its state (publishing, or ready when it completed).
+
+        The user's own publish resumes under its name. A name the user may see
+        taken by another file is refused; a name taken by a file they may not
+        see is never mentioned: the file takes the first free "NAME (2)",
+        "NAME (3)", ... (the answer names the file as published).
+        """
+        for n in range(1, 100):
+            candidate = name if n == 1 else f"{name} ({n})"
+            try:
+                candidate = check_file_name(candidate)
+            except BadPath:
+                raise Refused(400) from None
+            hosted = self.catalogue.file(candidate)
+            if hosted is None:
+                try:
+                    self.catalogue.start_publish(candidate, user)
+                except ServerError:
+                    continue  # taken a moment ago: the next name
+                self.root.create_repository(candidate)
+                return candidate, "publishing"
+            if hosted.publisher == user.name:
+                if hosted.state == "ready" and n == 1:
+                    raise Refused(403, "you already published a file of that name")
+                if hosted.state != "ready":
+                    return candidate, hosted.state  # resuming this user's own publish
+                continue
+            if n == 1 and self.catalogue.right_of(user, hosted) != "none":
+                raise Refused(403, "a file of that name is already on the server")
+        raise Refused(403, "no free name near that one; choose another with --name")
 
     async def publish_complete(
         self, body: dict[str, Any], send: Send, user: User, scope: Scope
@@ -287,6 +319,13 @@ class ServerApp:
         name = body.get("path")
         if not isinstance(name, str):
             raise Refused(400)
+        older = client_format(scope)
+        if older is not None and older < FORMAT_VERSION:
+            raise Refused(
+                403,
+                f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
+                f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
+            )
         hosted, _ = await self._visible_file(user, name, "admin")
         if hosted.state == "ready":
             await send_json(
@@ -383,6 +422,11 @@ class ServerApp:
             await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
             return
         repository = self.root.repository(hosted.path)
+        if suffix == "/info/refs":
+            refusal = await asyncio.to_thread(format_refusal, scope, repository)
+            if refusal:
+                await send_git_error(send, service, refusal)
+                return
         extra: dict[str, str] = {}
         key = None
         if service == "git-receive-pack":

@@ -123,13 +123,11 @@ def _credential(action: str, url: str, user: str, token: str | None = None) -> d
     return found
 
 
-def _ensure_helper(url: str) -> None:
-    """Make sure git has a credential helper for this server (``store`` when none is set)."""
-    base = _base(url)
-    found = git(["config", "--get-urlmatch", "credential.helper", base], check=False)
-    if found.returncode == 0 and found.stdout.strip():
-        return
-    git(["config", "--global", f"credential.{base}.helper", "store"])
+def format_header() -> dict[str, str]:
+    """This gitsync's format version, sent on every request (git's carry it too)."""
+    from gitsync.model.records import FORMAT_VERSION
+
+    return {"X-Gitsync-Format": str(FORMAT_VERSION)}
 
 
 def token_for(url: str, user: str) -> str:
@@ -143,7 +141,9 @@ def _http(
 
     auth = (user, token_for(url, user)) if user else None
     try:
-        response = httpx.request(method, url, json=json, auth=auth, timeout=timeout)
+        response = httpx.request(
+            method, url, json=json, auth=auth, timeout=timeout, headers=format_header()
+        )
     except httpx.HTTPError as err:
         raise Unreachable(
             f"{_base(url)}: the server cannot be reached ({type(err).__name__})"
@@ -160,7 +160,11 @@ def _http(
 
 
 def login(label: str, user: str, password: str) -> None:
-    """Exchange the password for a token; git's credential helper keeps the token."""
+    """Exchange the password for a token, kept by git's credential helpers.
+
+    gitsync's own store (``gitcli.credentials_path``) is one of them on every
+    git call gitsync makes; no git config is written.
+    """
     label, entry = server_entry(label)
     url = entry["url"]
     import httpx
@@ -176,8 +180,7 @@ def login(label: str, user: str, password: str) -> None:
     token = str(response.json()["token"])
     if entry.get("user") and entry["user"] != user:
         _credential("reject", url, entry["user"])
-    _ensure_helper(url)
-    _credential("approve", url, user, token)
+    _credential("approve", url, user, token)  # into gitsync's store (and the user's helpers)
     server_set(label, user=user)
 
 
@@ -237,11 +240,69 @@ def publish(
     the catalogue only once the whole history is there.
     """
     from gitsync.repo.clientfile import ClientFile
-    from gitsync.server.storage import check_file_name
-    from gitsync.sync.engine import SyncReport, sync
-    from gitsync.sync.engine import publish as share_work
+    from gitsync.sync.engine import sync
 
     client_file = ClientFile.open(directory)
+    done = send_file(client_file, server=server, folder=folder, name=name, on_progress=on_progress)
+    report = sync(client_file)
+    return done | {"sync": report.as_dict()}
+
+
+def publishing(client_file: Any) -> dict[str, str] | None:
+    """The publish this file started and has not finished (None when there is none)."""
+    state = client_file.state
+    if state is None or state.role == "child":
+        return None
+    pending = state.extra.get("publishing")
+    return dict(pending) if isinstance(pending, dict) and pending else None
+
+
+def resume_publish(client_file: Any) -> dict[str, Any]:
+    """Finish a publish that stopped, from the last step that arrived (for ``sync``)."""
+    return send_file(client_file, server=None, folder="", name=None)
+
+
+def sync_file(client_file: Any) -> Any:
+    """One sync (``gitsync sync``, the watch agent), finishing first a publish that stopped.
+
+    A file whose publish has not completed is still a top-level file: the
+    publish resumes from the last step that arrived and the file becomes a
+    copy, then syncs. With the server out of reach the user's edits are
+    committed, the report says ``publishing``, and they go up with the rest
+    when the publish resumes.
+    """
+    from gitsync.sync.engine import sync
+
+    client_file.reload_state()
+    pending = publishing(client_file)
+    unfinished, sent = None, 0
+    if pending:
+        try:
+            sent = int(resume_publish(client_file).get("bytes_sent", 0))
+        except Unreachable:
+            unfinished = str(pending.get("url") or pending.get("server") or "the server")
+        client_file.reload_state()
+    report = sync(client_file)
+    report.bytes_sent += sent
+    if unfinished and report.role != "child":
+        report.state = "publishing"
+        report.unreachable.append(unfinished)
+    return report
+
+
+def send_file(
+    client_file: Any,
+    *,
+    server: str | None,
+    folder: str,
+    name: str | None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Send the history, complete the publish and make the file a copy (no sync after)."""
+    from gitsync.server.storage import check_file_name
+    from gitsync.sync.engine import SyncReport
+    from gitsync.sync.engine import publish as share_work
+
     state = client_file.state
     pending = dict(state.extra.get("publishing") or {}) if state is not None else {}
     if state is not None and state.role == "child" and not pending:
@@ -259,6 +320,9 @@ def publish(
     except GitsyncError:
         raise UsageError(f"'{path}': not a file name the server takes") from None
     started = _http("POST", f"{url}/api/publish", user, json={"path": path})
+    path = str(
+        started["file"]
+    )  # "NAME (2)" when the name was taken by a file this user may not see
     file_url = str(started["url"])
     if state is None:
         raise UsageError(f"{client_file.root}: no local sync state; run 'gitsync repair'")
@@ -309,14 +373,12 @@ def publish(
             fault_point("publish.step")
         _http("POST", f"{url}/api/publish/complete", user, json={"path": path})
     _become_copy(client_file, file_url, user, tip)
-    report = sync(client_file)
     return {
         "file": path,
         "url": file_url,
         "steps": len(steps),
         "skipped_steps": skipped,
         "bytes_sent": sent,
-        "sync": report.as_dict(),
     }
 
 

@@ -197,3 +197,65 @@ async def send_plain(
         }
     )
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+# --- the client's format version ------------------------------------------------------
+
+FORMAT_HEADER = b"x-gitsync-format"
+
+
+def client_format(scope: Scope) -> int | None:
+    """The format_version a gitsync client writes (its ``X-Gitsync-Format``); None for stock git."""
+    value = (header(scope, FORMAT_HEADER) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 6 else None
+
+
+def file_format(repository: Any) -> int | None:
+    """The format_version of a hosted file's shared line (None before it has one)."""
+    import json
+
+    from gitsync.repo.gitcli import git
+
+    shown = git(["cat-file", "-p", "refs/heads/main:engagement.json"], repository, check=False)
+    try:
+        engagement = json.loads(shown.stdout) if shown.returncode == 0 else None
+    except ValueError:
+        return None
+    version = engagement.get("format_version") if isinstance(engagement, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def format_refusal(scope: Scope, repository: Any) -> str | None:
+    """The one line refusing a gitsync client older than the file's format, else None."""
+    mine = client_format(scope)
+    if mine is None:
+        return None
+    theirs = file_format(repository)
+    if theirs is None or mine >= theirs:
+        return None
+    return (
+        f"this file was converted to format_version {theirs} and this gitsync writes "
+        f"{mine}: upgrade gitsync, then run 'gitsync convert' in your copy"
+    )
+
+
+def _pkt(text: str) -> bytes:
+    data = text.encode("utf-8")
+    return f"{len(data) + 4:04x}".encode("ascii") + data
+
+
+async def send_git_error(send: Send, service: str, message: str) -> None:
+    """Answer a ref advertisement with git's ERR packet: git prints 'remote error: MESSAGE'."""
+    body = _pkt(f"# service={service}\n") + b"0000" + _pkt(f"ERR {message}\n")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", f"application/x-{service}-advertisement".encode("ascii")),
+                (b"cache-control", b"no-cache"),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

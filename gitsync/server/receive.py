@@ -9,7 +9,10 @@ store and runs the same pre-receive rules a client file's parent runs
 - the identity is the signed-in user: the commits the sender made (the new
   commits on the pushed line's first parents) must name that user as their
   author, so protection rights, abandoned copies and lockdown are judged
-  against the user who signed in;
+  against the user who signed in. A commit by another user is taken only
+  when it was forwarded: its copy (the ``Gitsync-Copy`` trailer) is
+  registered to its author and linked to one of the sender's copies in the
+  file's registry without passing through the server (``forwarded``);
 - a file being published takes its history only into ``refs/gitsync/publish``
   and only from its publisher; a published file takes the shared line and the
   on-demand content refs, never the publish ref again.
@@ -118,7 +121,16 @@ def _check_ref(ctx: PushContext, update: RefUpdate) -> str | None:
 
 
 def _check_authors(repo: Any, update: RefUpdate, user: str) -> str | None:
-    """The sender's own new commits must name the signed-in user as author."""
+    """Every new commit is the signed-in user's own, or was forwarded to them.
+
+    A commit whose author is not the signed-in user is taken only when its
+    copy trailer names a copy that the file's registry (at the pushed tip,
+    over the server's own) gives to that author, and that copy is linked to
+    one the sender holds without passing through the server: a descendant of
+    it, a copy it was made from, or a peer child of either (see
+    ``forwarded``). This holds for the pushed line and for what a merge
+    brings in alike.
+    """
     import pygit2
 
     walker = repo.walk(pygit2.Oid(hex=update.new), pygit2.enums.SortMode.TOPOLOGICAL)
@@ -128,16 +140,88 @@ def _check_authors(repo: Any, update: RefUpdate, user: str) -> str | None:
                 walker.hide(repo.references[name].peel(pygit2.Commit).id)
             except (KeyError, ValueError, pygit2.GitError):
                 continue
-    new = {c.id: c for c in walker}
-    commit = new.get(pygit2.Oid(hex=update.new))
-    while commit is not None:
-        if commit.author.name != user:
+    registry: dict[str, dict[str, Any]] | None = None
+    for commit in walker:
+        author = commit.author.name
+        if author == user:
+            continue
+        if registry is None:
+            registry = _registry(repo, update.new)
+        if not forwarded(registry, _copy_of(commit.message), author, user):
             return (
                 f"push to {update.ref} refused: commit {str(commit.id)[:12]} is by "
-                f"'{commit.author.name}' but '{user}' signed in (rule: identity)"
+                f"'{author}' but '{user}' signed in, and it did not come to them from a "
+                f"copy of '{author}' linked to one of theirs (rule: identity)"
             )
-        commit = new.get(commit.parent_ids[0]) if commit.parent_ids else None
     return None
+
+
+def forwarded(
+    registry: dict[str, dict[str, Any]], copy: str | None, author: str, user: str
+) -> bool:
+    """Whether ``user`` may carry a commit that ``author`` made in the copy ``copy``.
+
+    The copy must be registered to ``author`` and be linked to a copy that
+    ``user`` holds through the registry's parent and peer links, never
+    through the server itself: copies directly under the server (their parent
+    is none, or the server) are linked only by a peer. Commits travel between
+    copies only along these links; what went through the server is already
+    there and is not checked again.
+    """
+    record = registry.get(copy or "")
+    if record is None or not author or record.get("user") != author:
+        return False
+    held = {cid for cid, r in registry.items() if r.get("user") == user}
+    if not held:
+        return False
+    links: dict[str, set[str]] = {}
+    for cid, r in registry.items():
+        for other in (r.get("parent"), r.get("peer")):
+            if isinstance(other, str) and other in registry:
+                links.setdefault(cid, set()).add(other)
+                links.setdefault(other, set()).add(cid)
+    seen: set[str] = set()
+    todo = [str(copy)]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        if current in held:
+            return True
+        seen.add(current)
+        todo.extend(links.get(current, ()))
+    return False
+
+
+def _copy_of(message: str) -> str | None:
+    from gitsync.repo.clientfile import COPY_TRAILER
+
+    found = None
+    for line in message.splitlines():
+        if line.startswith(f"{COPY_TRAILER}:"):
+            found = line.split(":", 1)[1].strip()
+    return found
+
+
+def _registry(repo: Any, tip: str) -> dict[str, dict[str, Any]]:
+    """The copies' records at the pushed tip, over those on the server's shared line."""
+    import pygit2
+
+    found: dict[str, dict[str, Any]] = {}
+    for spec in ("refs/heads/main", tip):
+        try:
+            tree = repo.revparse_single(spec).peel(pygit2.Commit).tree
+            folder: Any = repo[tree["sync/copies"].id]
+        except (KeyError, ValueError, pygit2.GitError):
+            continue
+        for entry in folder:
+            try:
+                record = json.loads(repo[entry.id].read_raw())
+            except (ValueError, KeyError):
+                continue
+            if isinstance(record, dict) and isinstance(record.get("id"), str):
+                found[record["id"]] = record
+    return found
 
 
 def describe_file(repository: Path) -> dict[str, Any]:

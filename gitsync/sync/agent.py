@@ -104,9 +104,11 @@ def _watch(
     online = True
 
     def run_once(reason: str) -> bool:
+        from gitsync.server.client import sync_file
+
         started = time.monotonic()
         try:
-            report = sync(client_file)
+            report = sync_file(client_file)  # finishes a stopped publish first
         except Busy:
             return online  # a command holds the copy: its change wakes the agent again
         except GitsyncError as err:
@@ -128,7 +130,7 @@ def _watch(
                 else f"{report.state}: sent {report.sent}, received {report.received} ({took} ms)"
             )
         on_event(data)
-        return report.state != "offline"
+        return report.state not in ("offline", "publishing")  # both retry with backoff
 
     online = run_once("start")
     _follow_servers(client_file, stop)

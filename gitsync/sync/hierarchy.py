@@ -226,12 +226,36 @@ def set_peer(client_file: ClientFile, address: str | None) -> str | None:
     state = client_file.state
     if state is None or state.role != "child":
         raise UsageError(f"{client_file.root}: only a sync copy can have a peer parent")
+    peer_id = None
     if address is not None:
         address, folder = _address(address)
         _check_same_hierarchy(client_file, address, folder)
+        if folder is not None:
+            other = ClientFile.open(folder).state
+            peer_id = other.copy_id if other is not None else None
     state.peer = address
     client_file.save_state(state)
+    _register_peer(client_file, peer_id)
     return address
+
+
+def _register_peer(client_file: ClientFile, peer_id: str | None) -> None:
+    """Record the peer parent's copy in the registry, so a server takes what it forwards."""
+    path = KINDS["copy"].path_for(client_file.copy_id)
+    record = client_file.snapshot().read(path)
+    if not isinstance(record, dict) or record.get("peer") == peer_id:
+        return
+    record = {k: v for k, v in record.items() if k != "peer"}
+    if peer_id is not None:
+        record["peer"] = peer_id
+    who = client_file.identity()
+    record["modified"] = who.modified()
+    with client_file.locked():
+        client_file.commit(
+            {path: canonical.dumps(record)},
+            f"Peer parent of sync copy {client_file.copy_id}",
+            identity=who,
+        )
 
 
 def set_offline(client_file: ClientFile, offline: bool) -> None:

@@ -168,7 +168,7 @@ def copy_status(start: Path) -> CopyStatus:
         user = state.user if state else ""
         return CopyStatus(
             role="top-level",
-            state="n/a",
+            state="publishing" if state is not None and state.extra.get("publishing") else "n/a",
             pending=0,
             conflicts=conflicts,
             parent=None,

@@ -99,7 +99,7 @@ class Person:
             timeout=300,
         )
 
-    def sign_in(self, server: Server, label: str = "office") -> None:
+    def sign_in(self, server: Server, label: str = "office", *, stock_git: bool = True) -> None:
         self.ok("server", "add", server.url, "--label", label)
         self.ok(
             "login",
@@ -109,6 +109,13 @@ class Person:
             "--password-stdin",
             input=password_of(self.name) + "\n",
         )
+        if stock_git:
+            self.use_gitsync_credentials()
+
+    def use_gitsync_credentials(self) -> None:
+        """What the README tells a user who wants a stock git to use gitsync's tokens too."""
+        store = self.home / ".config" / "gitsync" / "credentials"
+        self.git("config", "--global", "credential.helper", f"store --file={store}")
 
 
 @pytest.fixture
