@@ -30,6 +30,8 @@ from gitsync.model.records import (
     KINDS,
     document_content_path,
     document_name_problem,
+    document_sync,
+    is_tombstone,
     is_valid_id,
     new_id,
 )
@@ -207,13 +209,17 @@ def add_document(
     folder: str | None = None,
     name: str | None = None,
     kind: str | None = None,
+    sync: str | None = None,
 ) -> Record:
     """Copy the file at ``source`` into the client file as a new document; one commit.
 
     ``name`` defaults to the file's own name, ``kind`` to the one its
-    extension names (see KIND_BY_EXTENSION). Everything is checked before
-    anything is written.
+    extension names (see KIND_BY_EXTENSION), ``sync`` to the folder's or
+    the client file's default (see ``gitsync.documents.behaviour``).
+    Everything is checked before anything is written.
     """
+    from gitsync.documents import behaviour
+
     raw_name = name if name is not None else source.name
     doc_name = unicodedata.normalize("NFC", raw_name)
     problem = document_name_problem(doc_name)
@@ -224,12 +230,16 @@ def add_document(
         raise UsageError(
             f"--kind '{doc_kind}' is not a document kind ({', '.join(DOCUMENT_KINDS)})"
         )
+    if sync is not None:
+        behaviour.check_behaviour(sync)
     content = _read_source(source)
     with client_file.locked():
         snapshot = client_file.snapshot()
         folder_id = find_folder(snapshot, folder)["id"] if folder is not None else None
         doc_id = new_id()
         _check_unique_document(snapshot, doc_name, folder_id, doc_id)
+        if sync is None:
+            sync = behaviour.default_behaviour(snapshot, len(content), folder_id)
         record: Record = {
             "id": doc_id,
             "name": doc_name,
@@ -240,10 +250,11 @@ def add_document(
             "size": len(content),
             "modified": client_file.identity().modified(),
         }
+        extra = behaviour.new_record_fields(client_file, record, content, sync)
         _commit(
             client_file,
             {KINDS["document"].path_for(doc_id): record},
-            {document_content_path(record): content},
+            extra,
             f"Add document {doc_name}",
         )
     return record
@@ -283,10 +294,12 @@ def update_document(client_file: ClientFile, ref: str, source: Path) -> Record:
         record["sha256"] = digest
         record["size"] = len(content)
         record["modified"] = client_file.identity().modified()
+        from gitsync.documents.behaviour import new_version
+
         _commit(
             client_file,
             {KINDS["document"].path_for(record["id"]): record},
-            {document_content_path(record): content},
+            new_version(client_file, record, content),
             f"Update document {record['name']}",
         )
     return record
@@ -379,6 +392,8 @@ def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion
 def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
     from gitsync.history import commit_time, copy_of
 
+    if document_sync(record) != "automatic" or "blob" in record:
+        return _record_versions(client_file, record)
     path = document_content_path(record)
     versions: list[DocumentVersion] = []
     for commit, oid in _introductions(client_file, path):
@@ -399,6 +414,70 @@ def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
     return versions
 
 
+def _record_versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
+    """Versions named by the record's own history (its sha256), for content kept outside the tree.
+
+    The blob of a version is the record's ``blob`` (on demand), else the
+    content file of that commit (automatic then), else none (never synced).
+    """
+    from pygit2.enums import SortMode
+
+    from gitsync.history import commit_time, copy_of
+
+    head = client_file.head_commit()
+    if head is None:
+        return []
+    path = KINDS["document"].path_for(record["id"])
+    repo = client_file.repo
+
+    def at(commit: pygit2.Commit) -> Record | None:
+        oid = _blob_at(commit.tree, path)
+        return None if oid is None else canonical.loads(repo[oid].read_raw(), path)
+
+    versions: list[DocumentVersion] = []
+    seen: set[str] = set()
+    for commit in repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE):
+        state = at(commit)
+        if state is None or is_tombstone(state):
+            continue
+        sha = state.get("sha256")
+        if sha in seen or any(
+            (p := at(parent)) is not None and p.get("sha256") == sha for parent in commit.parents
+        ):
+            continue
+        seen.add(str(sha))
+        blob = state.get("blob")
+        if not blob and document_sync(state) == "automatic":
+            content = _blob_at(commit.tree, document_content_path(state))
+            blob = str(content) if content is not None else None
+        versions.append(
+            DocumentVersion(
+                number=len(versions) + 1,
+                commit=str(commit.id),
+                author=commit.author.name,
+                email=commit.author.email,
+                when=commit_time(commit),
+                copy=copy_of(commit),
+                sha256=str(sha),
+                size=int(state.get("size", 0)),
+                blob=str(blob or ""),
+            )
+        )
+    return versions
+
+
+def version_bytes(client_file: ClientFile, record: Record, version: DocumentVersion) -> bytes:
+    """The bytes of one version: from this copy, else fetched up the route (on demand)."""
+    from gitsync.documents import behaviour
+    from gitsync.repo.content import has_blob
+
+    if version.blob and has_blob(client_file.repo, version.blob):
+        return bytes(client_file.repo[version.blob].read_raw())
+    if version.blob:
+        return behaviour.content_bytes(client_file, record, version.blob, version.sha256)
+    return behaviour.never_bytes(client_file, record, version.sha256)
+
+
 def read_version(
     client_file: ClientFile, ref: str, number: int | None = None
 ) -> tuple[DocumentVersion, bytes]:
@@ -416,7 +495,7 @@ def read_version(
             f"document '{record['name']}' has versions 1 to {len(versions)}; "
             f"there is no version {number}"
         )
-    return chosen, client_file.repo[chosen.blob].read_raw()
+    return chosen, version_bytes(client_file, record, chosen)
 
 
 def get_version(

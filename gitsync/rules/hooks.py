@@ -190,6 +190,13 @@ def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
         old, new, ref = parts
         if _is_zero(new):
             continue  # a deleted ref carries no records
+        if ref.startswith("refs/gitsync/incoming/"):
+            from gitsync.repo.content import check_incoming
+
+            problem = check_incoming(repo, ref, new)
+            if problem:
+                return HookResult(1, f"push refused: {problem}")
+            continue
         try:
             new_tree = repo[new].peel(pygit2.Commit).tree
         except KeyError:

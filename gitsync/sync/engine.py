@@ -57,6 +57,7 @@ class SyncReport:
     renumbered: list[dict[str, Any]] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # one line per document left as it was
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +79,8 @@ class SyncReport:
             text += f"; {len(self.conflicts)} new conflict(s) kept for review"
         if self.renumbered:
             text += f"; {len(self.renumbered)} entry(ies) renumbered"
+        for line in self.documents:
+            text += f"\n  {line}"
         return text
 
 
@@ -94,6 +97,15 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     a deleted document content file is restored from the history. Files
     that are neither records nor document content are left alone.
     """
+    from gitsync.documents.behaviour import local_edits, remember_seen
+
+    snapshot = client_file.snapshot()
+    outside = local_edits(client_file, snapshot)
+    report.documents.extend(outside.skipped)
+    if outside.changes:
+        client_file.commit(outside.changes, "Commit documents edited in place")
+        report.committed += len(outside.changes)
+    remember_seen(client_file, outside)
     dirty = client_file.dirty_paths()
     if not dirty:
         return
@@ -141,7 +153,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
         client_file.update_worktree(client_file.write_objects(restore), restore)
     if changes:
         client_file.commit(changes, "Commit edits made in the working files", identity=who)
-        report.committed = len(changes)
+        report.committed += len(changes)
 
 
 def _restamp_documents(
@@ -225,6 +237,9 @@ def publish(client_file: ClientFile, report: SyncReport) -> None:
     Children may push into the shared line at any moment: merge what they
     sent, then move it with compare-and-swap, and go round again if it moved.
     """
+    from gitsync.repo.content import fold_incoming
+
+    fold_incoming(client_file.repo)  # content children sent with their pushes
     for _ in range(MAX_RACE_ROUNDS):
         shared = client_file.ref(SHARED_BRANCH)
         if shared is not None:
@@ -253,7 +268,12 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         if head.id == theirs:
             return
         to_send = client_file.count_new(head.id, [theirs])
-        outcome = push(repo_dir, route.address, client_file.head_ref_name())
+        outcome = push(
+            repo_dir,
+            route.address,
+            client_file.head_ref_name(),
+            _content_to_send(client_file, theirs),
+        )
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
         if outcome.accepted:
@@ -261,6 +281,14 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             report.sent += to_send
             return
     raise LostRace(f"{route.address} kept moving; nothing was lost, run sync again")
+
+
+def _content_to_send(client_file: ClientFile, theirs: Oid) -> list[str]:
+    """Refspecs for the on-demand documents' content the unsent commits name (DESIGN section 9)."""
+    from gitsync.documents.behaviour import blobs_to_send
+    from gitsync.repo.content import incoming_refspecs
+
+    return incoming_refspecs(blobs_to_send(client_file, theirs))
 
 
 def pending_count(client_file: ClientFile) -> int:
@@ -306,6 +334,9 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 report.state = "online-peer" if route.name == "peer" else "online"
                 break
             publish(client_file, report)
+        from gitsync.documents.behaviour import follow_versions
+
+        report.documents.extend(follow_versions(client_file))
         report.pending = pending_count(client_file)
         fault_point("sync.before-state-saved")
         last = {"state": report.state, "route": report.route, "address": report.address}

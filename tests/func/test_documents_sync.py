@@ -1,0 +1,298 @@
+"""Documents that sync Automatic, On Demand or Never (issue 12, DESIGN section 9).
+
+Real hierarchies: a top-level parent, children a and b, and g, a copy of a.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT, Result
+from tests.helpers import Hierarchy, git
+
+
+def _doc(h: Hierarchy, where: Path, path: Path, *args: str) -> dict[str, Any]:
+    result = h.run(where, "doc", "add", path, "--json", *args)
+    assert result.code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def _listing(h: Hierarchy, where: Path) -> dict[str, dict[str, Any]]:
+    result = h.run(where, "doc", "list", "--json")
+    assert result.code == 0, result.stderr
+    return {d["name"]: d for d in json.loads(result.stdout)}
+
+
+def _objects_hold(repo: Path, oid: str) -> bool:
+    return git(repo, "cat-file", "-e", oid, check=False).returncode == 0
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_on_demand_travels_as_a_record_and_a_grandchild_fetches_it_two_levels_up(
+    hierarchy: Hierarchy, tmp_path: Path, clean_tree: Callable[[Path], None]
+) -> None:
+    h = hierarchy
+    content = os.urandom(300_000)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(content)
+    record = _doc(h, h.b, scan, "--sync", "on-demand")
+    assert record["sync"] == "on-demand" and record["blob"] and record["added_by"] == "auditor"
+    assert record["sha256"] == _sha(content) and record["size"] == len(content)
+    # b holds it; nothing of it is in the tree, and git sees no stray file
+    assert (h.b / record["path"]).read_bytes() == content
+    assert git(h.b, "ls-tree", "-r", "HEAD", "--name-only").stdout.count("documents/") == 1
+    clean_tree(h.b)
+    h.sync(h.b)
+    # pushed with the sync as an incoming ref; opening the parent folds it into its content ref
+    incoming = git(h.top, "for-each-ref", "--format=%(refname)", "refs/gitsync").stdout.split()
+    assert incoming == [f"refs/gitsync/incoming/{record['sha256']}"]
+    assert h.run(h.top, "open").code == 0
+    refs = git(h.top, "for-each-ref", "--format=%(refname)", "refs/gitsync").stdout.split()
+    assert refs == ["refs/gitsync/content"]
+    assert git(h.top, "cat-file", "-p", "refs/gitsync/content^{tree}").stdout.count(record["blob"])
+    # a, then g sync: they see the record, not the content
+    h.sync(h.a)
+    h.sync(h.g)
+    for where in (h.a, h.g):
+        listed = _listing(h, where)["scan.pdf"]
+        assert listed["here"] == "placeholder" and listed["sync"] == "on-demand"
+        assert not _objects_hold(where, record["blob"])
+        assert not (where / record["path"]).exists()
+    # g's parent (a) does not hold it: g fetches it from the top-level parent
+    got = h.run(h.g, "doc", "get", "scan.pdf")
+    assert got.code == 0, got.stderr
+    assert (h.g / record["path"]).read_bytes() == content
+    assert _listing(h, h.g)["scan.pdf"]["here"] == "here"
+    assert not _objects_hold(h.a, record["blob"])
+    clean_tree(h.g)
+    # kept in g's own content ref, so gc keeps it
+    git(h.g, "gc", "--quiet", "--prune=now")
+    assert _objects_hold(h.g, record["blob"])
+    # a sync of g changes nothing and sends no content
+    assert h.sync(h.g)["committed"] == 0
+
+
+def test_on_demand_edited_in_place_is_a_new_version_that_follows_to_fetched_copies(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    h = hierarchy
+    work = tmp_path / "workpaper.xlsx"
+    work.write_bytes(b"v1" * 1000)
+    record = _doc(h, h.a, work, "--sync", "on-demand")
+    h.sync(h.a)
+    h.sync(h.b)
+    assert h.run(h.b, "doc", "get", "workpaper.xlsx").code == 0
+    # a (the adder) edits it in place; the next sync records and sends the new version
+    (h.a / record["path"]).write_bytes(b"v2" * 3000)
+    os.utime(h.a / record["path"], (1, 1))  # saved a while ago: settled
+    report = h.sync(h.a)
+    assert report["committed"] == 1
+    listed = _listing(h, h.a)["workpaper.xlsx"]
+    assert listed["sha256"] == _sha(b"v2" * 3000) and listed["size"] == 6000
+    # b fetched it before: its file follows the new version
+    h.sync(h.b)
+    assert (h.b / record["path"]).read_bytes() == b"v2" * 3000
+    versions = json.loads(h.run(h.b, "doc", "versions", "workpaper.xlsx", "--json").stdout)
+    assert [v["sha256"] for v in versions] == [_sha(b"v1" * 1000), _sha(b"v2" * 3000)]
+    # the first version is retrievable in g, which never held it
+    h.sync(h.g)
+    out = tmp_path / "old.xlsx"
+    got = h.run(h.g, "doc", "get", "workpaper.xlsx", "--version", "1", "--to", out)
+    assert got.code == 0, got.stderr
+    assert out.read_bytes() == b"v1" * 1000
+
+
+def test_a_file_still_being_written_is_not_taken(hierarchy: Hierarchy, tmp_path: Path) -> None:
+    h = hierarchy
+    source = tmp_path / "letter.docx"
+    source.write_bytes(b"draft")
+    record = _doc(h, h.a, source, "--sync", "on-demand")
+    target = h.a / record["path"]
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "with open(sys.argv[1], 'ab') as f:\n"
+            "    for _ in range(40):\n"
+            "        f.write(b'x' * 100); f.flush(); time.sleep(0.05)\n",
+            str(target),
+        ],
+        env=env,
+    )
+    try:
+        import time
+
+        time.sleep(0.2)
+        result = h.run(h.a, "sync")
+        assert result.code == 0, result.stderr
+        assert "still being written" in result.stdout
+        assert _listing(h, h.a)["letter.docx"]["sha256"] == _sha(b"draft")
+    finally:
+        writer.wait()
+    os.utime(target, (1, 1))
+    h.sync(h.a)
+    assert _listing(h, h.a)["letter.docx"]["size"] == 5 + 4000
+
+
+def test_never_content_stays_where_it_was_added(
+    hierarchy: Hierarchy, tmp_path: Path, clean_tree: Callable[[Path], None]
+) -> None:
+    h = hierarchy
+    secret = tmp_path / "payroll.xlsx"
+    secret.write_bytes(b"salaries")
+    record = _doc(h, h.a, secret, "--sync", "never")
+    assert record["kept_at"]["user"] == "auditor"
+    assert (h.a / record["path"]).read_bytes() == b"salaries"
+    assert record["path"] in (h.a / ".git/info/exclude").read_text(encoding="utf-8")
+    clean_tree(h.a)
+    h.sync(h.a)
+    h.sync(h.b)
+    h.sync(h.g)
+    assert h.run(h.top, "open").code == 0
+    for where in (h.top, h.b, h.g):
+        listed = _listing(h, where)["payroll.xlsx"]
+        assert listed["sync"] == "never" and listed["here"].startswith("kept by auditor")
+        assert not (where / record["path"]).exists()
+    got = h.run(h.b, "doc", "get", "payroll.xlsx")
+    assert got.code != 0
+    assert "never synced" in got.stderr and str(h.a) in got.stderr
+    # no git object anywhere holds it
+    for where in (h.top, h.a, h.b, h.g):
+        found = git(where, "cat-file", "--batch-all-objects", "--batch-check").stdout
+        blob = git(h.a, "hash-object", str(h.a / record["path"])).stdout.strip()
+        assert blob not in found
+
+
+def test_offline_placeholder_says_the_content_needs_the_parent(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    h = hierarchy
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF scan")
+    _doc(h, h.a, scan, "--sync", "on-demand")
+    h.sync(h.a)
+    h.sync(h.b)
+    assert h.run(h.b, "offline").code == 0
+    got = h.run(h.b, "doc", "get", "scan.pdf")
+    assert got.code != 0
+    assert "placeholder" in got.stderr and "needs the parent" in got.stderr
+    assert h.run(h.b, "online").code == 0
+    assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
+    # drop frees it again
+    dropped = h.run(h.b, "doc", "drop", "scan.pdf")
+    assert dropped.code == 0, dropped.stderr
+    assert _listing(h, h.b)["scan.pdf"]["here"] == "placeholder"
+
+
+def test_default_behaviour_by_size_and_changing_behaviour(
+    hierarchy: Hierarchy, tmp_path: Path, clean_tree: Callable[[Path], None]
+) -> None:
+    h = hierarchy
+    assert h.run(h.a, "doc", "default", "--sync", "on-demand", "--size-over", "5KB").code == 0
+    small, big = tmp_path / "small.txt", tmp_path / "big.pdf"
+    small.write_bytes(b"s" * 100)
+    big.write_bytes(b"b" * 6000)
+    assert _doc(h, h.a, small)["sync"] == "automatic"
+    assert _doc(h, h.a, big)["sync"] == "on-demand"
+    # automatic -> on-demand: the content leaves the tree, the working file stays
+    changed = h.run(h.a, "doc", "set", "small.txt", "--sync", "on-demand", "--json")
+    assert changed.code == 0, changed.stderr
+    clean_tree(h.a)
+    h.sync(h.a)
+    h.sync(h.b)
+    assert _listing(h, h.b)["small.txt"]["here"] == "placeholder"
+    assert h.run(h.b, "doc", "set", "small.txt", "--sync", "automatic").code == 0
+    h.sync(h.b)
+    h.sync(h.g)
+    assert (h.g / _listing(h, h.g)["small.txt"]["path"]).read_bytes() == b"s" * 100
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Отчёт аудитора.pdf",
+        "审计报告.xlsx",
+        "تقرير المراجعة.docx",
+        unicodedata.normalize("NFD", "Résumé café.pdf"),
+        "x" * 96 + ".pdf",
+    ],
+)
+def test_unicode_names_on_demand(hierarchy: Hierarchy, tmp_path: Path, name: str) -> None:
+    h = hierarchy
+    source = tmp_path / name
+    source.write_bytes(name.encode("utf-8") * 10)
+    record = _doc(h, h.a, source, "--sync", "on-demand")
+    assert record["name"] == unicodedata.normalize("NFC", name)
+    h.sync(h.a)
+    h.sync(h.g)
+    assert h.run(h.g, "doc", "get", record["id"]).code == 0
+    assert (h.g / record["path"]).read_bytes() == name.encode("utf-8") * 10
+    assert git(h.g, "status", "--porcelain", "--untracked-files=all").stdout == ""
+
+
+def test_the_100_character_rule_holds_for_every_behaviour(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    h = hierarchy
+    source = tmp_path / "source.pdf"
+    source.write_bytes(b"x")
+    for sync in ("automatic", "on-demand", "never"):
+        result = h.run(h.a, "doc", "add", source, "--name", "y" * 97 + ".pdf", "--sync", sync)
+        assert result.code != 0
+        assert "at most 100 characters" in result.stderr
+
+
+def test_kill_during_doc_get_then_the_next_command_completes(
+    hierarchy: Hierarchy, tmp_path: Path, gitsync_proc: Callable[..., Result]
+) -> None:
+    h = hierarchy
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(os.urandom(50_000))
+    record = _doc(h, h.a, scan, "--sync", "on-demand")
+    h.sync(h.a)
+    h.sync(h.b)
+    for point in ("content.fetched", "doc.content-kept"):
+        os.environ["GITSYNC_FAULT"] = point
+        try:
+            killed = gitsync_proc("doc", "get", "scan.pdf", cwd=h.b)
+        finally:
+            del os.environ["GITSYNC_FAULT"]
+        assert killed.code != 0
+        assert not (h.b / record["path"]).exists()
+        done = gitsync_proc("doc", "get", "scan.pdf", cwd=h.b)
+        assert done.code == 0, done.stderr
+        assert (h.b / record["path"]).read_bytes() == scan.read_bytes()
+        assert h.run(h.b, "doc", "drop", "scan.pdf").code == 0
+
+
+def test_the_parent_refuses_content_that_does_not_match_its_sha256(
+    hierarchy: Hierarchy,
+) -> None:
+    h = hierarchy
+    proc = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=h.a,
+        input=b"not what the name says",
+        capture_output=True,
+        check=True,
+    )
+    oid = proc.stdout.decode().strip()
+    pushed = git(h.a, "push", "parent", f"{oid}:refs/gitsync/incoming/{'0' * 64}", check=False)
+    assert pushed.returncode != 0
+    assert "does not have sha256" in pushed.stderr
