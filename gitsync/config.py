@@ -82,6 +82,37 @@ def user_config_all() -> dict[str, Any]:
     return dict(_load(user_config_path()))
 
 
+def servers() -> dict[str, dict[str, str]]:
+    """The servers this user knows: label -> {url, user}."""
+    found = _load(user_config_path()).get("servers") or {}
+    return {str(k): {str(a): str(b) for a, b in dict(v).items()} for k, v in dict(found).items()}
+
+
+def server_set(label: str, **values: str) -> None:
+    """Add a server under ``label``, or change its fields, keeping every comment in the file."""
+    from ruamel.yaml.comments import CommentedMap
+
+    path = user_config_path()
+    data = _load(path)
+    known = data.setdefault("servers", CommentedMap())
+    entry = known.setdefault(label, CommentedMap())
+    for key, value in values.items():
+        entry[key] = value
+    _dump(path, data)
+
+
+def server_remove(label: str) -> bool:
+    """Forget a server; False when there was none of that label."""
+    path = user_config_path()
+    data = _load(path)
+    known = data.get("servers") or {}
+    if label not in known:
+        return False
+    del known[label]
+    _dump(path, data)
+    return True
+
+
 @dataclass
 class LocalState:
     """The local sync state of one copy (``_Sync/sync.yaml``)."""
@@ -117,6 +148,15 @@ class LocalState:
                 setattr(state, name, list(value) if name == "ancestors" else value)
         state.extra = {k: v for k, v in data.items() if k not in cls.FIELDS}
         return state
+
+    @classmethod
+    def drop(cls, root: Path, key: str) -> None:
+        """Remove one extra key (``publishing`` once a publish completed) from the file."""
+        path = cls.path(root)
+        data = _load(path)
+        if key in data and key not in cls.FIELDS:
+            del data[key]
+            _dump(path, data)
 
     def save(self, root: Path) -> None:
         path = self.path(root)

@@ -49,6 +49,7 @@ def _register() -> None:
         ledgercmds,
         maintcmds,
         mergecmds,
+        servercmds,
         synccmds,
     )
 
@@ -63,6 +64,7 @@ def _register() -> None:
         maintcmds,
         archivecmds,
         hookcmds,
+        servercmds,
     ):
         module.register(app)
 

@@ -23,8 +23,9 @@ config_app = typer.Typer(help="Read and write the user's gitsync settings.", no_
 def _address_arg(text: str) -> str:
     """A parent address from the command line: paths are taken relative to -C, URLs as given."""
     from gitsync.repo.transport import local_path
+    from gitsync.server.client import server_reference
 
-    folder = local_path(text)
+    folder = None if server_reference(text) else local_path(text)
     return text if folder is None or text.startswith("file://") else str(context.resolve(folder))
 
 

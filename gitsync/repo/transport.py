@@ -2,7 +2,9 @@
 
 The git CLI sends thin packs (only the changed objects, about 1 KB for a
 one-record change) and runs the receiving parent's hooks, which pygit2 does
-not (DESIGN section 8). Addresses are local paths, file:// or ssh:// URLs.
+not (DESIGN section 8). Addresses are local paths, file:// or ssh:// URLs, or
+http(s):// URLs of a gitsync server, whose token git's credential helper
+supplies (never in the URL, so no message here can show one).
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ _UNREACHABLE_HINTS = (
     "unable to create temporary object directory",
     "unable to write",
     "insufficient permission",
+    # a server that refuses the sign-in: the copy works offline until the user signs in again
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "the requested url returned error: 40",
+    "the requested url returned error: 50",
+    # the connection dropped mid-transfer (server stopped, network cut): nothing was applied
+    "the remote end hung up unexpectedly",
+    "rpc failed",
+    "early eof",
+    "failed to connect",
+    "empty reply from server",
 )
 
 

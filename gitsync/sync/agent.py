@@ -3,9 +3,12 @@
 The agent syncs whenever this copy's working line or working files change,
 and as soon as the parent's shared line moves. A parent on this machine is
 watched through inotify on its refs (no CPU while idle, and it sees a push
-before the push returns; DESIGN section 8). A parent that cannot be watched
-(ssh, or gone) is retried with a backoff, and the agent comes back online by
-itself when the parent is there again.
+before the push returns; DESIGN section 8). A parent on a gitsync server is
+followed by one long-poll request (``gitsync.server.client.follow_changes``),
+which wakes the agent through a file in this copy's git folder, so one loop
+serves both. A parent that cannot be watched (ssh, or gone) is retried with a
+backoff, and the agent comes back online by itself when the parent is there
+again.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gitsync.repo.transport import local_path
 from gitsync.sync.engine import SyncReport, routes, sync
 
 MAX_BACKOFF = 30.0
+WAKE_FILE = "gitsync-parent-moved"  # touched in the copy's git folder when a server parent moved
 TICK = 1.0  # seconds between looks at a parent that cannot be watched
 
 
@@ -62,6 +66,8 @@ def _relevant(client_file: ClientFile) -> Callable[[Any, str], bool]:
     def keep(_change: Any, path: str) -> bool:
         if path.endswith(".lock") or path.startswith(sync_dir):
             return False
+        if path.endswith(f"/{WAKE_FILE}"):
+            return True
         if "/.git/" in path or path.startswith(own_git) or path.endswith("/.git"):
             return "/refs/heads/" in path or path.endswith("packed-refs")
         if path.endswith("/HEAD") or "/refs/heads/" in path:  # a bare parent
@@ -125,6 +131,7 @@ def _watch(
         return report.state != "offline"
 
     online = run_once("start")
+    _follow_servers(client_file, stop)
     next_retry = time.monotonic() + backoff
     while not stop.is_set():
         dirs = [d for d in _watched_dirs(client_file) if d.exists()]
@@ -154,3 +161,27 @@ def _watch(
             next_retry = time.monotonic() + backoff
             if not online:
                 break  # the parent may have gone: look again at what there is to watch
+
+
+def _follow_servers(client_file: ClientFile, stop: threading.Event) -> None:
+    """One long-poll thread per server parent on the route; each wakes the loop through a file."""
+    wake = Path(client_file.repo.path) / WAKE_FILE
+    for route in routes(client_file):
+        if not route.address.startswith(("http://", "https://")):
+            continue
+        from gitsync.server.client import follow_changes
+
+        def touch() -> None:
+            wake.write_text(f"{time.time()}\n", encoding="ascii")
+
+        def tip(ref: str = route.tracking_ref) -> str | None:
+            found = git(["rev-parse", "--verify", "--quiet", ref], client_file.root, check=False)
+            return found.stdout.strip() or None
+
+        threading.Thread(
+            target=follow_changes,
+            args=(route.address, touch, stop),
+            kwargs={"own_tip": tip},
+            name=f"gitsync-follow-{route.name}",
+            daemon=True,
+        ).start()

@@ -53,15 +53,26 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
     built in a temporary sibling folder and renamed into place at the end,
     so a crash leaves no half-made copy; its registration is then sent up.
     """
+    from gitsync.server.client import file_name_of, is_server_url, server_reference, server_user
+
+    source = server_reference(source) or source
     address, folder = _address(source)
     parent_file: ClientFile | None = None
     if folder is not None:
         if not folder.exists():
             raise NotAClientFile(f"{source}: no client file there")
         parent_file = ClientFile.open(folder)
-    name = (folder.name if folder is not None else Path(address.rstrip("/")).name).removesuffix(
-        ".git"
-    )
+    if is_server_url(address):
+        # A copy from a server: named as the file is there, no "(Sync)" suffix,
+        # and made by the user signed in to that server.
+        name = file_name_of(address)
+        user = user or server_user(address)
+        if dest is None:
+            dest = default_sync_path() / name
+    else:
+        name = (folder.name if folder is not None else Path(address.rstrip("/")).name).removesuffix(
+            ".git"
+        )
     if dest is None:
         dest = default_sync_path() / f"{name.removesuffix(SYNC_SUFFIX)}{SYNC_SUFFIX}"
     dest = dest.expanduser().resolve()
@@ -111,6 +122,8 @@ def _clone(
         fault_point("copy.cloned")
         git(["checkout", "--quiet", "--no-track", "-b", "work", "parent/main"], staging)
         git(["update-ref", "refs/remotes/top-level/main", "refs/remotes/parent/main"], staging)
+        if user and "://" in address and not address.startswith("file://"):
+            git(["config", "user.name", user], staging)  # the server judges pushes by this name
         copy = ClientFile.open(staging)
         install_hooks(copy.repo)
         ancestors = [address, *(parent_state.ancestors if parent_state else [])]

@@ -1,0 +1,516 @@
+"""The server's one ASGI application: git smart HTTP, the JSON API and change notifications.
+
+Every route needs a signed-in user except ``GET /health``. A route does one
+thing: authenticate, authorize, hand over (like Gitea's githttp router).
+
+    GET  /health                         "ok", no sign-in
+    POST /api/login   {user, password}   -> {token}: argon2 here, and only here
+    POST /api/logout                     revokes the token presented
+    GET  /api/whoami
+    GET  /api/files?q=TEXT&user=any|me|NAME   the catalogue rows this user may see
+    POST /api/publish {path}             start (or resume) publishing a file
+    POST /api/publish/complete {path}    the publish ref becomes the shared line
+    GET  /api/files/<file>/events?since=CURSOR[&timeout=S]   long-poll for pushes
+    GET|POST /git/<file>/(info/refs|git-upload-pack|git-receive-pack)
+
+Failures are bare: 401 (with a Basic challenge, so git asks its credential
+helper), 403, 404 (an unknown file and a file this user may not see look the
+same, so no route tells one user another's file names), 400, 413.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from gitsync.server import RIGHTS, ServerError, right_at_least
+from gitsync.server.catalogue import Catalogue, HostedFile, User
+from gitsync.server.githttp import (
+    Receive,
+    Scope,
+    Send,
+    backend_env,
+    header,
+    send_plain,
+    serve_backend,
+)
+from gitsync.server.receive import (
+    PUBLISH_REF,
+    PushContext,
+    check_push,
+    describe_file,
+    parse_updates,
+)
+from gitsync.server.storage import BadPath, ServerRoot, check_file_name
+
+log = logging.getLogger("gitsync.server")
+
+MAX_JSON = 64 * 1024
+MAX_WAIT = 60.0
+PASSWORD_CACHE_SECONDS = 300.0
+GIT_SERVICES = {
+    "git-upload-pack": "copy",
+    "git-receive-pack": "sync",
+}
+
+
+class Refused(Exception):
+    """A request answered with a bare status (no detail that helps a guesser)."""
+
+    def __init__(self, status: int, text: str = "") -> None:
+        super().__init__(status)
+        self.status = status
+        self.text = text or {
+            400: "bad request",
+            401: "sign in",
+            403: "forbidden",
+            404: "not found",
+            405: "method not allowed",
+            413: "too large",
+        }.get(status, "refused")
+
+
+class ServerApp:
+    """The ASGI callable, with the catalogue, the push contexts and the waiting agents."""
+
+    def __init__(self, root: ServerRoot, *, hook_socket: Path | None = None) -> None:
+        self.root = root
+        self.catalogue = Catalogue.open(root)
+        self.hook_socket = hook_socket or root.hook_socket
+        self.pushes: dict[str, PushContext] = {}
+        self.wakers: dict[int, asyncio.Event] = {}
+        # A password sent by a stock git client on every request is checked by
+        # argon2 once, then remembered (by its SHA-256, never in clear) for a while.
+        self._passwords: dict[str, tuple[User, float, str]] = {}
+
+    # --- ASGI --------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            await self.route(scope, receive, send)
+        except Refused as refused:
+            extra = []
+            if refused.status == 401:
+                extra.append((b"www-authenticate", b'Basic realm="gitsync", charset="UTF-8"'))
+            await send_plain(send, refused.status, refused.text.encode() + b"\n", extra)
+        except (OSError, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("internal error on %s", scope.get("path"))
+            await send_plain(send, 500, b"internal error\n")
+
+    async def route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if path == "/health":
+            await send_plain(send, 200, b"ok\n")
+            return
+        if path == "/api/login":
+            if method != "POST":
+                raise Refused(405)
+            await self.login(await read_json(scope, receive), send)
+            return
+        user = await self.authenticate(scope)
+        if path.startswith("/git/"):
+            await self.git(scope, receive, send, user, path.removeprefix("/git/"))
+        elif path == "/api/logout" and method == "POST":
+            _, secret = _basic(scope) or ("", "")
+            await asyncio.to_thread(self.catalogue.revoke_token, secret)
+            await send_json(send, 200, {"signed_out": user.name})
+        elif path == "/api/whoami" and method == "GET":
+            await send_json(send, 200, {"user": user.name, "role": user.role})
+        elif path == "/api/files" and method == "GET":
+            await self.search(scope, send, user)
+        elif path == "/api/publish" and method == "POST":
+            await self.publish_start(await read_json(scope, receive), send, user, scope)
+        elif path == "/api/publish/complete" and method == "POST":
+            await self.publish_complete(await read_json(scope, receive), send, user, scope)
+        elif path.startswith("/api/files/") and path.endswith("/events") and method == "GET":
+            name = path.removeprefix("/api/files/").removesuffix("/events")
+            await self.events(scope, send, user, name)
+        else:
+            raise Refused(404)
+
+    # --- authentication ----------------------------------------------------------
+
+    async def authenticate(self, scope: Scope) -> User:
+        credentials = _basic(scope)
+        if credentials is None:
+            raise Refused(401)
+        name, secret = credentials
+        if not name or not secret or len(secret) > 1024 or len(name) > 100:
+            raise Refused(401)
+        user = await asyncio.to_thread(self.catalogue.user_for_token, name, secret)
+        if user is not None:
+            return user
+        key = hashlib.sha256(f"{name}\0{secret}".encode("utf-8", "surrogateescape")).hexdigest()
+        stamp = await asyncio.to_thread(self.catalogue.password_stamp, name)
+        cached = self._passwords.get(key)
+        if cached is not None and cached[1] > time.monotonic() and cached[2] == stamp:
+            return cached[0]  # the same password, unchanged since argon2 said yes
+        user = await asyncio.to_thread(self.catalogue.check_password, name, secret)
+        if user is None or stamp is None:
+            raise Refused(401)
+        self._passwords[key] = (user, time.monotonic() + PASSWORD_CACHE_SECONDS, stamp)
+        return user
+
+    async def login(self, body: dict[str, Any], send: Send) -> None:
+        name, password = body.get("user"), body.get("password")
+        if not isinstance(name, str) or not isinstance(password, str):
+            raise Refused(400)
+        user = await asyncio.to_thread(self.catalogue.check_password, name, password)
+        if user is None:
+            raise Refused(401)
+        token = await asyncio.to_thread(self.catalogue.issue_token, user)
+        await send_json(send, 200, {"user": user.name, "role": user.role, "token": token})
+
+    # --- files -------------------------------------------------------------------
+
+    async def _visible_file(self, user: User, name: str, needed: str) -> tuple[HostedFile, str]:
+        """The file and the user's right on it: 404 when unknown or unseen, 403 when short of ``needed``."""
+        try:
+            name = check_file_name(name)
+        except BadPath:
+            raise Refused(404) from None
+        hosted = await asyncio.to_thread(self.catalogue.file, name)
+        if hosted is None:
+            raise Refused(404)
+        right = await asyncio.to_thread(self.catalogue.right_of, user, hosted)
+        if not right_at_least(right, "see"):
+            raise Refused(404)
+        if not right_at_least(right, needed):
+            raise Refused(403)
+        return hosted, right
+
+    def file_url(self, scope: Scope, path: str) -> str:
+        host = header(scope, b"host") or "localhost"
+        scheme = scope.get("scheme", "http")
+        return f"{scheme}://{host}/git/{quote(path)}"
+
+    async def search(self, scope: Scope, send: Send, user: User) -> None:
+        query = _query(scope)
+        text = query.get("q", "")
+        who = query.get("user", "any")
+        if len(text) > 200 or len(who) > 100:
+            raise Refused(400)
+        holder = None if who == "any" else (user.name if who == "me" else who)
+        found = await asyncio.to_thread(self.catalogue.search, user, text, holder=holder)
+        rows = [
+            {
+                "file": hosted.path,
+                "folder": hosted.folder,
+                "name": hosted.name,
+                "client": hosted.client,
+                "number": hosted.number,
+                "city": hosted.city,
+                "year_end": hosted.year_end,
+                "holders": hosted.holders,
+                "publisher": hosted.publisher,
+                "last_change": _stamp(hosted.changed_at),
+                "state": hosted.state,
+                "right": right,
+                "may_copy": right_at_least(right, "copy"),
+                "url": self.file_url(scope, hosted.path),
+            }
+            for hosted, right in found
+        ]
+        await send_json(send, 200, {"files": rows})
+
+    async def publish_start(
+        self, body: dict[str, Any], send: Send, user: User, scope: Scope
+    ) -> None:
+        name = body.get("path")
+        if not isinstance(name, str):
+            raise Refused(400)
+        try:
+            name = check_file_name(name)
+        except BadPath:
+            raise Refused(400) from None
+        hosted = await asyncio.to_thread(self.catalogue.file, name)
+        if hosted is not None:
+            if hosted.publisher != user.name:
+                raise Refused(403, "a file of that name is already on the server")
+            state = hosted.state  # resuming this user's own publish
+        else:
+            try:
+                await asyncio.to_thread(self.catalogue.start_publish, name, user)
+            except ServerError:
+                raise Refused(403, "a file of that name is already on the server") from None
+            await asyncio.to_thread(self.root.create_repository, name)
+            state = "publishing"
+        await send_json(
+            send, 200, {"file": name, "state": state, "url": self.file_url(scope, name)}
+        )
+
+    async def publish_complete(
+        self, body: dict[str, Any], send: Send, user: User, scope: Scope
+    ) -> None:
+        name = body.get("path")
+        if not isinstance(name, str):
+            raise Refused(400)
+        hosted, _ = await self._visible_file(user, name, "admin")
+        if hosted.state == "ready":
+            await send_json(
+                send,
+                200,
+                {"file": hosted.path, "state": "ready", "url": self.file_url(scope, hosted.path)},
+            )
+            return
+        if hosted.publisher != user.name:
+            raise Refused(403)
+        repository = self.root.repository(hosted.path)
+        tip = await asyncio.to_thread(_complete_publish, repository)
+        if tip is None:
+            raise Refused(400, "nothing was published yet")
+        values = await asyncio.to_thread(describe_file, repository)
+        await asyncio.to_thread(self.catalogue.update_file, hosted.path, state="ready", **values)
+        await self._notify(hosted, "refs/heads/main", "0" * 40, tip, user.name)
+        await send_json(
+            send,
+            200,
+            {"file": hosted.path, "state": "ready", "url": self.file_url(scope, hosted.path)},
+        )
+
+    # --- notifications -----------------------------------------------------------
+
+    async def events(self, scope: Scope, send: Send, user: User, name: str) -> None:
+        hosted, _ = await self._visible_file(user, name, "copy")
+        query = _query(scope)
+        last = await asyncio.to_thread(self.catalogue.last_event)
+        since_text = query.get("since")
+        if since_text is None:
+            await send_json(send, 200, {"cursor": last, "events": []})
+            return
+        if not since_text.isdigit() or len(since_text) > 18 or int(since_text) > last:
+            raise Refused(400, "bad cursor")
+        since = int(since_text)
+        timeout_text = query.get("timeout", "25")
+        try:
+            timeout = min(max(float(timeout_text), 0.0), MAX_WAIT)
+        except ValueError:
+            raise Refused(400) from None
+        deadline = time.monotonic() + timeout
+        while True:
+            waker = self.wakers.setdefault(hosted.id, asyncio.Event())
+            found = await asyncio.to_thread(self.catalogue.events_since, hosted, since)
+            left = deadline - time.monotonic()
+            if found or left <= 0:
+                break
+            # Wake on a push through this process; look again at least every 5 s
+            # for pushes through another process sharing the catalogue.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waker.wait(), timeout=min(left, 5.0))
+        cursor = found[-1]["cursor"] if found else max(since, last)
+        await send_json(send, 200, {"cursor": cursor, "events": found})
+
+    async def _notify(self, hosted: HostedFile, ref: str, old: str, new: str, user: str) -> None:
+        await asyncio.to_thread(self.catalogue.add_event, hosted, ref, old, new, user)
+        waker = self.wakers.pop(hosted.id, None)
+        if waker is not None:
+            waker.set()
+
+    # --- git -----------------------------------------------------------------------
+
+    async def git(self, scope: Scope, receive: Receive, send: Send, user: User, rest: str) -> None:
+        method = scope["method"]
+        found = next(
+            (
+                (suffix, service, wanted)
+                for suffix, service, wanted in (
+                    ("/info/refs", None, "GET"),
+                    ("/git-upload-pack", "git-upload-pack", "POST"),
+                    ("/git-receive-pack", "git-receive-pack", "POST"),
+                )
+                if rest.endswith(suffix)
+            ),
+            None,
+        )
+        if found is None:
+            raise Refused(404)
+        suffix, service, wanted_method = found
+        name = rest.removesuffix(suffix).removesuffix(".git")
+        if method != wanted_method:
+            raise Refused(405)
+        if service is None:
+            service = _query(scope).get("service", "")
+            if service not in GIT_SERVICES:
+                raise Refused(403)  # the dumb protocol is not served
+        hosted, _ = await self._visible_file(user, name, GIT_SERVICES[service])
+        repository = self.root.repository(hosted.path)
+        extra: dict[str, str] = {}
+        key = None
+        if service == "git-receive-pack":
+            key = secrets.token_urlsafe(24)
+            self.pushes[key] = PushContext(
+                hosted.path, repository, user.name, publishing=hosted.state != "ready"
+            )
+            extra = {"GITSYNC_PUSH_KEY": key, "GITSYNC_HOOK_SOCKET": str(self.hook_socket)}
+        path_info = "/" + str(repository.relative_to(self.root.files.resolve())) + suffix
+        env = backend_env(
+            scope,
+            project_root=str(self.root.files.resolve()),
+            path_info=path_info,
+            user=user.name,
+            extra=extra,
+        )
+        try:
+            await serve_backend(scope, receive, send, env)
+        finally:
+            if key is not None:
+                self.pushes.pop(key, None)
+
+    # --- the hook socket -------------------------------------------------------------
+
+    async def hook_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """One request from a relay hook on the unix socket (HTTP/1.1, as curl sends it)."""
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+            lines = head.decode("latin-1").split("\r\n")
+            hook = lines[0].split()[1].lstrip("/") if len(lines[0].split()) >= 2 else ""
+            fields = {}
+            for line in lines[1:]:
+                key, _, value = line.partition(":")
+                fields[key.strip().lower()] = value.strip()
+            length = int(fields.get("content-length", "0") or 0)
+            if length > 16 * 1024 * 1024:
+                raise ValueError("too large")
+            body = (await reader.readexactly(length)).decode("utf-8", "replace") if length else ""
+            status, answer = await self.hook(hook, fields, body)
+        except (ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            status, answer = 400, "gitsync: push refused: the server could not read the hook\n"
+        except Exception:
+            log.exception("hook request failed")
+            status, answer = 500, "gitsync: push refused: the server failed to check it\n"
+        data = answer.encode("utf-8")
+        writer.write(
+            f"HTTP/1.1 {status} X\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
+            + data
+        )
+        try:
+            await writer.drain()
+        finally:
+            writer.close()
+
+    async def hook(self, hook: str, fields: dict[str, str], body: str) -> tuple[int, str]:
+        ctx = self.pushes.get(fields.get("x-push-key", ""))
+        if ctx is None:
+            return 403, "gitsync: push refused: not a push through this server\n"
+        if hook == "pre-receive":
+            refusal = await asyncio.to_thread(
+                check_push,
+                ctx,
+                body,
+                fields.get("x-object-directory", ""),
+                fields.get("x-alternate-object-directories", ""),
+            )
+            if refusal:
+                return 403, f"gitsync: {refusal}\n"
+            return 200, ""
+        if hook == "post-receive":
+            hosted = await asyncio.to_thread(self.catalogue.file, ctx.file)
+            if hosted is None:
+                return 200, ""
+            moved = False
+            for update in parse_updates(body):
+                if update.ref.startswith("refs/heads/"):
+                    await self._notify(hosted, update.ref, update.old, update.new, ctx.user)
+                    moved = True
+            if moved and hosted.state == "ready":
+                values = await asyncio.to_thread(describe_file, ctx.repository)
+                await asyncio.to_thread(self.catalogue.update_file, hosted.path, **values)
+            return 200, ""
+        return 404, "gitsync: unknown hook\n"
+
+
+def _complete_publish(repository: Path) -> str | None:
+    """Move the publish ref onto the shared line (once); the tip, or None when nothing arrived."""
+    from gitsync.repo.gitcli import git
+
+    main = git(["rev-parse", "--verify", "--quiet", "refs/heads/main"], repository, check=False)
+    if main.returncode == 0:
+        return main.stdout.strip()
+    found = git(["rev-parse", "--verify", "--quiet", PUBLISH_REF], repository, check=False)
+    if found.returncode != 0:
+        return None
+    tip = found.stdout.strip()
+    git(["update-ref", "refs/heads/main", tip, "0" * 40], repository)
+    git(["update-ref", "-d", PUBLISH_REF, tip], repository)
+    return tip
+
+
+def _basic(scope: Scope) -> tuple[str, str] | None:
+    value = header(scope, b"authorization")
+    if not value or value[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    name, sep, secret = decoded.partition(":")
+    return (name, secret) if sep else None
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    raw = bytes(scope.get("query_string", b"")).decode("latin-1")
+    if len(raw) > 4096:
+        raise Refused(400)
+    return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _stamp(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+async def read_json(scope: Scope, receive: Receive) -> dict[str, Any]:
+    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object."""
+    length = header(scope, b"content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_JSON):
+        raise Refused(413)
+    data = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Refused(400)
+        data += message.get("body", b"")
+        if len(data) > MAX_JSON:
+            raise Refused(413)
+        if not message.get("more_body", False):
+            break
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(400) from None
+    if not isinstance(value, dict):
+        raise Refused(400)
+    return value
+
+
+async def send_json(send: Send, status: int, value: Any) -> None:
+    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+__all__ = ["RIGHTS", "ServerApp"]

@@ -1,0 +1,431 @@
+"""The client side of a SmartSync Server: known servers, sign-in, publish, search, copy.
+
+Servers are kept in the user's config (``servers: {label: {url, user}}``).
+Signing in exchanges the password for a token at ``/api/login``; the token
+is handed to ``git credential approve``, so git's own credential helper
+keeps it and every git command (ours and a user's plain ``git clone``)
+sends it as the Basic password. gitsync never prints a token and never puts
+one in a URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from gitsync.config import server_remove, server_set, servers
+from gitsync.errors import GitsyncError, Unreachable, UsageError
+from gitsync.faults import fault_point
+from gitsync.repo.gitcli import git
+from gitsync.server import NotSignedIn
+
+PUBLISH_REF = "refs/gitsync/publish"
+MAX_PUBLISH_STEPS = 10
+_REFERENCE = re.compile(r"^(?P<label>[A-Za-z0-9_.-]+):(?P<file>[^/].*)$")
+
+
+# --- known servers --------------------------------------------------------------------
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        raise UsageError(f"{url}: a server address is http(s)://host[:port], without a user")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def add_server(label: str, url: str) -> None:
+    if not re.match(r"^[A-Za-z0-9_.-]{1,50}$", label):
+        raise UsageError(f"label '{label}': letters, digits, '.', '_' and '-' only")
+    server_set(label, url=_check_url(url))
+
+
+def list_servers() -> list[dict[str, str]]:
+    return [
+        {"label": label, "url": entry.get("url", ""), "user": entry.get("user", "")}
+        for label, entry in sorted(servers().items())
+    ]
+
+
+def remove_server(label: str) -> None:
+    entry = servers().get(label)
+    if entry is None:
+        raise UsageError(f"no server labelled '{label}' (see 'gitsync server list')")
+    if entry.get("user"):
+        _credential("reject", entry["url"], entry["user"])
+    server_remove(label)
+
+
+def server_entry(label: str | None) -> tuple[str, dict[str, str]]:
+    """The server named by ``label``, or the only one there is."""
+    known = servers()
+    if label is None:
+        if len(known) != 1:
+            raise UsageError("name the server with --server LABEL (see 'gitsync server list')")
+        label = next(iter(known))
+    if label not in known:
+        raise UsageError(f"no server labelled '{label}' (add it with 'gitsync server add')")
+    return label, known[label]
+
+
+def server_reference(source: str) -> str | None:
+    """The git URL of ``LABEL:FILE`` when LABEL is a known server, else None."""
+    match = _REFERENCE.match(source)
+    if not match or match.group("label") not in servers():
+        return None
+    _, entry = server_entry(match.group("label"))
+    return f"{entry['url']}/git/{quote(match.group('file'))}"
+
+
+def server_user(url: str) -> str | None:
+    """The user signed in to the known server that serves ``url``, if any."""
+    for entry in servers().values():
+        if entry.get("user") and url.startswith(entry.get("url", "") + "/"):
+            return entry["user"]
+    return None
+
+
+def is_server_url(address: str) -> bool:
+    return address.startswith(("http://", "https://"))
+
+
+def file_name_of(url: str) -> str:
+    """The file's name in a server git URL (its last path segment, decoded)."""
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]).removesuffix(".git")
+
+
+# --- credentials ----------------------------------------------------------------------
+
+
+def _base(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _credential(action: str, url: str, user: str, token: str | None = None) -> dict[str, str]:
+    parts = urlsplit(url)
+    lines = [f"protocol={parts.scheme}", f"host={parts.netloc}"]
+    if user:
+        lines.append(f"username={user}")
+    if token is not None:
+        lines.append(f"password={token}")
+    result = git(["credential", action], input="\n".join(lines) + "\n\n", check=False)
+    if action != "fill":
+        return {}
+    if result.returncode != 0:
+        raise NotSignedIn(f"{_base(url)}: not signed in (run 'gitsync login LABEL --user {user}')")
+    found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    return found
+
+
+def _ensure_helper(url: str) -> None:
+    """Make sure git has a credential helper for this server (``store`` when none is set)."""
+    base = _base(url)
+    found = git(["config", "--get-urlmatch", "credential.helper", base], check=False)
+    if found.returncode == 0 and found.stdout.strip():
+        return
+    git(["config", "--global", f"credential.{base}.helper", "store"])
+
+
+def token_for(url: str, user: str) -> str:
+    return _credential("fill", url, user).get("password", "")
+
+
+def _http(
+    method: str, url: str, user: str | None, *, json: Any = None, timeout: float = 30.0
+) -> Any:
+    import httpx
+
+    auth = (user, token_for(url, user)) if user else None
+    try:
+        response = httpx.request(method, url, json=json, auth=auth, timeout=timeout)
+    except httpx.HTTPError as err:
+        raise Unreachable(
+            f"{_base(url)}: the server cannot be reached ({type(err).__name__})"
+        ) from None
+    if response.status_code == 401:
+        raise NotSignedIn(f"{_base(url)}: the server refused the sign-in (run 'gitsync login')")
+    if response.status_code == 403:
+        raise GitsyncError(f"{_base(url)}: refused ({response.text.strip() or 'forbidden'})")
+    if response.status_code == 404:
+        raise GitsyncError(f"{_base(url)}: no such file, or not one you may see")
+    if response.status_code >= 400:
+        raise GitsyncError(f"{_base(url)}: the server answered {response.status_code}")
+    return response.json()
+
+
+def login(label: str, user: str, password: str) -> None:
+    """Exchange the password for a token; git's credential helper keeps the token."""
+    label, entry = server_entry(label)
+    url = entry["url"]
+    import httpx
+
+    try:
+        response = httpx.post(
+            f"{url}/api/login", json={"user": user, "password": password}, timeout=30.0
+        )
+    except httpx.HTTPError as err:
+        raise Unreachable(f"{url}: the server cannot be reached ({type(err).__name__})") from None
+    if response.status_code != 200:
+        raise NotSignedIn(f"{url}: sign-in refused for '{user}'")
+    token = str(response.json()["token"])
+    if entry.get("user") and entry["user"] != user:
+        _credential("reject", url, entry["user"])
+    _ensure_helper(url)
+    _credential("approve", url, user, token)
+    server_set(label, user=user)
+
+
+def logout(label: str) -> None:
+    label, entry = server_entry(label)
+    user = entry.get("user")
+    if not user:
+        raise UsageError(f"not signed in to '{label}'")
+    with contextlib.suppress(GitsyncError):  # the token goes from here whatever the server says
+        _http("POST", f"{entry['url']}/api/logout", user)
+    _credential("reject", entry["url"], user)
+    server_set(label, user="")
+
+
+def _signed_in(label: str | None) -> tuple[str, str, str]:
+    label, entry = server_entry(label)
+    if not entry.get("user"):
+        raise NotSignedIn(f"not signed in to '{label}' (run 'gitsync login {label} --user NAME')")
+    return label, entry["url"], entry["user"]
+
+
+# --- search ---------------------------------------------------------------------------
+
+
+def search(label: str | None, text: str, *, user: str = "any") -> list[dict[str, Any]]:
+    from urllib.parse import urlencode
+
+    _, url, me = _signed_in(label)
+    rows: list[dict[str, Any]] = _http(
+        "GET", f"{url}/api/files?{urlencode({'q': text, 'user': user})}", me
+    )["files"]
+    return rows
+
+
+# --- publish --------------------------------------------------------------------------
+
+
+def _transferred(stderr: str) -> int:
+    from gitsync.repo.transport import _transferred as bytes_of
+
+    return bytes_of(stderr)
+
+
+def publish(
+    directory: Path,
+    *,
+    server: str | None,
+    folder: str,
+    name: str | None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Upload a top-level client file with its history; it becomes a sync copy of the server's.
+
+    The history goes up in steps (commits of the shared line's first-parent
+    line) into a hidden ref, so a publish that was killed resumes from the
+    last step that arrived without sending it again; the file appears in
+    the catalogue only once the whole history is there.
+    """
+    from gitsync.repo.clientfile import ClientFile
+    from gitsync.server.storage import check_file_name
+    from gitsync.sync.engine import SyncReport, sync
+    from gitsync.sync.engine import publish as share_work
+
+    client_file = ClientFile.open(directory)
+    state = client_file.state
+    pending = dict(state.extra.get("publishing") or {}) if state is not None else {}
+    if state is not None and state.role == "child" and not pending:
+        raise UsageError(
+            f"{client_file.root}: a sync copy cannot be published; publish its top-level parent"
+        )
+    if pending:
+        label, url, user = _signed_in(str(pending["server"]))
+        path = str(pending["file"])
+    else:
+        label, url, user = _signed_in(server)
+        path = "/".join(p for p in (folder.strip("/"), name or client_file.root.name) if p)
+    try:
+        path = check_file_name(path)
+    except GitsyncError:
+        raise UsageError(f"'{path}': not a file name the server takes") from None
+    started = _http("POST", f"{url}/api/publish", user, json={"path": path})
+    file_url = str(started["url"])
+    if state is None:
+        raise UsageError(f"{client_file.root}: no local sync state; run 'gitsync repair'")
+    state.extra["publishing"] = {"server": label, "file": path, "url": file_url}
+    client_file.save_state(state)
+    with client_file.locked():
+        share_work(client_file, SyncReport(client_file.copy_id, "parent"))
+    tip = str(client_file.ref("refs/heads/main"))
+    sent = 0
+    skipped = 0
+    steps: list[str] = []
+    if started["state"] == "publishing":
+        line = git(
+            ["rev-list", "--first-parent", "--reverse", tip], client_file.root
+        ).stdout.split()
+        there = git(["ls-remote", file_url, PUBLISH_REF], client_file.root, check=False)
+        if there.returncode != 0:
+            raise Unreachable(f"{file_url}: the server cannot be reached")
+        arrived = there.stdout.split()[0] if there.stdout.strip() else None
+        start = line.index(arrived) + 1 if arrived in line else 0
+        skipped = start
+        remaining = line[start:]
+        if remaining:
+            every = max(1, -(-len(remaining) // MAX_PUBLISH_STEPS))
+            steps = remaining[every - 1 :: every]
+            if steps[-1] != remaining[-1]:
+                steps.append(remaining[-1])
+        for done, oid in enumerate(steps, 1):
+            result = git(
+                ["push", "--porcelain", "--progress", file_url, f"{oid}:{PUBLISH_REF}"],
+                client_file.root,
+                check=False,
+            )
+            sent += _transferred(result.stderr)
+            if result.returncode != 0:
+                from gitsync.repo.transport import _hook_refusal, _unreachable
+
+                refusal = _hook_refusal(result.stdout + result.stderr)
+                if refusal:
+                    raise GitsyncError(f"the server refused the file: {refusal}")
+                if _unreachable(result.stderr):
+                    raise Unreachable(
+                        f"{file_url}: the server cannot be reached; publish again to resume"
+                    )
+                raise GitsyncError(f"publish to {file_url} failed; publish again to resume")
+            if on_progress:
+                on_progress(done, len(steps), sent)
+            fault_point("publish.step")
+        _http("POST", f"{url}/api/publish/complete", user, json={"path": path})
+    _become_copy(client_file, file_url, user, tip)
+    report = sync(client_file)
+    return {
+        "file": path,
+        "url": file_url,
+        "steps": len(steps),
+        "skipped_steps": skipped,
+        "bytes_sent": sent,
+        "sync": report.as_dict(),
+    }
+
+
+def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
+    """The local file becomes a sync copy whose parent (and top-level parent) is the server's."""
+    from gitsync.config import LocalState
+    from gitsync.model import canonical
+    from gitsync.model.records import KINDS
+
+    root = client_file.root
+    remotes = git(["remote"], root).stdout.split()
+    git(["remote", "set-url" if "parent" in remotes else "add", "parent", url], root)
+    for tracking in ("refs/remotes/parent/main", "refs/remotes/top-level/main"):
+        git(["update-ref", tracking, tip], root)
+    git(["config", "user.name", user], root)
+    state = client_file.reload_state()
+    state.role = "child"
+    state.parent = url
+    state.top_level = url
+    state.ancestors = [url]
+    state.user = user
+    state.extra.pop("publishing", None)
+    path = KINDS["copy"].path_for(client_file.copy_id)
+    record = client_file.snapshot().read(path) or {"id": client_file.copy_id, "state": "active"}
+    who = client_file.identity()
+    record = dict(record) | {
+        "user": user,
+        "parent": "server",
+        "address": str(root),
+        "modified": who.modified(),
+    }
+    with client_file.locked():
+        client_file.commit(
+            {path: canonical.dumps(record)},
+            "Published to the server: now a sync copy",
+            identity=who,
+        )
+    client_file.save_state(state)
+    LocalState.drop(root, "publishing")
+    client_file.reload_state()
+
+
+# --- notifications (the watch agent) ------------------------------------------------------
+
+LONG_POLL_SECONDS = 25.0
+MAX_POLL_BACKOFF = 30.0
+
+
+def events_url(git_url: str) -> str:
+    """The long-poll address of a server file, from its git URL."""
+    parts = urlsplit(git_url)
+    path = parts.path
+    prefix, sep, file = path.partition("/git/")
+    if not sep:
+        raise UsageError(f"{git_url}: not a gitsync server file address")
+    return f"{parts.scheme}://{parts.netloc}{prefix}/api/files/{file}/events"
+
+
+def follow_changes(
+    git_url: str,
+    on_change: Callable[[], None],
+    stop: Any,
+    *,
+    own_tip: Callable[[], str | None] = lambda: None,
+) -> None:
+    """Hold one long-poll request on a server file and call ``on_change`` when another copy pushed.
+
+    When the request fails (server stopped, network cut, sign-in gone), wait
+    with a doubling backoff (1 s up to 30 s), call ``on_change`` so the agent
+    polls by syncing, and try again: it never busy-loops. Runs until
+    ``stop`` (a threading.Event) is set.
+    """
+    import httpx
+
+    address = events_url(git_url)
+    cursor: int | None = None
+    backoff = 1.0
+    with httpx.Client(timeout=LONG_POLL_SECONDS + 10) as http:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                found = _credential("fill", git_url, "")
+                auth = (found.get("username", ""), found.get("password", ""))
+                params = (
+                    {}
+                    if cursor is None
+                    else {"since": str(cursor), "timeout": str(LONG_POLL_SECONDS)}
+                )
+                response = http.get(address, params=params, auth=auth)
+                if response.status_code == 400 and cursor is not None:
+                    cursor = None  # the server's cursor went back (a new catalogue): start again
+                    continue
+                response.raise_for_status()
+                data = response.json()
+                events = data.get("events") or []
+                mine = own_tip()
+                if cursor is not None and any(e.get("new") != mine for e in events):
+                    on_change()
+                cursor = int(data["cursor"])
+                backoff = 1.0
+                if (
+                    not events
+                    and time.monotonic() - started < 0.5
+                    and cursor is not None
+                    and params
+                ):
+                    stop.wait(1.0)  # an answer that did not wait: never spin on it
+            except (httpx.HTTPError, GitsyncError, ValueError, KeyError):
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_POLL_BACKOFF)
+                if not stop.is_set():
+                    on_change()  # poll by syncing while the stream is down

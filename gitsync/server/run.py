@@ -1,0 +1,94 @@
+"""Serving: uvicorn on a TCP socket for clients, a unix socket for the relay hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import socket
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from gitsync.server import ServerError
+from gitsync.server.storage import ServerRoot
+
+MAX_SOCKET_PATH = 100
+
+
+def hook_socket_path(root: ServerRoot) -> Path:
+    """The relay hooks' socket: in the root, or a private folder when that path is too long."""
+    if len(str(root.hook_socket)) <= MAX_SOCKET_PATH:
+        return root.hook_socket
+    digest = hashlib.sha256(str(root.path).encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"gitsync-{os.getuid()}-{digest}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    return folder / "hooks.sock"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise ServerError(f"{host}:{port}: cannot listen there ({err.strerror})") from None
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    root_path: Path,
+    *,
+    host: str,
+    port: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+    on_ready: Callable[[str], None],
+) -> None:
+    """Serve until interrupted; ``on_ready`` gets the URL once the port listens."""
+    import uvicorn
+
+    from gitsync.server.app import ServerApp
+
+    root = ServerRoot.open(root_path)
+    if (certfile is None) != (keyfile is None):
+        raise ServerError("TLS needs both --certfile and --keyfile")
+    logging.basicConfig(level=logging.INFO, format="gitsync server: %(message)s")
+    hook_path = hook_socket_path(root)
+    app = ServerApp(root, hook_socket=hook_path)
+    sock = _listen(host, port)
+    bound = sock.getsockname()[1]
+    scheme = "https" if certfile else "http"
+    shown = f"[{host}]" if ":" in host else host
+    url = f"{scheme}://{shown}:{bound}"
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,  # waiting agents' long-polls would hold a stop for 25 s
+        h11_max_incomplete_event_size=64 * 1024,
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        hook_path.unlink(missing_ok=True)  # a socket left by a server that was killed
+        hooks = await asyncio.start_unix_server(app.hook_connection, path=str(hook_path))
+        hook_path.chmod(0o600)
+        on_ready(url)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            hooks.close()
+            hook_path.unlink(missing_ok=True)
+
+    asyncio.run(main())
