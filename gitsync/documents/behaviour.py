@@ -466,6 +466,13 @@ def settled(path: Path, settle: float = SETTLE_SECONDS) -> bool:
     return _stat(path) == first
 
 
+def _saved_at(mtime_ns: int) -> str:
+    from datetime import UTC, datetime
+
+    saved = datetime.fromtimestamp(mtime_ns / 1e9, UTC)
+    return saved.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def local_edits(
     client_file: ClientFile, snapshot: Snapshot | None = None, settle: float = SETTLE_SECONDS
 ) -> LocalEdits:
@@ -506,7 +513,11 @@ def local_edits(
             continue
         who = who or client_file.identity()
         new = dict(record)
-        new.update(sha256=digest, size=len(data), modified=who.modified())
+        # When the file was saved, not when the sync noticed: the version last
+        # modified is the one that stays current after a file-change conflict.
+        stamp = who.modified()
+        stamp["at"] = _saved_at(seen[1])
+        new.update(sha256=digest, size=len(data), modified=stamp)
         if document_sync(record) == "on-demand":
             from gitsync.repo.content import keep_blob
 

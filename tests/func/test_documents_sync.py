@@ -296,3 +296,45 @@ def test_the_parent_refuses_content_that_does_not_match_its_sha256(
     pushed = git(h.a, "push", "parent", f"{oid}:refs/gitsync/incoming/{'0' * 64}", check=False)
     assert pushed.returncode != 0
     assert "does not have sha256" in pushed.stderr
+
+
+@pytest.mark.parametrize("order", ["earlier-syncs-first", "later-syncs-first"])
+def test_file_change_conflict_keeps_every_version_in_both_sync_orders(
+    hierarchy: Hierarchy, tmp_path: Path, order: str
+) -> None:
+    """Two copies edit the same on-demand workpaper in place, offline; the later save is current."""
+    h = hierarchy
+    source = tmp_path / "workpaper.xlsx"
+    source.write_bytes(b"base version")
+    record = _doc(h, h.a, source, "--sync", "on-demand")
+    h.sync(h.a)
+    h.sync(h.b)
+    assert h.run(h.b, "doc", "get", "workpaper.xlsx").code == 0
+    edits = {
+        h.a: (b"senior's edit" * 100, 1_700_000_000),
+        h.b: (b"manager's edit" * 90, 1_700_000_600),
+    }
+    for where, (data, saved) in edits.items():
+        assert h.run(where, "offline").code == 0
+        (where / record["path"]).write_bytes(data)
+        os.utime(where / record["path"], (saved, saved))
+        assert h.sync(where)["committed"] == 1  # recorded while offline
+        assert h.run(where, "online").code == 0
+    first, second = (h.a, h.b) if order == "earlier-syncs-first" else (h.b, h.a)
+    for where in (first, second, first, second):
+        h.sync(where)
+    h.sync(h.g)
+    later, earlier = _sha(edits[h.b][0]), _sha(edits[h.a][0])
+    for where in (h.a, h.b, h.g):
+        assert _listing(h, where)["workpaper.xlsx"]["sha256"] == later, where
+    for where in (h.a, h.b):  # both held it: their files follow the current version
+        assert (where / record["path"]).read_bytes() == edits[h.b][0], where
+    versions = json.loads(h.run(h.g, "doc", "versions", "workpaper.xlsx", "--json").stdout)
+    shas = [v["sha256"] for v in versions]
+    assert set(shas) == {_sha(b"base version"), earlier, later}
+    # every version is retrievable in g, which held none of them
+    for v in versions:
+        out = tmp_path / f"v{v['version']}"
+        got = h.run(h.g, "doc", "get", "workpaper.xlsx", "--version", v["version"], "--to", out)
+        assert got.code == 0, got.stderr
+        assert _sha(out.read_bytes()) == v["sha256"]
