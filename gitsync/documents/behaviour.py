@@ -636,3 +636,91 @@ def never_bytes(client_file: ClientFile, record: Record, sha256: str) -> bytes:
             "version; only the file's current content is kept"
         )
     raise ContentNotHere(_never_elsewhere(record))
+
+
+# --- backup and restore ------------------------------------------------------------------
+
+
+def backup_documents(client_file: ClientFile, include: str) -> tuple[list[str], list[Record]]:
+    """What a backup adds for documents outside the tree: (working files to store, manifest list).
+
+    ``here``: the on-demand and Never content in this copy. ``all``: every
+    on-demand document's current content too, fetched up the route first (it
+    then sits in the content ref, so the history bundle holds it). Never
+    content kept by another copy cannot be in this backup: it is listed with
+    where it is kept.
+    """
+    from gitsync.documents import list_documents
+    from gitsync.repo.content import content_map, fold_incoming
+
+    if include not in ("all", "here"):
+        raise UsageError(f"--include-documents '{include}' must be all or here")
+    fold_incoming(client_file.repo)
+    snapshot = client_file.snapshot()
+    files: list[str] = []
+    entries: list[Record] = []
+    for record in list_documents(snapshot):
+        behaviour = document_sync(record)
+        if behaviour == "automatic":
+            continue
+        path = document_content_path(record)
+        entry: Record = {
+            "id": record["id"],
+            "name": record["name"],
+            "sync": behaviour,
+            "sha256": record["sha256"],
+            "path": path,
+        }
+        if is_here(client_file, record):
+            files.append(path)
+            entry["in"] = "files"
+            entry["sha256"] = _file_sha(client_file, record)
+        elif behaviour == "on-demand":
+            if include == "all":
+                content_bytes(client_file, record, str(record["blob"]), str(record["sha256"]))
+            held = content_map(client_file.repo).get(str(record["sha256"]))
+            entry["in"] = "history" if held else "parent"
+            entry["blob"] = record.get("blob")
+        else:
+            entry["in"] = "elsewhere"
+            entry["kept_at"] = record.get("kept_at")
+        entries.append(entry)
+    return files, entries
+
+
+def _file_sha(client_file: ClientFile, record: Record) -> str:
+    from gitsync.repo.content import sha256_of
+
+    return sha256_of(local_file(client_file, record).read_bytes())
+
+
+def adopt_restored(client_file: ClientFile, entries: list[Record]) -> None:
+    """After a restore: check every document's sha256 and keep its working file outside git.
+
+    Raises ContentMismatch naming the first document whose content does not
+    match what the backup's manifest recorded.
+    """
+    from gitsync.repo.content import ContentMismatch, has_blob, sha256_of
+
+    for entry in entries:
+        if entry.get("in") == "files":
+            target = client_file.root / str(entry["path"])
+            data = target.read_bytes() if target.is_file() else None
+            if data is None or sha256_of(data) != entry["sha256"]:
+                raise ContentMismatch(
+                    f"{entry['path']}: the restored content of '{entry['name']}' does not have "
+                    f"the sha256 the backup recorded ({str(entry['sha256'])[:12]})"
+                )
+            record = client_file.snapshot().read(KINDS["document"].path_for(str(entry["id"])))
+            if record is not None:
+                refresh_excludes(client_file, [str(entry["path"])])
+                _remember(client_file, record, str(entry["sha256"]))
+        elif entry.get("in") == "history":
+            blob = str(entry.get("blob"))
+            repo = client_file.repo
+            if not has_blob(repo, blob) or sha256_of(repo[blob].read_raw()) != entry["sha256"]:
+                raise ContentMismatch(
+                    f"'{entry['name']}': the restored history does not hold its content with "
+                    f"sha256 {str(entry['sha256'])[:12]}"
+                )
+    refresh_excludes(client_file)

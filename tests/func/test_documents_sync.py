@@ -338,3 +338,40 @@ def test_file_change_conflict_keeps_every_version_in_both_sync_orders(
         got = h.run(h.g, "doc", "get", "workpaper.xlsx", "--version", v["version"], "--to", out)
         assert got.code == 0, got.stderr
         assert _sha(out.read_bytes()) == v["sha256"]
+
+
+def test_backup_with_documents_holds_never_and_on_demand_content_and_restore_checks_it(
+    hierarchy: Hierarchy, tmp_path: Path, clean_tree: Callable[[Path], None]
+) -> None:
+    h = hierarchy
+    secret, scan = tmp_path / "payroll.xlsx", tmp_path / "scan.pdf"
+    secret.write_bytes(b"salaries")
+    scan.write_bytes(b"%PDF" + os.urandom(20_000))
+    never = _doc(h, h.a, secret, "--sync", "never")
+    on_demand = _doc(h, h.b, scan, "--sync", "on-demand")
+    h.sync(h.b)
+    h.sync(h.a)
+    assert _listing(h, h.a)["scan.pdf"]["here"] == "placeholder"
+    made = h.run(
+        h.a, "backup", "--to", tmp_path / "backups", "--include-documents", "all", "--json"
+    )
+    assert made.code == 0, made.stderr
+    folder = Path(json.loads(made.stdout)["path"])
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    kept = {d["name"]: d["in"] for d in manifest["documents"]}
+    assert kept == {"payroll.xlsx": "files", "scan.pdf": "history"}
+    restored = tmp_path / "restored"
+    result = h.run(tmp_path, "restore", folder, restored)
+    assert result.code == 0, result.stderr
+    assert (restored / never["path"]).read_bytes() == b"salaries"
+    clean_tree(restored)
+    assert h.run(restored, "doc", "get", "scan.pdf").code == 0
+    assert (restored / on_demand["path"]).read_bytes() == scan.read_bytes()
+    # a backup whose manifest names other content is refused, nothing left behind
+    for entry in manifest["documents"]:
+        entry["sha256"] = "0" * 64
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    refused = h.run(tmp_path, "restore", folder, tmp_path / "again")
+    assert refused.code != 0
+    assert "does not have the sha256" in refused.stderr
+    assert not (tmp_path / "again").exists()
