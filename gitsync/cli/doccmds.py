@@ -277,6 +277,39 @@ def doc_default(
         say(f"New documents{where} sync {sync}{over}")
 
 
+@doc_app.command("lock")
+def doc_lock(doc: DocArgument, as_json: JsonOption = False) -> None:
+    """Take exclusive use of a document (online only; held at the top-level parent)."""
+    from gitsync.sync.doclocks import set_lock
+
+    held = set_lock(context.client_file(), doc, lock=True)
+    if as_json:
+        emit_json(held)
+    else:
+        say(f"{doc} is locked by {held.get('user')}; other users cannot change it until unlocked")
+
+
+@doc_app.command("unlock")
+def doc_unlock(
+    doc: DocArgument,
+    break_lock: Annotated[
+        bool,
+        typer.Option("--break", help="Break another user's lock (needs the lockdown right)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Give up exclusive use of a document, or (--break) end another user's lock."""
+    from gitsync.sync.doclocks import set_lock
+
+    removed = set_lock(context.client_file(), doc, lock=False, break_lock=break_lock)
+    if as_json:
+        emit_json(removed)
+    elif removed:
+        say(f"{doc} is unlocked (was locked by {removed.get('user')})")
+    else:
+        say(f"{doc} was not locked")
+
+
 @doc_app.command("drop")
 def doc_drop(doc: DocArgument) -> None:
     """Free this copy's space for an on-demand document; it becomes a placeholder again."""

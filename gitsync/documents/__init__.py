@@ -286,6 +286,9 @@ def update_document(client_file: ClientFile, ref: str, source: Path) -> Record:
     with client_file.locked():
         snapshot = client_file.snapshot()
         record = dict(find_document(snapshot, ref))
+        from gitsync.documents.behaviour import check_not_locked
+
+        check_not_locked(client_file, record)
         digest = hashlib.sha256(content).hexdigest()
         if digest == record["sha256"] and len(content) == record["size"]:
             raise UsageError(
@@ -420,36 +423,26 @@ def _record_versions(client_file: ClientFile, record: Record) -> list[DocumentVe
     The blob of a version is the record's ``blob`` (on demand), else the
     content file of that commit (automatic then), else none (never synced).
     """
-    from pygit2.enums import SortMode
-
     from gitsync.history import commit_time, copy_of
+    from gitsync.repo.content import blob_at, record_introductions
 
     head = client_file.head_commit()
     if head is None:
         return []
     path = KINDS["document"].path_for(record["id"])
-    repo = client_file.repo
-
-    def at(commit: pygit2.Commit) -> Record | None:
-        oid = _blob_at(commit.tree, path)
-        return None if oid is None else canonical.loads(repo[oid].read_raw(), path)
-
     versions: list[DocumentVersion] = []
     seen: set[str] = set()
-    for commit in repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE):
-        state = at(commit)
-        if state is None or is_tombstone(state):
+    for commit, data, parents in record_introductions(client_file.repo, head.id, path):
+        state = canonical.loads(data, path)
+        sha = str(state.get("sha256"))
+        if is_tombstone(state) or sha in seen:
             continue
-        sha = state.get("sha256")
-        if sha in seen or any(
-            (p := at(parent)) is not None and p.get("sha256") == sha for parent in commit.parents
-        ):
+        if any(canonical.loads(p, path).get("sha256") == sha for p in parents):
             continue
-        seen.add(str(sha))
+        seen.add(sha)
         blob = state.get("blob")
         if not blob and document_sync(state) == "automatic":
-            content = _blob_at(commit.tree, document_content_path(state))
-            blob = str(content) if content is not None else None
+            blob = blob_at(client_file.repo, str(commit.id), document_content_path(state))
         versions.append(
             DocumentVersion(
                 number=len(versions) + 1,
@@ -458,7 +451,7 @@ def _record_versions(client_file: ClientFile, record: Record) -> list[DocumentVe
                 email=commit.author.email,
                 when=commit_time(commit),
                 copy=copy_of(commit),
-                sha256=str(sha),
+                sha256=sha,
                 size=int(state.get("size", 0)),
                 blob=str(blob or ""),
             )

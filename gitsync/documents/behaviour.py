@@ -57,6 +57,21 @@ class ContentNotHere(GitsyncError):
     exit_code = 5
 
 
+class DocumentLocked(GitsyncError):
+    """The document is locked by another user (``doc lock``)."""
+
+    exit_code = 4
+
+
+def check_not_locked(client_file: ClientFile, record: Record) -> None:
+    """Refuse a change here to a document another user holds (as the parent would)."""
+    from gitsync.rules.documentlocks import locked_message, locks_of
+
+    held = locks_of(client_file.snapshot()).get(record["id"])
+    if held and held.get("user") != client_file.identity().name:
+        raise DocumentLocked(locked_message(record["name"], held))
+
+
 def parse_size(text: str) -> int:
     """Bytes from ``5MB``, ``500 KB``, ``2MiB`` or ``1234``."""
     match = _SIZE.match(text)
@@ -321,12 +336,18 @@ def drop(client_file: ClientFile, ref: str) -> Record:
 
 
 def _sent(client_file: ClientFile, record: Record) -> bool:
-    """True when a parent already holds this version (its shared line has the record's blob)."""
-    from gitsync.sync.route import routes_of
+    """True when a parent already holds this version (its shared line, as last seen, has it)."""
+    from gitsync.repo.snapshot import Snapshot
 
-    for route in routes_of(client_file.state):
-        snapshot = client_file.snapshot_at(route.tracking_ref)
-        theirs = snapshot.read(KINDS["document"].path_for(record["id"])) if snapshot else None
+    repo = client_file.repo
+    for name in repo.references:
+        if not (name.startswith("refs/remotes/") and name.endswith("/main")):
+            continue
+        commit = repo[repo.references[name].target]
+        tree = getattr(commit, "tree", None)
+        if tree is None:
+            continue
+        theirs = Snapshot(repo, tree).read(KINDS["document"].path_for(record["id"]))
         if theirs is not None and theirs.get("blob") == record.get("blob"):
             return True
     return False
@@ -344,6 +365,7 @@ def set_behaviour(client_file: ClientFile, ref: str, sync: str) -> Record:
     with client_file.locked():
         snapshot = client_file.snapshot()
         record = dict(find_document(snapshot, ref))
+        check_not_locked(client_file, record)
         old = document_sync(record)
         if old == sync:
             return record
@@ -482,10 +504,12 @@ def local_edits(
     seconds) is left for the next sync, with a line saying so.
     """
     from gitsync.repo.content import sha256_of
+    from gitsync.rules.documentlocks import locked_message, locks_of
 
     snapshot = snapshot or client_file.snapshot()
     cache = _load_cache(client_file)
     found = LocalEdits()
+    locks = locks_of(snapshot)
     who = None
     for record in outside_git(client_file, snapshot):
         target = local_file(client_file, record)
@@ -501,6 +525,14 @@ def local_edits(
             None,
         ):
             continue  # a stray file where another copy keeps the content: not ours to record
+        holder = locks.get(record["id"])
+        if holder and holder.get("user") != client_file.identity().name:
+            found.skipped.append(
+                f"{document_content_path(record)}: edited here, but "
+                + locked_message(record["name"], holder)
+                + "; the edit stays in the file"
+            )
+            continue
         if not settled(target, settle):
             found.skipped.append(
                 f"{document_content_path(record)}: still being written; left for the next sync"
@@ -538,51 +570,6 @@ def remember_seen(client_file: ClientFile, edits: LocalEdits) -> None:
 
 
 # --- after a sync ------------------------------------------------------------------------
-
-
-def blobs_to_send(client_file: ClientFile, since: Any) -> dict[str, str]:
-    """sha256 -> blob of the on-demand content the commits after ``since`` name and this copy holds.
-
-    Every version counts, not only the last, so nothing is lost upstream.
-    """
-    import pygit2
-
-    from gitsync.repo.content import has_blob
-
-    head = client_file.head_commit()
-    if head is None:
-        return {}
-    repo = client_file.repo
-    walker = repo.walk(head.id, pygit2.enums.SortMode.NONE)
-    if since is not None:
-        walker.hide(since)
-    found: dict[str, str] = {}
-    folder = KINDS["document"].folder
-    seen: set[str] = set()
-
-    def entries(tree: pygit2.Tree) -> dict[str, str]:
-        try:
-            sub = tree[folder]
-        except KeyError:
-            return {}
-        if not isinstance(sub, pygit2.Tree):
-            return {}
-        return {str(e.name): str(e.id) for e in sub if e.type_str == "blob" and e.name}
-
-    for commit in walker:
-        mine = entries(commit.tree)
-        before: set[str] = set()
-        for parent in commit.parents:
-            before.update(entries(parent.tree).values())
-        for name, oid in mine.items():
-            if oid in before or oid in seen or not name.endswith(".json"):
-                continue
-            seen.add(oid)
-            record = canonical.loads(repo[oid].read_raw(), f"{folder}/{name}")
-            blob = record.get("blob")
-            if blob and document_sync(record) == "on-demand" and has_blob(repo, blob):
-                found[str(record["sha256"])] = str(blob)
-    return found
 
 
 def follow_versions(client_file: ClientFile) -> list[str]:

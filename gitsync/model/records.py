@@ -305,6 +305,13 @@ KINDS: dict[str, Kind] = {
             singleton="settings/documents.json",
         ),
         Kind(
+            "document-locks",
+            "settings",
+            "locks",
+            {"locks": Field(_any)},
+            singleton="settings/document-locks.json",
+        ),
+        Kind(
             "user",
             "protection",
             "name",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pygit2
@@ -247,3 +247,102 @@ def set_excluded(repo: pygit2.Repository, paths: Iterable[str]) -> None:
     block = [EXCLUDE_BEGIN, *wanted, EXCLUDE_END] if wanted else []
     target.parent.mkdir(exist_ok=True)
     atomic_write(target, ("\n".join(kept + block) + "\n").encode("utf-8"), durable=False)
+
+
+def blobs_to_send(
+    repo: pygit2.Repository, head: pygit2.Oid, since: pygit2.Oid | None
+) -> dict[str, str]:
+    """sha256 -> blob of the on-demand content named by the commits after ``since`` and held here.
+
+    Every version counts, not only the last, so nothing is lost upstream.
+    """
+    from gitsync.model import canonical
+    from gitsync.model.records import KINDS, document_sync
+
+    walker = repo.walk(head, pygit2.enums.SortMode.NONE)
+    if since is not None:
+        walker.hide(since)
+    folder = KINDS["document"].folder
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+
+    def entries(tree: pygit2.Tree) -> dict[str, str]:
+        try:
+            sub = tree[folder]
+        except KeyError:
+            return {}
+        if not isinstance(sub, pygit2.Tree):
+            return {}
+        return {str(e.name): str(e.id) for e in sub if e.type_str == "blob" and e.name}
+
+    for commit in walker:
+        before: set[str] = set()
+        for parent in commit.parents:
+            before.update(entries(parent.tree).values())
+        for name, oid in entries(commit.tree).items():
+            if oid in before or oid in seen or not name.endswith(".json"):
+                continue
+            seen.add(oid)
+            record = canonical.loads(repo[oid].read_raw(), f"{folder}/{name}")
+            blob = record.get("blob")
+            if blob and document_sync(record) == "on-demand" and has_blob(repo, blob):
+                found[str(record["sha256"])] = str(blob)
+    return found
+
+
+def record_introductions(
+    repo: pygit2.Repository, head: pygit2.Oid, path: str
+) -> Iterator[tuple[pygit2.Commit, bytes, list[bytes]]]:
+    """Oldest first: each commit whose bytes at ``path`` differ from every parent's.
+
+    Yields (commit, its bytes, the parents' bytes where they have the path).
+    """
+
+    def at(tree: pygit2.Tree) -> pygit2.Oid | None:
+        try:
+            entry = tree[path]
+        except KeyError:
+            return None
+        return entry.id if entry.type_str == "blob" else None
+
+    order = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE
+    for commit in repo.walk(head, order):
+        oid = at(commit.tree)
+        if oid is None:
+            continue
+        parents = [p for p in (at(parent.tree) for parent in commit.parents) if p is not None]
+        if oid in parents:
+            continue
+        yield commit, bytes(repo[oid].read_raw()), [bytes(repo[p].read_raw()) for p in parents]
+
+
+def blob_at(repo: pygit2.Repository, commit_id: str, path: str) -> str | None:
+    """The blob id at ``path`` in a commit, or None."""
+    commit = repo.get(commit_id)
+    if not isinstance(commit, pygit2.Commit):
+        return None
+    try:
+        entry = commit.tree[path]
+    except KeyError:
+        return None
+    return str(entry.id) if entry.type_str == "blob" else None
+
+
+def commit_on(
+    repo: pygit2.Repository,
+    base: pygit2.Oid,
+    changes: Mapping[str, bytes],
+    message: str,
+    signature: pygit2.Signature,
+    copy_id: str,
+) -> pygit2.Oid:
+    """A commit of ``changes`` on top of ``base`` that no branch points to yet (for a direct push)."""
+    from gitsync.repo.clientfile import COPY_TRAILER, build_tree
+
+    parent = repo[base]
+    assert isinstance(parent, pygit2.Commit)
+    blobs: dict[str, pygit2.Oid | None] = {p: repo.create_blob(d) for p, d in changes.items()}
+    tree = build_tree(repo, parent.tree, blobs)
+    body = message.rstrip("\n") + f"\n\n{COPY_TRAILER}: {copy_id}\n"
+    commit: pygit2.Oid = repo.create_commit(None, signature, signature, body, tree, [base])
+    return commit

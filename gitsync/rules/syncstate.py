@@ -241,6 +241,15 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
                         path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
                     )
         check_author_rights(before, commit.author.name, changed)
+        from gitsync.rules.documentlocks import check_document_locks, lock_state
+
+        check_document_locks(
+            lock_state(repo, before),
+            commit.author.name,
+            changed,
+            Snapshot(repo, parent_tree),
+            Snapshot(repo, commit.tree),
+        )
         check_restricted_ids(
             before, Snapshot(repo, parent_tree), Snapshot(repo, commit.tree), changed
         )

@@ -285,10 +285,12 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
 
 def _content_to_send(client_file: ClientFile, theirs: Oid) -> list[str]:
     """Refspecs for the on-demand documents' content the unsent commits name (DESIGN section 9)."""
-    from gitsync.documents.behaviour import blobs_to_send
-    from gitsync.repo.content import incoming_refspecs
+    from gitsync.repo.content import blobs_to_send, incoming_refspecs
 
-    return incoming_refspecs(blobs_to_send(client_file, theirs))
+    head = client_file.head_commit()
+    if head is None:
+        return []
+    return incoming_refspecs(blobs_to_send(client_file.repo, head.id, theirs))
 
 
 def pending_count(client_file: ClientFile) -> int:

@@ -375,3 +375,47 @@ def test_backup_with_documents_holds_never_and_on_demand_content_and_restore_che
     assert refused.code != 0
     assert "does not have the sha256" in refused.stderr
     assert not (tmp_path / "again").exists()
+
+
+def test_lock_refuses_other_users_names_the_holder_and_an_admin_breaks_it(
+    hierarchy: Hierarchy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = hierarchy
+    source = tmp_path / "workpaper.xlsx"
+    source.write_bytes(b"v1")
+    record = _doc(h, h.a, source, "--sync", "on-demand")
+    h.sync(h.a)
+    h.sync(h.b)
+    assert h.run(h.b, "doc", "get", "workpaper.xlsx").code == 0
+    # the manager edits it offline before anyone locks it
+    monkeypatch.setenv("GITSYNC_USER", "manager")
+    assert h.run(h.b, "offline").code == 0
+    (h.b / record["path"]).write_bytes(b"manager's offline edit")
+    os.utime(h.b / record["path"], (1, 1))
+    assert h.sync(h.b)["committed"] == 1
+    # the senior locks it at the top-level parent
+    monkeypatch.setenv("GITSYNC_USER", "senior")
+    locked = h.run(h.a, "doc", "lock", "workpaper.xlsx")
+    assert locked.code == 0, locked.stderr
+    # the manager's queued edit is refused by the parent, naming the holder
+    monkeypatch.setenv("GITSYNC_USER", "manager")
+    assert h.run(h.b, "online").code == 0
+    refused = h.run(h.b, "sync")
+    assert refused.code != 0
+    assert "locked by senior" in refused.stderr
+    # nor can the manager lock it or unlock it
+    assert "locked by senior" in h.run(h.b, "doc", "lock", "workpaper.xlsx").stderr
+    assert "locked by senior" in h.run(h.b, "doc", "unlock", "workpaper.xlsx").stderr
+    # offline, locking is refused: it is held at the top-level parent
+    assert h.run(h.g, "offline").code == 0
+    offline = h.run(h.g, "doc", "lock", "workpaper.xlsx")
+    assert offline.code != 0 and "online only" in offline.stderr
+    # an admin breaks the lock from another copy (protection is off: anyone may, with --break)
+    assert h.run(h.g, "online").code == 0
+    monkeypatch.setenv("GITSYNC_USER", "partner")
+    assert "doc unlock --break" in h.run(h.g, "doc", "unlock", "workpaper.xlsx").stderr
+    broken = h.run(h.g, "doc", "unlock", "workpaper.xlsx", "--break")
+    assert broken.code == 0, broken.stderr
+    monkeypatch.setenv("GITSYNC_USER", "manager")
+    assert h.run(h.b, "sync").code == 0
+    assert _listing(h, h.b)["workpaper.xlsx"]["sha256"] == _sha(b"manager's offline edit")
