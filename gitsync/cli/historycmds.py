@@ -13,10 +13,28 @@ from gitsync.cli.output import JSON_HELP, emit_json, say
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 
-def _op_line(op: dict[str, Any]) -> str:
+def _op_line(op: dict[str, Any], credit: dict[str, Any] | None = None, author: str = "") -> str:
     value = f" {json.dumps(op['value'], ensure_ascii=False)}" if "value" in op else ""
     source = f" from {op['from']}" if "from" in op else ""
-    return f"{op['op']} {op['path'] or '/'}{source}{value}"
+    by = ""
+    if credit and credit.get("by") and (credit["by"] != author or credit.get("merge")):
+        by = f"  (written by {credit['by']} at {credit['at']})"
+    return f"{op['op']} {op['path'] or '/'}{source}{value}{by}"
+
+
+def _credited(
+    patch: list[dict[str, Any]], credits: list[dict[str, Any]], merge: bool
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each patch op with the stamp of whoever wrote it (a merge credits each value's writer)."""
+    found = []
+    for n, op in enumerate(patch):
+        if str(op.get("path", "")).startswith("/provenance"):
+            continue  # the stamps themselves: shown as "written by", kept in --json
+        credit = dict(credits[n]) if n < len(credits) else {}
+        if credit:
+            credit["merge"] = merge
+        found.append((op, credit))
+    return found
 
 
 def log(
@@ -53,8 +71,8 @@ def log(
         say("")
         for change in entry.changes:
             say(f"  {change.status} {change.path}")
-            for op in change.patch or []:
-                say(f"      {_op_line(op)}")
+            for op, credit in _credited(change.patch or [], change.credits, entry.is_merge):
+                say(f"      {_op_line(op, credit, entry.author)}")
         if entry.patches_omitted:
             say("  (patches left out: use --max-patches 0 to show them)")
         say("")
@@ -70,7 +88,10 @@ def history(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Show every version of one record, newest first: who, when, copy, patch from the last one."""
+    """Show every version of one record, newest first: who, when, copy, patch from the last one.
+
+    A change a merge brought in names the person who wrote it.
+    """
     from gitsync.history import record_history
 
     versions = record_history(context.client_file(), record)
@@ -78,13 +99,14 @@ def history(
         emit_json([v.as_json() for v in versions])
         return
     for version in versions:
+        merged = "  (merge)" if version.merge else ""
         say(
             f"{version.commit[:12]}  {version.when}  {version.author}  "
-            f"copy {version.copy or '-'}  {version.status}"
+            f"copy {version.copy or '-'}  {version.status}{merged}"
         )
         say(f"    {version.summary}")
-        for op in version.patch:
-            say(f"      {_op_line(op)}")
+        for op, credit in _credited(version.patch, version.credits, version.merge):
+            say(f"      {_op_line(op, credit, version.author)}")
 
 
 def register(app: typer.Typer) -> None:

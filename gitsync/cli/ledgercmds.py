@@ -233,6 +233,50 @@ def entry_list(
     )
 
 
+@entry_app.command("set")
+def entry_set(
+    ref: Annotated[str, typer.Argument(help="The entry's id or JOURNAL-NUMBER, e.g. AJE-3.")],
+    description: Annotated[
+        str | None, typer.Option("--description", help="New description.")
+    ] = None,
+    entry_date: Annotated[str | None, typer.Option("--date", help="New date, YYYY-MM-DD.")] = None,
+    line: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--line",
+            help="ACCOUNT=AMOUNT[:TAXCODE]; the whole new set of lines, one --line each "
+            "(debit positive, credit negative).",
+        ),
+    ] = None,
+    tax_code: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tax-code",
+            help="ACCOUNT=TAXCODE: the tax code of the entry's line(s) on that account "
+            "(ACCOUNT= clears it). Repeat for each account.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change an adjusting entry: description, date, lines or tax codes (rules checked)."""
+    from gitsync.ledger.entries import parse_line, parse_tax_code, set_entry
+
+    specs = [parse_line(text) for text in line] if line else None
+    codes = [parse_tax_code(text) for text in tax_code or []]
+    entry = set_entry(
+        context.client_file(),
+        ref,
+        description=description,
+        entry_date=entry_date,
+        lines=specs,
+        tax_codes=codes,
+    )
+    if as_json:
+        emit_json(entry.to_json())
+    else:
+        say(f"Changed entry {entry.reference} ({entry.id}), {len(entry.lines)} lines")
+
+
 @entry_app.command("remove")
 def entry_remove(
     ref: Annotated[str, typer.Argument(help="The entry's id or JOURNAL-NUMBER, e.g. AJE-3.")],

@@ -471,16 +471,36 @@ def version_bytes(client_file: ClientFile, record: Record, version: DocumentVers
     return behaviour.never_bytes(client_file, record, version.sha256)
 
 
+def _current(record: Record, versions: list[DocumentVersion]) -> DocumentVersion:
+    """The version the record names (its sha256 and size): the one the working file holds.
+
+    After a content conflict the losing version may be the last one in the
+    history; the record, not the order of the history, says which is current.
+    """
+    for version in reversed(versions):
+        if version.sha256 == record.get("sha256") and version.size == record.get("size"):
+            return version
+    return versions[-1]
+
+
+def content_by_sha256(client_file: ClientFile, record: Record, sha256: str) -> bytes | None:
+    """The bytes of the version of a document's content whose sha256 is ``sha256`` (None: none)."""
+    for version in reversed(_versions(client_file, record)):
+        if version.sha256 == sha256:
+            return version_bytes(client_file, record, version)
+    return None
+
+
 def read_version(
     client_file: ClientFile, ref: str, number: int | None = None
 ) -> tuple[DocumentVersion, bytes]:
-    """Version ``number`` of a document (the latest when None) and its bytes."""
+    """Version ``number`` of a document (the current one when None) and its bytes."""
     record = find_document(client_file.snapshot(), ref, removed=True)
     versions = _versions(client_file, record)
     if not versions:
         raise GitsyncError(f"document '{record['name']}' has no content in the history")
     if number is None:
-        chosen = versions[-1]
+        chosen = _current(record, versions)
     elif 1 <= number <= len(versions):
         chosen = versions[number - 1]
     else:

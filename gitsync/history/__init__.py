@@ -50,9 +50,15 @@ class RecordChange:
     path: str
     status: str
     patch: list[dict[str, Any]] | None  # None for document content, or when patches were capped
+    credits: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "status": self.status, "patch": self.patch}
+        return {
+            "path": self.path,
+            "status": self.status,
+            "patch": self.patch,
+            "credits": self.credits,
+        }
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,8 @@ class RecordVersion:
     status: str
     patch: list[dict[str, Any]]
     record: dict[str, Any] | None
+    merge: bool = False
+    credits: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -111,7 +119,9 @@ class RecordVersion:
             "copy": self.copy,
             "summary": self.summary,
             "status": self.status,
+            "merge": self.merge,
             "patch": self.patch,
+            "credits": self.credits,
         }
 
 
@@ -139,6 +149,45 @@ def record_patch(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list
 
     patch = jsonpatch.make_patch(keyed(old or {}), keyed(new or {}))
     return list(patch.patch)
+
+
+def credits(new: dict[str, Any] | None, patch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who wrote each change of a patch: the record's own stamp for that field.
+
+    One item per patch operation, in order: ``{"path", "by", "at", "copy"}``
+    (by, at and copy empty when the record carries no stamp). A merge commit
+    is made by whoever merged, but each value it brings keeps its writer.
+    """
+    from gitsync.model.provenance import stamp_at
+
+    found = []
+    for op in patch:
+        path = str(op.get("path", ""))
+        stamp = (
+            None if path.split("/")[1:2] in (["modified"], ["provenance"]) else stamp_at(new, path)
+        )
+        if not isinstance(stamp, dict):
+            stamp = {}
+        found.append(
+            {
+                "path": path,
+                "by": str(stamp.get("by", "")),
+                "at": str(stamp.get("at", "")),
+                "copy": str(stamp.get("copy", "")),
+            }
+        )
+    return found
+
+
+def _renumbering(commit: pygit2.Commit, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """The merge message's sentence about this entry's renumbering ("" when there is none)."""
+    journal, number = new.get("journal"), new.get("number")
+    if old is None or old.get("number") == number:
+        return ""
+    for line in commit.message.splitlines():
+        if line.startswith(f"{journal} {old.get('number')} renumbered to {journal} {number}"):
+            return line.strip()
+    return ""
 
 
 # --- commits --------------------------------------------------------------------
@@ -218,7 +267,8 @@ def commit_changes(
             continue
         old = _load(repo, old_oid, path)
         new = _load(repo, new_oid, path)
-        changes.append(RecordChange(path, _status(old, new), record_patch(old, new)))
+        patch = record_patch(old, new)
+        changes.append(RecordChange(path, _status(old, new), patch, credits(new, patch)))
     return changes, omit
 
 
@@ -352,6 +402,10 @@ def record_history(client_file: ClientFile, ref: str) -> list[RecordVersion]:
         previous = parent_oids[0] if parent_oids else None
         old = _load(client_file.repo, previous, path)
         new = _load(client_file.repo, oid, path)
+        patch = record_patch(old, new)
+        summary = _summary(commit)
+        if len(commit.parents) > 1 and new is not None:
+            summary = _renumbering(commit, old, new) or summary
         versions.append(
             RecordVersion(
                 commit=str(commit.id),
@@ -359,10 +413,12 @@ def record_history(client_file: ClientFile, ref: str) -> list[RecordVersion]:
                 email=commit.author.email,
                 when=commit_time(commit),
                 copy=copy_of(commit),
-                summary=_summary(commit),
+                summary=summary,
                 status=_status(old, new),
-                patch=record_patch(old, new),
+                patch=patch,
                 record=new,
+                merge=len(commit.parents) > 1,
+                credits=credits(new, patch),
             )
         )
     if not versions:

@@ -107,7 +107,7 @@ def list_codes(snapshot: Snapshot, kind: str) -> list[Record]:
     """The live records of ``kind`` (taxcode, journal, unit), in id order."""
     spec = KINDS[kind]
     records = [
-        {k: v for k, v in record.items() if k != "modified"}
+        {k: v for k, v in record.items() if k not in ("modified", "provenance")}
         for _, record in snapshot.records(spec.folder)
     ]
     return sorted(records, key=lambda r: str(r[spec.key]))

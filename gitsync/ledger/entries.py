@@ -1,4 +1,4 @@
-"""Adjusting entries: add (numbered per journal), list and remove (tombstone).
+"""Adjusting entries: add (numbered per journal), change, list and remove (tombstone).
 
 An entry is keyed by a fresh id, not by its number, so two copies that add
 an entry offline never write the same path; the merge renumbers a duplicate
@@ -251,6 +251,113 @@ def find_entry(snapshot: Snapshot, ref: str) -> Record:
             if record is not None:
                 return record
     raise NotFound(f"entry {ref} is not in the file (give its id or JOURNAL-NUMBER, e.g. AJE-3)")
+
+
+def parse_tax_code(text: str) -> tuple[str, str | None]:
+    """Parse ``ACCOUNT=TAXCODE`` (``ACCOUNT=`` clears the tax code)."""
+    account, sep, code = (part.strip() for part in text.partition("="))
+    if not sep or not is_valid_id(account):
+        raise UsageError(f"--tax-code '{text}': write it as ACCOUNT=TAXCODE (ACCOUNT= clears it)")
+    if code and not is_valid_id(code):
+        raise UsageError(f"--tax-code '{text}': '{code}' is not a tax code")
+    return account, code or None
+
+
+def _check_references(snapshot: Snapshot, lines: Sequence[LineSpec]) -> None:
+    for spec in lines:
+        if snapshot.live(KINDS["account"].path_for(spec.account)) is None:
+            raise NotFound(
+                f"--line {spec.account}: account {spec.account} is not in the trial balance"
+            )
+        if spec.tax_code and snapshot.live(KINDS["taxcode"].path_for(spec.tax_code)) is None:
+            raise NotFound(f"--line {spec.account}: tax code {spec.tax_code} is not in the file")
+
+
+def _new_lines(old: list[Record], specs: Sequence[LineSpec]) -> list[Record]:
+    """The entry's new lines; a line keeps its id when its account had a line before.
+
+    Stable ids let the merge match a changed amount with the line it changes.
+    """
+    unused = [line for line in old if isinstance(line, dict)]
+    taken = {str(line.get("id")) for line in unused}
+    result: list[Record] = []
+    for spec in specs:
+        match = next((line for line in unused if line.get("account") == spec.account), None)
+        if match is not None:
+            unused.remove(match)
+            line_id = str(match["id"])
+        else:
+            line_id = new_id()
+            while line_id in taken:
+                line_id = new_id()
+        taken.add(line_id)
+        line: Record = {"id": line_id, "account": spec.account, "amount": spec.amount}
+        if spec.tax_code:
+            line["tax_code"] = spec.tax_code
+        result.append(line)
+    return result
+
+
+def set_entry(
+    client_file: ClientFile,
+    ref: str,
+    *,
+    description: str | None = None,
+    entry_date: str | None = None,
+    lines: Sequence[LineSpec] | None = None,
+    tax_codes: Sequence[tuple[str, str | None]] = (),
+) -> AdjustingEntry:
+    """Change an entry's description, date, lines (the whole set) or lines' tax codes; one commit.
+
+    ``lines`` replaces every line (a line of an account the entry had keeps
+    its id); ``tax_codes`` sets (or, with None, clears) the tax code of each
+    line of an account. Everything is checked before the write: the date,
+    the balance, every account and tax code. Nothing to change is refused.
+    """
+    from gitsync.ledger.accounts import NothingToChange
+
+    if description is None and entry_date is None and lines is None and not tax_codes:
+        raise NothingToChange("give at least one of --description, --date, --line, --tax-code")
+    if entry_date is not None:
+        check_date(entry_date)
+    if lines is not None:
+        check_balanced(lines)
+
+    def build(snapshot: Snapshot) -> tuple[Changes, str]:
+        record = {k: v for k, v in find_entry(snapshot, ref).items() if k != "modified"}
+        old = dict(record)
+        if description is not None:
+            record["description"] = description
+        if entry_date is not None:
+            record["date"] = entry_date
+        if lines is not None:
+            _check_references(snapshot, lines)
+            record["lines"] = _new_lines(record["lines"], lines)
+        if tax_codes:
+            updated = [dict(line) for line in record["lines"]]
+            for account, code in tax_codes:
+                mine = [line for line in updated if line.get("account") == account]
+                if not mine:
+                    raise NotFound(
+                        f"--tax-code {account}: the entry has no line on account {account}"
+                    )
+                if code and snapshot.live(KINDS["taxcode"].path_for(code)) is None:
+                    raise NotFound(f"--tax-code {account}: tax code {code} is not in the file")
+                for line in mine:
+                    if code:
+                        line["tax_code"] = code
+                    else:
+                        line.pop("tax_code", None)
+            record["lines"] = updated
+        if record == old:
+            return {}, ""
+        reference = f"{record['journal']}-{record['number']}"
+        return {entry_path(record["id"]): record}, f"Change entry {reference}"
+
+    written, _ = commit_records(client_file, build)
+    if written:
+        return AdjustingEntry.from_record(next(iter(written.values())))
+    return AdjustingEntry.from_record(find_entry(client_file.snapshot(), ref))
 
 
 def remove_entry(client_file: ClientFile, ref: str) -> AdjustingEntry:

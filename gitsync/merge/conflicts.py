@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import NotFound, UsageError
-from gitsync.merge.record import CONFLICT_FOLDER, Record, is_keyed_list
+from gitsync.merge.record import (
+    CONFLICT_FOLDER,
+    DOCUMENT_CONTENT,
+    DOCUMENT_CONTENT_KEYS,
+    Record,
+)
 from gitsync.model import canonical
-from gitsync.model.records import is_valid_id
+from gitsync.model.provenance import is_keyed_list
+from gitsync.model.records import document_content_path, is_valid_id, kind_of
 
 if TYPE_CHECKING:
     from gitsync.repo.clientfile import ClientFile
@@ -151,7 +157,15 @@ def resolve_conflict(
             raise NotFound(f"{record_path}: the record of conflict {conflict_id} is missing")
         identity = client_file.identity()
         stamp = identity.modified()
-        updated = set_at_pointer(record, str(conflict["field"]), chosen)
+        extra: dict[str, bytes] = {}
+        if _is_whole_record(record_path, record, conflict, chosen):
+            updated = {k: v for k, v in chosen.items() if k not in ("modified", "provenance")}
+        elif conflict.get("rule") == DOCUMENT_CONTENT:
+            updated, extra = _document_content(client_file, record_path, record, chosen)
+        else:
+            updated = set_at_pointer(record, str(conflict["field"]), chosen)
+        if "provenance" in record:
+            updated["provenance"] = record["provenance"]  # the commit adds the new stamps
         updated["modified"] = stamp
         resolved = {
             **conflict,
@@ -163,6 +177,7 @@ def resolve_conflict(
         changes = {
             record_path: canonical.dumps(updated),
             path: canonical.dumps(resolved),
+            **extra,
         }
         commit = client_file.commit(
             changes,
@@ -170,3 +185,39 @@ def resolve_conflict(
             identity=identity,
         )
     return Resolution(conflict_id, record_path, str(conflict["field"]), chosen, str(commit))
+
+
+def _is_whole_record(path: str, record: Record, conflict: Record, value: Any) -> bool:
+    """True when ``--value`` gives the whole record (an object naming the record's identity)."""
+    if conflict.get("field") == "" or not isinstance(value, dict):
+        return False
+    kind = kind_of(path)
+    if kind is None:
+        return False
+    return kind.key in value and value.get(kind.key) == record.get(kind.key)
+
+
+def _document_content(
+    client_file: ClientFile, path: str, record: Record, chosen: Any
+) -> tuple[Record, dict[str, bytes]]:
+    """A document's content taken whole: its record fields, and the content file from history."""
+    if (
+        not isinstance(chosen, dict)
+        or not isinstance(chosen.get("sha256"), str)
+        or set(chosen) - set(DOCUMENT_CONTENT_KEYS)
+    ):
+        raise UsageError(
+            "a document's content is an object of sha256 and size: take one of the values"
+        )
+    updated = {k: v for k, v in record.items() if k not in DOCUMENT_CONTENT_KEYS}
+    updated.update(chosen)
+    if updated.get("sync", "automatic") != "automatic":
+        return updated, {}  # on demand or never: the content stays outside the tree
+    from gitsync.documents import content_by_sha256
+
+    data = content_by_sha256(client_file, updated, chosen["sha256"])
+    if data is None:
+        raise NotFound(
+            f"{path}: no version of the document with sha256 {chosen['sha256'][:12]} in the history"
+        )
+    return updated, {document_content_path(updated): data}

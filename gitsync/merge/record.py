@@ -13,25 +13,37 @@ How it merges:
   on either side follow sorted by id, so the order never depends on which side
   is "ours". In conflict pointers such an item is addressed by its id:
   ``/lines/<line id>/amount``.
-- A value removed on one side and changed on the other keeps the change and
-  records a conflict (rule ``delete-edit``); the removed side's value is
-  ``null`` in the conflict.
+- A value removed on one side and changed on the other is a conflict (rule
+  ``delete-edit``) that the later of the two writes wins (the removal's
+  stamp against the latest change at or under that pointer; a tie keeps the
+  change); the removed side's value is ``null`` in the conflict.
 - Tombstones (``"deleted": true``) keep every field, so a delete-versus-edit
   merges the edit's fields into the record and then decides ``deleted`` alone:
-  the later side wins, and a ``delete-edit`` conflict on ``/deleted`` is
-  recorded either way.
-- An entry whose two balanced sides merge line by line into an unbalanced
-  entry keeps the later side's lines whole; both sets of lines go into an
-  ``unbalanced`` conflict (a merge never writes an unbalanced entry).
+  the later of the delete and the edit wins, and a ``delete-edit`` conflict on
+  ``/deleted`` is recorded either way.
+- Who wrote what is per field (``gitsync.model.provenance``): a record's
+  ``provenance`` maps JSON pointers to the stamp ({at, by, copy}) of the
+  write that set the value there. A true conflict (both sides changed one
+  value to different values, rule ``same-field``) keeps the later write of
+  that field visible: the two sides' stamps for that pointer (at, then copy,
+  then by); equal stamps: the value whose canonical JSON bytes are greater.
+  Every value is kept in a Conflict, named with the stamp of its writer. A
+  side that put a field back to the base's value (a stamp of its own there)
+  wrote it too.
+- The merged record takes each value's stamps from the side the value came
+  from, so it credits every field to its writer; ``modified`` is the later
+  of the two sides' (compared by at, then copy, then by). Stamps never
+  conflict.
+- An entry's lines conflict as one value: any conflict under ``/lines`` is
+  one conflict on ``/lines`` whose values are each side's whole set of lines
+  (taking one writes a balanced entry). Two balanced sides that merge line by
+  line into an unbalanced entry keep the lines of the side that wrote its
+  lines last, whole (rule ``unbalanced``): a merge never writes one.
+- A document's content (sha256, size, blob) merges as one value, with one
+  ``document-content`` conflict on ``/sha256`` whose values are the content
+  objects.
 - A conflict record resolved on one side and open on the other merges to
   the resolved one (a conflict met by two copies is one conflict).
-- ``modified`` ({at, by, copy}) is metadata: the merged stamp is the later of
-  the two (compared by at, then copy, then by); it never conflicts.
-- A true conflict (both sides changed one value to different values, rule
-  ``same-field``) keeps the later change visible: the side whose record
-  ``modified`` stamp is later. When the stamps are equal, the value whose
-  canonical JSON bytes are greater wins (a content-hash style tie-break that
-  both copies compute alike). Every value is kept in a Conflict.
 
 The merge is commutative: ``merge_records(p, b, x, y)`` and
 ``merge_records(p, b, y, x)`` give the same record and the same conflicts,
@@ -48,7 +60,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitsync.model import canonical
+from gitsync.model import canonical, provenance
+from gitsync.model.provenance import PROVENANCE, is_keyed_list
+from gitsync.model.provenance import segment as pointer_segment
 from gitsync.model.records import KINDS, kind_of
 
 Record = dict[str, Any]
@@ -59,6 +73,9 @@ DELETE_EDIT = "delete-edit"
 DELETED_REFERENCE = "deleted-reference"
 DOCUMENT_CONTENT = "document-content"
 CONFLICT_FOLDER = KINDS["conflict"].folder
+#: A document's content: these fields merge as one value, and conflict as one.
+DOCUMENT_CONTENT_KEYS = ("blob", "sha256", "size")
+CONTENT_FIELD = "/sha256"
 
 
 class _Missing:
@@ -88,12 +105,15 @@ class Stamp:
 
     @classmethod
     def of(cls, record: Record | None) -> Stamp:
-        modified = record.get("modified") if record else None
-        if not isinstance(modified, dict):
+        """A record's ``modified`` stamp: its latest change."""
+        return cls.parse(record.get("modified") if record else None)
+
+    @classmethod
+    def parse(cls, stamp: Any) -> Stamp:
+        """A stamp object ({at, by, copy}); an empty Stamp for anything else."""
+        if not isinstance(stamp, dict):
             return cls()
-        return cls(
-            str(modified.get("at", "")), str(modified.get("by", "")), str(modified.get("copy", ""))
-        )
+        return cls(str(stamp.get("at", "")), str(stamp.get("by", "")), str(stamp.get("copy", "")))
 
     def order(self) -> tuple[str, str, str]:
         """Later stamps sort higher: at, then copy, then by."""
@@ -179,11 +199,6 @@ def _bytes_key(value: Any) -> bytes:
     return b"" if value is MISSING else canonical.dumps(value)
 
 
-def pointer_segment(key: str) -> str:
-    """One JSON pointer segment (RFC 6901 escaping)."""
-    return key.replace("~", "~0").replace("/", "~1")
-
-
 def same(a: Any, b: Any) -> bool:
     """Equality as JSON sees it: ``1``, ``1.0`` and ``true`` are three different values."""
     if a is b:
@@ -197,61 +212,129 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def is_keyed_list(value: Any) -> bool:
-    if not isinstance(value, list) or not value:
-        return False
-    ids = []
-    for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            return False
-        ids.append(item["id"])
-    return len(set(ids)) == len(ids)
+OURS, THEIRS = "ours", "theirs"
+
+
+def _stamp_key(stamp: Any) -> tuple[tuple[str, str, str], bytes]:
+    """How stamps compare: later first (at, copy, by), then the greater canonical bytes."""
+    return Stamp.parse(stamp).order(), b"" if stamp is None else canonical.dumps(stamp)
+
+
+class _Side:
+    """One side of the merge: its record and the stamps of its fields."""
+
+    def __init__(self, record: Record | None) -> None:
+        self.record = record
+        self.own = provenance.stamps(record)
+
+    def stamp_at(self, ptr: str) -> Any:
+        return provenance.stamp_at(self.record, ptr)
+
+    def stamp(self, ptr: str) -> Stamp:
+        return Stamp.parse(self.stamp_at(ptr))
+
+    def below(self, ptr: str) -> dict[str, Any]:
+        return {k: v for k, v in self.own.items() if provenance.is_below(k, ptr)}
+
+    def latest_under(self, ptr: str) -> Any:
+        """The latest stamp of any value at or under ``ptr`` (who last touched that part)."""
+        return max([self.stamp_at(ptr), *self.below(ptr).values()], key=_stamp_key)
 
 
 class _Merger:
-    """One record's merge: the two sides' stamps and the conflicts found so far."""
+    """One record's merge: both sides, the merged provenance, the conflicts found so far.
 
-    def __init__(self, path: str, ours: Record | None, theirs: Record | None) -> None:
+    Every value keeps the stamp of the write that set it: where the merge
+    takes a side's value, it takes that side's stamps for it too, so the
+    merged record credits each field to its writer.
+    """
+
+    def __init__(
+        self, path: str, ours: Record | None, theirs: Record | None, base: Record | None = None
+    ) -> None:
         self.path = path
-        self.ours_stamp = Stamp.of(ours)
-        self.theirs_stamp = Stamp.of(theirs)
+        self.sides = {OURS: _Side(ours), THEIRS: _Side(theirs)}
+        self.base = base
+        self.modified = later_stamp(ours, theirs)
+        self.prov: dict[str, Any] = {}
         self.conflicts: list[Conflict] = []
         kind = kind_of(path)
         self.is_document = kind is not None and kind.name == "document"
         self.is_entry = kind is not None and kind.name == "entry"
 
-    def _values(self, ours: Any, theirs: Any) -> list[ConflictValue]:
-        o, t = self.ours_stamp, self.theirs_stamp
-        return [
-            ConflictValue(_plain(ours), o.by, o.at, o.copy),
-            ConflictValue(_plain(theirs), t.by, t.at, t.copy),
-        ]
+    # --- provenance ---------------------------------------------------------------
 
-    def later_is_ours(self, ours: Any, theirs: Any) -> bool:
-        """True when ours is the later change (stamp, then greater canonical bytes)."""
-        o, t = self.ours_stamp.order(), self.theirs_stamp.order()
+    def merged_stamp_at(self, ptr: str) -> Any:
+        for prefix in provenance.prefixes(ptr):
+            if prefix in self.prov:
+                return self.prov[prefix]
+        return None if self.modified is MISSING else self.modified
+
+    def take(self, ptr: str, side_name: str) -> None:
+        """The value at ``ptr`` is ``side_name``'s: so are its stamps."""
+        side = self.sides[side_name]
+        for key in [k for k in self.prov if provenance.is_below(k, ptr)]:
+            del self.prov[key]
+        self.prov.update(side.below(ptr))
+        if ptr not in side.own:
+            stamp = side.stamp_at(ptr)
+            if stamp is not None and not same(stamp, self.merged_stamp_at(ptr)):
+                self.prov[ptr] = stamp
+
+    def take_both(self, ptr: str) -> None:
+        """Both sides hold the same value: credit the later write of it."""
+        ours, theirs = self.sides[OURS], self.sides[THEIRS]
+        key_o = (_stamp_key(ours.stamp_at(ptr)), canonical.dumps(ours.below(ptr)))
+        key_t = (_stamp_key(theirs.stamp_at(ptr)), canonical.dumps(theirs.below(ptr)))
+        self.take(ptr, THEIRS if key_t > key_o else OURS)
+
+    def node(self, ptr: str) -> None:
+        """An object or keyed list merged member by member: its own stamp is the later one."""
+        found = [s.own[ptr] for s in self.sides.values() if ptr in s.own]
+        if found:
+            self.prov[ptr] = max(found, key=_stamp_key)
+
+    # --- values -------------------------------------------------------------------
+
+    def _value_of(self, side_name: str, ptr: str, value: Any) -> ConflictValue:
+        stamp = self.sides[side_name].stamp(ptr)
+        return ConflictValue(_plain(value), stamp.by, stamp.at, stamp.copy)
+
+    def later_is_ours(self, ptr: str, ours: Any, theirs: Any) -> bool:
+        """True when ours is the later write at ``ptr`` (its stamp, then greater canonical bytes)."""
+        o, t = self.sides[OURS].stamp(ptr).order(), self.sides[THEIRS].stamp(ptr).order()
         if o != t:
             return o > t
         return _bytes_key(ours) > _bytes_key(theirs)
 
     def record_conflict(
-        self, ptr: str, rule: str, base: Any, ours: Any, theirs: Any, current: Any
+        self, ptr: str, rule: str, base: Any, values: list[ConflictValue], current: Any
     ) -> None:
-        if rule == SAME_FIELD and ptr == "/sha256" and self.is_document:
-            rule = DOCUMENT_CONTENT  # both sides changed the document's content
-        self.conflicts.append(
-            make_conflict(self.path, ptr, rule, base, self._values(ours, theirs), current)
-        )
+        self.conflicts.append(make_conflict(self.path, ptr, rule, base, values, current))
+
+    def rewrote(self, side_name: str, ptr: str) -> bool:
+        """True when a side wrote ``ptr`` since the base, even back to the base's value.
+
+        Only a stamp of that very pointer counts (a side that put a field
+        back, A to B to A, wrote it last; a stamp inherited from a prefix
+        says nothing about this field).
+        """
+        own = self.sides[side_name].own.get(ptr)
+        return own is not None and not same(own, provenance.stamp_at(self.base, ptr))
 
     def value(self, ptr: str, base: Any, ours: Any, theirs: Any) -> Any:
         """The three-way merge of one value (MISSING for absent)."""
         if same(ours, theirs):
+            self.take_both(ptr)
             return ours
-        if same(ours, base):
+        if same(ours, base) and not self.rewrote(OURS, ptr):
+            self.take(ptr, THEIRS)
             return theirs
-        if same(theirs, base):
+        if same(theirs, base) and not self.rewrote(THEIRS, ptr):
+            self.take(ptr, OURS)
             return ours
         if isinstance(ours, dict) and isinstance(theirs, dict):
+            self.node(ptr)
             return self.mapping(ptr, base if isinstance(base, dict) else {}, ours, theirs)
         if (
             isinstance(ours, list)
@@ -259,14 +342,29 @@ class _Merger:
             and (is_keyed_list(ours) or is_keyed_list(theirs))
             and all(v is MISSING or v == [] or is_keyed_list(v) for v in (base, ours, theirs))
         ):
+            self.node(ptr)
             return self.keyed_list(ptr, base, ours, theirs)
         if ours is MISSING or theirs is MISSING:
-            # Removed on one side, changed on the other: the change survives.
-            current = theirs if ours is MISSING else ours
-            self.record_conflict(ptr, DELETE_EDIT, base, ours, theirs, current)
+            # Removed on one side, changed on the other: the later of the two writes wins
+            # (the removal's stamp against the latest change at or under the pointer).
+            o, t = self.sides[OURS].latest_under(ptr), self.sides[THEIRS].latest_under(ptr)
+            if _stamp_key(o)[0] != _stamp_key(t)[0]:
+                winner = OURS if _stamp_key(o) > _stamp_key(t) else THEIRS
+            else:
+                winner = THEIRS if ours is MISSING else OURS  # a tie keeps the change
+            current = ours if winner == OURS else theirs
+            self.take(ptr, winner)
+            values = [
+                ConflictValue(_plain(ours), *_who(o)),
+                ConflictValue(_plain(theirs), *_who(t)),
+            ]
+            self.record_conflict(ptr, DELETE_EDIT, base, values, current)
             return current
-        current = ours if self.later_is_ours(ours, theirs) else theirs
-        self.record_conflict(ptr, SAME_FIELD, base, ours, theirs, current)
+        values = [self._value_of(OURS, ptr, ours), self._value_of(THEIRS, ptr, theirs)]
+        winner = OURS if self.later_is_ours(ptr, ours, theirs) else THEIRS
+        current = ours if winner == OURS else theirs
+        self.take(ptr, winner)
+        self.record_conflict(ptr, SAME_FIELD, base, values, current)
         return current
 
     def mapping(self, ptr: str, base: Record, ours: Record, theirs: Record) -> Record:
@@ -287,7 +385,7 @@ class _Merger:
         ours_items = {i["id"]: i for i in ours}
         theirs_items = {i["id"]: i for i in theirs}
         merged: dict[str, Any] = {}
-        for key in set(base_items) | set(ours_items) | set(theirs_items):
+        for key in sorted(set(base_items) | set(ours_items) | set(theirs_items)):
             result = self.value(
                 f"{ptr}/{pointer_segment(key)}",
                 base_items.get(key, MISSING),
@@ -299,6 +397,31 @@ class _Merger:
         order = [k for k in base_items if k in merged]
         order += sorted(k for k in merged if k not in base_items)
         return [merged[k] for k in order]
+
+    def whole(self, ptr: str, rule: str, base: Any, ours: Any, theirs: Any) -> Any:
+        """One conflict for a value that only makes sense whole (an entry's lines, a content).
+
+        The side that wrote last under ``ptr`` stays current, with its stamps.
+        """
+        o, t = self.sides[OURS].latest_under(ptr), self.sides[THEIRS].latest_under(ptr)
+        if _stamp_key(o)[0] != _stamp_key(t)[0]:
+            winner = OURS if _stamp_key(o) > _stamp_key(t) else THEIRS
+        else:
+            winner = OURS if _bytes_key(ours) > _bytes_key(theirs) else THEIRS
+        current = ours if winner == OURS else theirs
+        self.take(ptr, winner)
+        values = [
+            ConflictValue(_plain(ours), *_who(o)),
+            ConflictValue(_plain(theirs), *_who(t)),
+        ]
+        self.conflicts = [c for c in self.conflicts if not provenance.is_below(c.field, ptr)]
+        self.record_conflict(ptr, rule, base, values, current)
+        return current
+
+
+def _who(stamp: Any) -> tuple[str, str, str]:
+    parsed = Stamp.parse(stamp)
+    return parsed.by, parsed.at, parsed.copy
 
 
 def later_stamp(a: Record | None, b: Record | None) -> Any:
@@ -322,7 +445,7 @@ def _deleted(record: Record | None) -> bool:
 
 
 def _content(record: Record) -> Record:
-    return {k: v for k, v in record.items() if k != "modified"}
+    return provenance.content(record)
 
 
 def merge_records(
@@ -333,7 +456,7 @@ def merge_records(
     ``base`` None means both sides added the path (add/add); ``ours`` or
     ``theirs`` None means that side has no such file.
     """
-    merger = _Merger(path, ours, theirs)
+    merger = _Merger(path, ours, theirs, base)
     if ours is None or theirs is None:
         present = theirs if ours is None else ours
         if present is None:
@@ -342,14 +465,12 @@ def merge_records(
             return RecordMerge(present)  # added on one side only
         if same(_content(present), _content(base)):
             return RecordMerge(None)  # removed on one side, untouched on the other
-        merger.record_conflict(
-            "",
-            DELETE_EDIT,
-            base,
-            ours if ours is not None else MISSING,
-            theirs if theirs is not None else MISSING,
-            present,
-        )
+        stamp = Stamp.of(present)
+        values = [
+            ConflictValue(_plain(present), stamp.by, stamp.at, stamp.copy),
+            ConflictValue(None, "", "", ""),
+        ]
+        merger.record_conflict("", DELETE_EDIT, base, values, present)
         return RecordMerge(present, merger.conflicts)
     if same(ours, theirs):
         return RecordMerge(ours)
@@ -357,51 +478,111 @@ def merge_records(
     if settled is not None:
         return RecordMerge(settled)
     base_record: Record = base if base is not None else {}
-    skip = {"modified", "deleted"}
+    skip = {"modified", "deleted", PROVENANCE}
+    if merger.is_document:
+        skip.update(DOCUMENT_CONTENT_KEYS)
+    merger.node("")
     merged = merger.mapping(
         "",
         {k: v for k, v in base_record.items() if k not in skip},
         {k: v for k, v in ours.items() if k not in skip},
         {k: v for k, v in theirs.items() if k not in skip},
     )
+    if merger.is_document:
+        merged.update(_merge_document_content(merger, base, ours, theirs))
     deleted = _merge_deleted(merger, base, ours, theirs)
     if deleted is not MISSING:
         merged["deleted"] = deleted
-    stamp = later_stamp(ours, theirs)
-    if stamp is not MISSING:
-        merged["modified"] = stamp
+    if merger.modified is not MISSING:
+        merged["modified"] = merger.modified
     if merger.is_entry:
-        _keep_entry_balanced(merger, base, ours, theirs, merged)
+        _keep_entry_whole(merger, base, ours, theirs, merged)
+    if merger.prov:
+        merged[PROVENANCE] = merger.prov
     merger.conflicts.sort(key=lambda c: (c.field, c.id))
     return RecordMerge(merged, merger.conflicts)
 
 
+def _document_content(record: Record | None) -> Record:
+    if record is None:
+        return {}
+    return {k: record[k] for k in DOCUMENT_CONTENT_KEYS if k in record}
+
+
+def _merge_document_content(
+    merger: _Merger, base: Record | None, ours: Record, theirs: Record
+) -> Record:
+    """A document's content (sha256, size, blob) merges as one value: one conflict, never a mix."""
+    b, o, t = _document_content(base), _document_content(ours), _document_content(theirs)
+    keys = sorted(set(b) | set(o) | set(t))
+    ours_kept = same(o, b) and not merger.rewrote(OURS, CONTENT_FIELD)
+    theirs_kept = same(t, b) and not merger.rewrote(THEIRS, CONTENT_FIELD)
+    if same(o, t) or ours_kept or theirs_kept:
+        side = None if same(o, t) else (THEIRS if ours_kept else OURS)
+        for key in keys:
+            if side is None:
+                merger.take_both(f"/{key}")
+            else:
+                merger.take(f"/{key}", side)
+        return t if side == THEIRS else o
+    # Both sides changed the content: the later write of it stays current.
+    o_stamp = max((merger.sides[OURS].stamp_at(f"/{k}") for k in keys), key=_stamp_key)
+    t_stamp = max((merger.sides[THEIRS].stamp_at(f"/{k}") for k in keys), key=_stamp_key)
+    if _stamp_key(o_stamp)[0] != _stamp_key(t_stamp)[0]:
+        winner = OURS if _stamp_key(o_stamp) > _stamp_key(t_stamp) else THEIRS
+    else:
+        winner = OURS if _bytes_key(o) > _bytes_key(t) else THEIRS
+    current = o if winner == OURS else t
+    for key in keys:
+        merger.take(f"/{key}", winner)
+    values = [ConflictValue(o, *_who(o_stamp)), ConflictValue(t, *_who(t_stamp))]
+    merger.record_conflict(CONTENT_FIELD, DOCUMENT_CONTENT, b or None, values, current)
+    return current
+
+
 def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: Record) -> Any:
-    """The merged ``deleted`` flag: a delete-versus-edit goes to the later side, with a conflict."""
+    """The merged ``deleted`` flag: a delete-versus-edit goes to the later side, with a conflict.
+
+    The later side is judged by the delete's own stamp against the latest
+    change of the side that kept the record alive.
+    """
+    ptr = "/deleted"
     raw_base = base.get("deleted", MISSING) if base is not None else MISSING
     raw_ours, raw_theirs = ours.get("deleted", MISSING), theirs.get("deleted", MISSING)
     was, o, t = _deleted(base), _deleted(ours), _deleted(theirs)
     if o == t:
         if same(raw_ours, raw_theirs):
+            merger.take_both(ptr)
             return raw_ours
         if same(raw_ours, raw_base):
+            merger.take(ptr, THEIRS)
             return raw_theirs
         if same(raw_theirs, raw_base):
+            merger.take(ptr, OURS)
             return raw_ours
+        merger.take_both(ptr)
         return True if o else MISSING  # "false" against absent: the same state
     # One side changed the state, the other did not.
-    changer_is_ours = o != was
-    stayer = theirs if changer_is_ours else ours
-    stayer_edited = base is None or not same(_content(stayer), _content(base))
+    changer, stayer = (OURS, THEIRS) if o != was else (THEIRS, OURS)
+    stayer_record = theirs if changer == OURS else ours
+    stayer_edited = base is None or not same(_content(stayer_record), _content(base))
     if not stayer_edited:
-        return raw_ours if changer_is_ours else raw_theirs
-    ours_value, theirs_value = o, t
-    current = ours_value if merger.later_is_ours(ours_value, theirs_value) else theirs_value
-    merger.record_conflict("/deleted", DELETE_EDIT, was, ours_value, theirs_value, current)
+        merger.take(ptr, changer)
+        return raw_ours if changer == OURS else raw_theirs
+    stamps = {
+        changer: merger.sides[changer].stamp_at(ptr),
+        stayer: stayer_record.get("modified"),  # the edit that kept the record alive
+    }
+    o_key, t_key = Stamp.parse(stamps[OURS]).order(), Stamp.parse(stamps[THEIRS]).order()
+    ours_later = o_key > t_key if o_key != t_key else _bytes_key(o) > _bytes_key(t)
+    winner = OURS if ours_later else THEIRS
+    current = o if winner == OURS else t
+    merger.take(ptr, winner)
+    values = [ConflictValue(o, *_who(stamps[OURS])), ConflictValue(t, *_who(stamps[THEIRS]))]
+    merger.record_conflict(ptr, DELETE_EDIT, was, values, current)
     if current:
         return True
-    live_raw = raw_theirs if o else raw_ours
-    return live_raw
+    return raw_theirs if o else raw_ours
 
 
 def _settled_conflict(path: str, ours: Record, theirs: Record) -> Record | None:
@@ -433,20 +614,39 @@ def _balance(lines: Any) -> int | None:
     return total
 
 
-def _keep_entry_balanced(
+def _keep_entry_whole(
     merger: _Merger, base: Record | None, ours: Record, theirs: Record, merged: Record
 ) -> None:
-    """Two balanced sides can merge line by line into an unbalanced entry: never write one.
+    """An entry's lines are judged as one set: one conflict per entry, never an unbalanced one.
 
-    The later side's lines stay whole and current; both sets of lines are kept
-    in an ``unbalanced`` conflict for review.
+    Two balanced sides can merge line by line into an unbalanced entry: the
+    side that wrote its lines last stays whole and current, and both sets go
+    into an ``unbalanced`` conflict. Conflicts on single lines become one
+    conflict on ``/lines`` whose values are each side's whole set of lines,
+    so taking a value always writes a balanced entry.
     """
-    ours_lines, theirs_lines = ours.get("lines"), theirs.get("lines")
-    if _balance(merged.get("lines")) in (None, 0):
-        return
-    if _balance(ours_lines) != 0 or _balance(theirs_lines) != 0:
-        return  # a side was unbalanced already: the rules report it, the merge changes nothing
-    current = ours_lines if merger.later_is_ours(ours_lines, theirs_lines) else theirs_lines
-    merged["lines"] = current
+    ours_lines, theirs_lines = ours.get("lines", MISSING), theirs.get("lines", MISSING)
     base_lines = base.get("lines", MISSING) if base is not None else MISSING
-    merger.record_conflict("/lines", UNBALANCED, base_lines, ours_lines, theirs_lines, current)
+    unbalanced = (
+        _balance(merged.get("lines")) not in (None, 0)
+        and _balance(ours_lines) == 0
+        and _balance(theirs_lines) == 0
+    )
+    on_lines = [c for c in merger.conflicts if provenance.is_below(c.field, "/lines")]
+    if not unbalanced and not on_lines:
+        return
+    if unbalanced:
+        rule = UNBALANCED
+    else:
+        rule = SAME_FIELD if any(c.rule == SAME_FIELD for c in on_lines) else DELETE_EDIT
+    if unbalanced:
+        merged["lines"] = merger.whole("/lines", rule, base_lines, ours_lines, theirs_lines)
+        return
+    # The line-by-line merge is balanced: it stays current, the conflict holds both sets.
+    o, t = merger.sides[OURS].latest_under("/lines"), merger.sides[THEIRS].latest_under("/lines")
+    merger.conflicts = [c for c in merger.conflicts if c not in on_lines]
+    values = [
+        ConflictValue(_plain(ours_lines), *_who(o)),
+        ConflictValue(_plain(theirs_lines), *_who(t)),
+    ]
+    merger.record_conflict("/lines", rule, base_lines, values, merged.get("lines"))

@@ -51,6 +51,7 @@ from gitsync.merge.record import (
     merge_records,
 )
 from gitsync.model import canonical
+from gitsync.model.provenance import stamp_at
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
 from gitsync.repo.clientfile import build_tree, changed_paths
 
@@ -70,6 +71,7 @@ class Renumbered:
     old: int
     new: int
     kept_by: str  # the path of the entry that kept the number
+    kept_by_user: str = ""  # who wrote that entry's number
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,7 +80,16 @@ class Renumbered:
             "old": self.old,
             "new": self.new,
             "kept_by": self.kept_by,
+            "kept_by_user": self.kept_by_user,
         }
+
+    def __str__(self) -> str:
+        """In words, for a merge commit's message: "AJE 11 renumbered to AJE 43 (...)"."""
+        whose = f"{self.kept_by_user}'s entry" if self.kept_by_user else "an earlier entry"
+        return (
+            f"{self.journal} {self.old} renumbered to {self.journal} {self.new} "
+            f"({self.journal} {self.old} kept by {whose})"
+        )
 
 
 @dataclass
@@ -424,7 +435,8 @@ def _fix_duplicate_numbers(
             next_free[journal] = new_number + 1
             record["number"] = new_number
             result.write(path, record)
-            renumbered.append(Renumbered(path, journal, number, new_number, ranked[0]))
+            keeper = Stamp.parse(stamp_at(result.read(ranked[0]), "/number"))
+            renumbered.append(Renumbered(path, journal, number, new_number, ranked[0], keeper.by))
     return renumbered
 
 
@@ -454,9 +466,8 @@ def _fix_deleted_references(
         result.write(target, revived)
         base_data = _blob_bytes(result.repo, base.oid(target))
         base_record = None if base_data is None else _load(base_data, target)
-        deleter = record
         user = result.read(entry_path) or {}
-        d, u = Stamp.of(deleter), Stamp.of(user)
+        d, u = Stamp.parse(stamp_at(record, "/deleted")), Stamp.of(user)
         conflicts.append(
             make_conflict(
                 target,

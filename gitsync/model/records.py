@@ -6,8 +6,10 @@ tombstone: the record stays at its path with ``"deleted": true``, so git never
 sees a delete and the record merge settles delete-versus-edit.
 
 Every record written by gitsync carries ``modified``: who changed it last,
-from which copy, and when. The merge uses it to decide which side of a true
-conflict stays visible (see ``gitsync.merge``).
+from which copy, and when; a record changed after it was created also
+carries ``provenance``, the same stamp for each field that changed (see
+``gitsync.model.provenance``). The merge judges a true conflict on a field by
+the two writes of that field (see ``gitsync.merge``).
 """
 
 from __future__ import annotations
@@ -199,7 +201,11 @@ VALUE: Schema = {
     "copy": Field(_str),
 }
 
-COMMON: Schema = {"deleted": Field(_bool, required=False), "modified": Field(_any, required=False)}
+COMMON: Schema = {
+    "deleted": Field(_bool, required=False),
+    "modified": Field(_any, required=False),
+    "provenance": Field(_any, required=False),
+}
 
 
 @dataclass(frozen=True)
@@ -438,6 +444,8 @@ def validate(path: str, record: dict[str, Any]) -> Kind:
             raise RuleViolation(
                 path, name, "limit", f"is at most {most:,} characters (this one has {len(text):,})"
             )
+    if "provenance" in record:
+        _check_provenance(path, record["provenance"])
     if not kind.singleton and record[kind.key] != ident_of(path):
         raise RuleViolation(
             path, kind.key, "identity", f"'{record[kind.key]}' does not match the record's path"
@@ -457,6 +465,19 @@ def validate(path: str, record: dict[str, Any]) -> Kind:
         for i, value in enumerate(record["values"]):
             _check_fields(path, value, VALUE, f"values[{i}].")
     return kind
+
+
+def _check_provenance(path: str, stamps: Any) -> None:
+    """``provenance``: JSON pointer -> the stamp ({at, by, copy}) of the write that set it."""
+    if not isinstance(stamps, dict):
+        raise RuleViolation(path, "provenance", "schema", "must be an object")
+    for pointer, stamp in stamps.items():
+        where = f"provenance.{pointer or '(record)'}"
+        if pointer and not pointer.startswith("/"):
+            raise RuleViolation(path, where, "schema", "must be keyed by JSON pointers")
+        if not isinstance(stamp, dict):
+            raise RuleViolation(path, where, "schema", "must be a stamp {at, by, copy}")
+        _check_fields(path, stamp, MODIFIED, f"{where}.")
 
 
 def document_content_path(record: dict[str, Any]) -> str:

@@ -369,6 +369,7 @@ class ClientFile:
         if not changes:
             raise GitsyncError("nothing to commit")
         who = identity or self.identity()
+        changes = self.with_provenance(changes)
         if check:
             from gitsync.rules import check_changes
             from gitsync.rules.syncstate import check_author_rights, check_restricted_ids
@@ -391,6 +392,38 @@ class ClientFile:
         fault_point("commit.worktree-written")
         self._follow_shared_line(commit_id, parent.id if parent else None)
         return commit_id
+
+    def with_provenance(self, changes: Mapping[str, bytes]) -> dict[str, bytes]:
+        """``changes`` with each record's ``provenance`` derived from HEAD's version.
+
+        Every field whose value changed takes the record's new ``modified``
+        stamp (``gitsync.model.provenance.restamp``), whoever wrote the record.
+        """
+        from gitsync.model import canonical
+        from gitsync.model.provenance import restamp
+        from gitsync.model.records import kind_of
+
+        snapshot = self.snapshot()
+        result = dict(changes)
+        for path, data in changes.items():
+            if kind_of(path) is None:
+                continue
+            if b'"provenance"' not in data and snapshot.read_bytes(path) is None:
+                continue  # a new record has no provenance: nothing to derive (bulk imports)
+            try:
+                new = canonical.loads(data, path)
+                old = snapshot.read(path)
+            except GitsyncError:
+                continue  # not a record: the rules name it
+            if not isinstance(new, dict):
+                continue
+            stamp = new.get("modified")
+            if not isinstance(stamp, dict) or (old is not None and stamp == old.get("modified")):
+                stamp = None
+            restamped = restamp(old, new, stamp)
+            if restamped != new:
+                result[path] = canonical.dumps(restamped)
+        return result
 
     def _follow_shared_line(self, new: pygit2.Oid, old: pygit2.Oid | None) -> None:
         """Publish a local change at once when the shared line was level with the work line.

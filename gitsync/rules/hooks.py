@@ -167,7 +167,62 @@ def pre_commit(repo: pygit2.Repository, cwd: Path | None = None) -> HookResult:
         check_changes(after, staged, before)
     except (RuleViolation, InputError) as err:
         return HookResult(1, f"commit refused: {err}")
+    if not (Path(repo.path) / "MERGE_HEAD").exists():  # a merge's result is no one's edit
+        stamp_staged(repo, index, before, staged)
     return HookResult(0)
+
+
+def stamp_staged(
+    repo: pygit2.Repository,
+    index: pygit2.Index,
+    before: Snapshot | None,
+    staged: dict[str, pygit2.Oid | None],
+) -> list[str]:
+    """Stamp the records a plain ``git commit`` changes, as gitsync's own commands do.
+
+    Each staged record whose content differs from HEAD takes ``modified``
+    from the committer (unless the record already carries a new one) and a
+    ``provenance`` stamp on each changed field. The staged blob is replaced
+    in the index git commits, and the working file follows when it held the
+    staged bytes. Returns the paths stamped.
+    """
+    import pygit2
+
+    from gitsync.model import canonical
+    from gitsync.model.provenance import content, restamp
+    from gitsync.model.records import kind_of
+    from gitsync.repo.clientfile import ClientFile
+
+    if repo.workdir is None:
+        return []
+    root = Path(repo.workdir)
+    identity = None
+    done: list[str] = []
+    for path, oid in sorted(staged.items()):
+        if oid is None or kind_of(path) is None:
+            continue
+        data = repo[oid].read_raw()
+        new = canonical.loads(data, path)
+        old = before.read(path) if before is not None else None
+        if not isinstance(new, dict) or (old is not None and content(old) == content(new)):
+            continue
+        stamp = new.get("modified")
+        if old is None or not isinstance(stamp, dict) or stamp == old.get("modified"):
+            if identity is None:
+                identity = ClientFile(root, repo).identity()
+            stamp = identity.modified()
+        restamped = canonical.dumps(restamp(old, {**new, "modified": stamp}, stamp))
+        if restamped == data:
+            continue
+        blob = repo.create_blob(restamped)
+        index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
+        working = root / path
+        if working.is_file() and working.read_bytes() == data:
+            working.write_bytes(restamped)
+        done.append(path)
+    if done:
+        index.write()
+    return done
 
 
 def _is_zero(oid: str) -> bool:

@@ -217,7 +217,7 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
     if new_conflicts:
         lines.append(f"Conflicts kept for review: {', '.join(new_conflicts)}")
     for renumber in outcome.renumbered:
-        lines.append(f"Renumbered: {renumber}")
+        lines.append(str(renumber))
     lines.extend(["", f"Gitsync-Copy: {who.copy_id}", ""])
     sig = who.signature()
     commit = client_file.repo.create_commit(

@@ -106,7 +106,7 @@ def test_list_open_conflicts_as_json(
     listed = result.json()["conflicts"]
     assert [(c["id"], c["record"], c["field"]) for c in listed] == [
         (name_id, "accounts/1000.json", "/name"),
-        (line_id, "entries/e1.json", "/lines/l2/account"),
+        (line_id, "entries/e1.json", "/lines"),  # one conflict for the entry's lines
     ]
     assert listed[0]["current"] == "Petty cash"
     assert {(v["value"], v["by"], v["at"]) for v in listed[0]["values"]} == {
@@ -146,15 +146,57 @@ def test_resolve_by_taking_a_value(
     assert {c["id"] for c in everything} == {name_id, line_id}
 
 
-def test_resolve_an_entry_line_by_id_with_a_value(
+def test_an_entry_lines_conflict_takes_a_whole_set_of_lines(
     conflicted: tuple[Path, str, str], gitsync: Callable[..., Any]
 ) -> None:
     root, _, line_id = conflicted
-    result = gitsync("conflicts", "resolve", line_id, "--value", '"3000"', cwd=root)
+    stored = read(root, f"sync/conflicts/{line_id}.json")
+    assert [len(v["value"]) for v in stored["values"]] == [2, 2]  # each side's whole set
+    pick = next(i for i, v in enumerate(stored["values"], 1) if v["value"][1]["account"] == "3000")
+    assert stored["values"][pick - 1]["by"] == "senior"
+    result = gitsync("conflicts", "resolve", line_id, "--take", pick, cwd=root)
     assert result.code == 0, result.stderr
     assert "Resolved" in result.stdout
     lines = read(root, "entries/e1.json")["lines"]
     assert [(line["id"], line["account"]) for line in lines] == [("l1", "1000"), ("l2", "3000")]
+
+
+def test_an_entry_lines_conflict_takes_a_value_of_ones_own(
+    conflicted: tuple[Path, str, str], gitsync: Callable[..., Any]
+) -> None:
+    root, _, line_id = conflicted
+    lines = [
+        {"id": "l1", "account": "1000", "amount": 700},
+        {"id": "l3", "account": "3000", "amount": -700},
+    ]
+    result = gitsync("conflicts", "resolve", line_id, "--value", json.dumps(lines), cwd=root)
+    assert result.code == 0, result.stderr
+    assert read(root, "entries/e1.json")["lines"] == lines
+    unbalanced = gitsync(
+        "conflicts", "resolve", line_id, "--value", json.dumps(lines[:1]), cwd=root
+    )
+    assert unbalanced.code != 0
+
+
+def test_value_takes_a_whole_valid_record(
+    conflicted: tuple[Path, str, str], gitsync: Callable[..., Any]
+) -> None:
+    root, _, line_id = conflicted
+    whole = {k: v for k, v in read(root, "entries/e1.json").items() if k != "provenance"}
+    whole["description"] = "reclass, agreed"
+    whole["lines"] = [
+        {"id": "l1", "account": "1000", "amount": 500},
+        {"id": "l2", "account": "3000", "amount": -500},
+    ]
+    bad = {**whole, "lines": whole["lines"][:1]}
+    refused = gitsync("conflicts", "resolve", line_id, "--value", json.dumps(bad), cwd=root)
+    assert refused.code != 0 and refused.stderr.count("\n") == 1
+    assert "balance" in refused.stderr
+    result = gitsync("conflicts", "resolve", line_id, "--value", json.dumps(whole), cwd=root)
+    assert result.code == 0, result.stderr
+    now = read(root, "entries/e1.json")
+    assert now["description"] == "reclass, agreed" and now["lines"] == whole["lines"]
+    assert now["modified"]["by"] == "auditor"
 
 
 @pytest.mark.parametrize(

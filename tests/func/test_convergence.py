@@ -27,7 +27,9 @@ children again in the reverse order). Then: every copy's HEAD tree is the
 same, every working tree is clean, every commit that wrote a value is in
 every copy's history and the value rule above holds at T, ``gitsync check``
 passes at T, every copy reports nothing pending, and T's trial balance sums
-to zero.
+to zero. And, in every copy after every step and at T at the end, each
+tracked field shows the value written last (by the machine's own order of
+writes) among the writes that copy has received.
 
 Each example starts from the same freshly built hierarchy: it is built once
 per test with ``gitsync new`` / ``gitsync copy`` and restored byte for byte at
@@ -288,6 +290,7 @@ class Write:
     commit: str
     copy: str
     step: int
+    seq: int = 0  # the order in which the machine made its writes: later writes, higher seq
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,40 @@ def lost_values(view: View, writes: list[Write]) -> list[str]:
             f"{w.record} {w.field} = {w.value!r} (step {w.step}, copy {w.copy}, {w.commit[:10]}) "
             f"is lost: current {current!r}, "
             f"conflicts {sorted(view.conflict_values(w.record, w.field))}"
+        )
+    return problems
+
+
+def later_write_problems(view: View, writes: list[Write]) -> list[str]:
+    """Fields whose current value is not the one written last among the writes this copy has.
+
+    The machine runs one command at a time, so the order of its writes is
+    the order of their times: whatever order the copies synced in, the later
+    write to a field must be the visible one (issue 8: the later change to
+    that field wins). One exception is a rule, not a race: a tax code
+    removed while another copy's entry started using it comes back alive
+    (a ``deleted-reference`` conflict keeps the removal).
+    """
+    latest: dict[tuple[str, str], Write] = {}
+    for w in writes:
+        if view.has_seen(w.commit):
+            slot = (w.record, w.field)
+            if slot not in latest or w.seq > latest[slot].seq:
+                latest[slot] = w
+    problems = []
+    for (record, field_), w in sorted(latest.items()):
+        current = field_value(view.read(record), field_)
+        if key(current) == key(w.value):
+            continue
+        revived = field_ == "/deleted" and any(
+            c["record"] == record and c["rule"] == "deleted-reference"
+            for _, c in view.records("sync/conflicts")
+        )
+        if revived:
+            continue
+        problems.append(
+            f"{record} {field_} = {current!r}, but the last write was {w.value!r} "
+            f"(step {w.step}, copy {w.copy}, {w.commit[:10]})"
         )
     return problems
 
@@ -445,7 +482,9 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
             if commit is None:
                 return
             for name, value in values.items():
-                self.writes.append(Write(record, f"/{name}", value, commit, copy, self.counter))
+                self.writes.append(
+                    Write(record, f"/{name}", value, commit, copy, self.counter, len(self.writes))
+                )
 
         # -- edits ---------------------------------------------------------------------
 
@@ -617,6 +656,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
                 for copy in layout.copies:
                     view = View(self.path(copy))
                     problems = lost_values(view, self.writes) + entry_problems(view, self.entries)
+                    problems += later_write_problems(view, self.writes)
                     assert not problems, f"in {copy}:\n" + "\n".join(problems)
             except BaseException:
                 self.failed = True
@@ -671,6 +711,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
                 missing_entries = [e for e in self.entries if not view.has_seen(e.commit)]
                 assert not missing and not missing_entries, (copy, missing, missing_entries)
             problems = lost_values(top, self.writes) + entry_problems(top, self.entries)  # (c)
+            problems += later_write_problems(top, self.writes)  # (f) the later write wins
             assert not problems, "\n".join(problems)
             check = run_cli("check", "--json", cwd=self.path(TOP))  # (d)
             assert check.code == 0, check.stdout + check.stderr
@@ -762,6 +803,33 @@ def test_the_model_sees_a_lost_value(tmp_path: Path) -> None:
     (top / "sync" / "conflicts" / "0123456789abcdef.json").write_text(json.dumps(conflict))
     ok(run_cli("open", cwd=top))
     assert lost_values(View(top), [kept]) == []
+
+
+def test_the_model_sees_an_earlier_write_win(tmp_path: Path) -> None:
+    """The later-write oracle can fail: a visible value that is not the last one written."""
+    top = tmp_path / "T"
+    ok(
+        run_cli(
+            "new", top, "--client", "C", "--number", "1", "--city", "X", "--year-end", "2026-12-31"
+        )
+    )
+    csv = tmp_path / "tb.csv"
+    csv.write_text(TB, encoding="utf-8")
+    ok(run_cli("import", "tb", csv, cwd=top))
+    ok(run_cli("account", "set", "1000", "--name", "Earlier", cwd=top))
+    earlier = str(View(top).head)
+    ok(run_cli("account", "set", "1000", "--name", "Later", cwd=top))
+    later = str(View(top).head)
+    writes = [
+        Write("accounts/1000.json", "/name", "Earlier", earlier, TOP, 1, 0),
+        Write("accounts/1000.json", "/name", "Later", later, TOP, 2, 1),
+    ]
+    assert later_write_problems(View(top), writes) == []
+    swapped = [
+        Write("accounts/1000.json", "/name", "Earlier", earlier, TOP, 1, 1),
+        Write("accounts/1000.json", "/name", "Later", later, TOP, 2, 0),
+    ]
+    assert len(later_write_problems(View(top), swapped)) == 1
 
 
 def test_code_removed_then_another_added_still_syncs(hierarchy: Hierarchy) -> None:

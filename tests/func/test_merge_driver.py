@@ -12,10 +12,11 @@ import pytest
 
 from gitsync.model import canonical
 
-T1, T2, T3 = (
+T1, T2, T3, T4 = (
     "2026-01-01T00:00:00.000000Z",
     "2026-01-02T00:00:00.000000Z",
     "2026-01-03T00:00:00.000000Z",
+    "2026-01-04T00:00:00.000000Z",
 )
 
 
@@ -64,7 +65,7 @@ CASES: list[tuple[str, Any, Any, Any, Any, list[str]]] = [
         acct(),
         acct("Bank", at=T2),
         acct(balance=9, at=T3),
-        acct("Bank", 9, at=T3),
+        acct("Bank", 9, at=T3, provenance={"/name": stamp(T2)}),  # the name keeps its writer
         [],
     ),
     ("same change", acct(), acct("Bank", at=T2), acct("Bank", at=T2), acct("Bank", at=T2), []),
@@ -90,16 +91,45 @@ CASES: list[tuple[str, Any, Any, Any, Any, list[str]]] = [
         ent(LINES),
         ent([{**LINES[0], "amount": 7}, LINES[1]], at=T2),
         ent([LINES[0], {**LINES[1], "amount": -7}], at=T3),
-        ent([{**LINES[0], "amount": 7}, {**LINES[1], "amount": -7}], at=T3),
+        ent(
+            [{**LINES[0], "amount": 7}, {**LINES[1], "amount": -7}],
+            at=T3,
+            provenance={"/lines/l1": stamp(T2)},
+        ),
         [],
     ),
     (
-        "line removed vs edited",
+        "line removed vs edited later",
         ent(LINES),
-        ent([LINES[0]], at=T3),
-        ent([LINES[0], {**LINES[1], "amount": -9}], at=T2),
+        ent([LINES[0]], at=T2),
         ent([LINES[0], {**LINES[1], "amount": -9}], at=T3),
-        ["/lines/l2"],
+        ent([LINES[0], {**LINES[1], "amount": -9}], at=T3),
+        ["/lines"],  # one conflict for the entry's lines
+    ),
+    (
+        "per-field stamps: a later change to the map does not make an earlier name win",
+        acct(),
+        acct(
+            "Alice's name",
+            at=T3,
+            by="alice",
+            provenance={"": stamp(T1), "/name": stamp(T3, "alice")},
+        ),
+        acct(
+            "Bob's name",
+            at=T4,
+            by="carol",
+            provenance={"": stamp(T1), "/name": stamp(T2, "bob"), "/map": stamp(T4, "carol")},
+            map="100",
+        ),
+        acct(
+            "Alice's name",
+            at=T4,
+            by="carol",
+            provenance={"": stamp(T1), "/name": stamp(T3, "alice"), "/map": stamp(T4, "carol")},
+            map="100",
+        ),
+        ["/name"],
     ),
     (
         "tombstone vs later edit",
@@ -335,7 +365,9 @@ def test_driver_process_fast_path(tmp_path: Path, gitsync_proc: Callable[..., An
     theirs.write_bytes(canonical.dumps(acct(balance=3, at=T3)))
     done = gitsync_proc("merge-driver", base, ours, theirs, "accounts/1000.json", cwd=tmp_path)
     assert done.code == 0, done.stderr
-    assert ours.read_bytes() == canonical.dumps(acct("Bank", 3, at=T3))
+    assert ours.read_bytes() == canonical.dumps(
+        acct("Bank", 3, at=T3, provenance={"/name": stamp(T2)})
+    )
     theirs.write_bytes(b"{not json")
     failed = gitsync_proc("merge-driver", base, ours, theirs, "accounts/1000.json", cwd=tmp_path)
     assert failed.code == 4 and failed.stderr.count("\n") == 1 and "theirs" in failed.stderr

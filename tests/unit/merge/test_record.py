@@ -126,18 +126,24 @@ def test_line_removed_on_one_side_and_untouched_on_the_other_is_removed() -> Non
     assert result.conflicts == []
 
 
-def test_line_removed_on_one_side_and_edited_on_the_other_keeps_the_edit() -> None:
+@pytest.mark.parametrize(("removed_at", "edited_at"), [(T2, T3), (T3, T2)])
+def test_line_removed_on_one_side_and_edited_on_the_other_the_later_wins(
+    removed_at: str, edited_at: str
+) -> None:
     base = entry()
-    ours = edit(base, T3, lines=[base["lines"][0]])
-    theirs = edit(base, T2, "manager")
+    ours = edit(base, removed_at, lines=[base["lines"][0]])
+    theirs = edit(base, edited_at, "manager")
     theirs["lines"][1]["amount"] = -900
     result = both_ways(P, base, ours, theirs)
     assert result.record is not None
-    assert result.record["lines"][1] == {"id": "l2", "account": "2000", "amount": -900}
-    [conflict] = result.conflicts
-    assert (conflict.field, conflict.rule) == ("/lines/l2", "delete-edit")
+    if edited_at > removed_at:
+        assert result.record["lines"][1] == {"id": "l2", "account": "2000", "amount": -900}
+    else:
+        assert [line["id"] for line in result.record["lines"]] == ["l1"]
+    [conflict] = result.conflicts  # one conflict for the entry, each side's whole set of lines
+    assert (conflict.field, conflict.rule) == ("/lines", "delete-edit")
     assert sorted(canonical.dumps(v.value) for v in conflict.values) == sorted(
-        [canonical.dumps(None), canonical.dumps(theirs["lines"][1])]
+        [canonical.dumps(ours["lines"]), canonical.dumps(theirs["lines"])]
     )
 
 
@@ -262,7 +268,24 @@ def records(draw: st.DrawFn) -> dict[str, Any] | None:
     record["modified"] = stamp(
         draw(st.sampled_from([T1, T2, T3])), draw(st.sampled_from(["senior", "manager"])), "c"
     )
+    if draw(st.booleans()):  # per-field stamps, as written by the commands
+        pointers = ["", "/a", "/b", "/c", "/a/p", "/lines", "/deleted", *PROVENANCE_LINES]
+        record["provenance"] = draw(
+            st.dictionaries(
+                st.sampled_from(pointers),
+                st.builds(
+                    stamp,
+                    st.sampled_from([T1, T2, T3]),
+                    st.sampled_from(["senior", "manager"]),
+                    st.just("c"),
+                ),
+                max_size=4,
+            )
+        )
     return record
+
+
+PROVENANCE_LINES = [f"/lines/{i}" for i in ("l1", "l2")] + ["/lines/l1/amount"]
 
 
 def _leaves(value: Any, pointer: str = "") -> dict[str, Any]:
@@ -270,7 +293,7 @@ def _leaves(value: Any, pointer: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         found: dict[str, Any] = {}
         for key, sub in value.items():
-            if not (pointer == "" and key == "modified"):
+            if not (pointer == "" and key in ("modified", "provenance")):
                 found.update(_leaves(sub, f"{pointer}/{key}"))
         return found
     if isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value):
