@@ -517,8 +517,10 @@ def local_edits(
         if seen is None:
             continue
         known = cache.get(record["id"])
-        stat_known = known and (known.get("size"), known.get("mtime_ns")) == seen
-        if stat_known and known and known.get("sha256") == record["sha256"]:
+        if known and (known.get("size"), known.get("mtime_ns")) == seen:
+            # Not touched since its content was last known. It may hold an older
+            # version (the record moved on: a sync, a resolved conflict) that
+            # follow_versions brings up to date; it is never taken for an edit.
             continue
         if document_sync(record) == "never" and (record.get("kept_at") or {}).get("copy") not in (
             client_file.copy_id,
