@@ -338,6 +338,23 @@ def test_file_change_conflict_keeps_every_version_in_both_sync_orders(
         got = h.run(h.g, "doc", "get", "workpaper.xlsx", "--version", v["version"], "--to", out)
         assert got.code == 0, got.stderr
         assert _sha(out.read_bytes()) == v["sha256"]
+    # one conflict lists both; confirming the earlier one makes it current everywhere
+    listed = h.run(h.a, "conflicts", "--json")
+    assert listed.code == 0, listed.stderr
+    [conflict] = [
+        c
+        for c in json.loads(listed.stdout)["conflicts"]
+        if c["record"] == f"documents/{record['id']}.json"
+    ]
+    assert {v["value"]["sha256"] for v in conflict["values"]} == {earlier, later}
+    pick = next(i for i, v in enumerate(conflict["values"], 1) if v["value"]["sha256"] == earlier)
+    resolved = h.run(h.a, "conflicts", "resolve", conflict["id"], "--take", pick)
+    assert resolved.code == 0, resolved.stderr
+    for where in (h.a, h.b, h.a):
+        h.sync(where)
+    for where in (h.a, h.b):
+        assert _listing(h, where)["workpaper.xlsx"]["sha256"] == earlier, where
+        assert (where / record["path"]).read_bytes() == edits[h.a][0], where
 
 
 def test_backup_with_documents_holds_never_and_on_demand_content_and_restore_checks_it(
