@@ -436,3 +436,45 @@ def test_lock_refuses_other_users_names_the_holder_and_an_admin_breaks_it(
     monkeypatch.setenv("GITSYNC_USER", "manager")
     assert h.run(h.b, "sync").code == 0
     assert _listing(h, h.b)["workpaper.xlsx"]["sha256"] == _sha(b"manager's offline edit")
+
+
+def test_a_middle_parent_forwards_content_it_received_up(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    """g adds content while the top-level parent is away: it goes to a, and a sends it on."""
+    h = hierarchy
+    away = h.top.with_name("top is away")
+    h.top.rename(away)
+    try:
+        scan = tmp_path / "scan.pdf"
+        scan.write_bytes(os.urandom(40_000))
+        record = _doc(h, h.g, scan, "--sync", "on-demand")
+        report = h.sync(h.g)
+        assert report["route"] != "top-level" and report["state"] == "online"
+    finally:
+        away.rename(h.top)
+    assert _objects_hold(h.a, record["blob"])
+    h.sync(h.a)  # a folds what g sent and forwards it with its own push
+    h.sync(h.b)
+    assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
+    assert (h.b / record["path"]).read_bytes() == scan.read_bytes()
+
+
+def test_kill_during_a_push_with_content_then_the_next_sync_completes(
+    hierarchy: Hierarchy, tmp_path: Path, gitsync_proc: Callable[..., Result]
+) -> None:
+    h = hierarchy
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(os.urandom(60_000))
+    record = _doc(h, h.a, scan, "--sync", "on-demand")
+    os.environ["GITSYNC_FAULT"] = "sync.pushed"
+    try:
+        killed = gitsync_proc("sync", cwd=h.a)
+    finally:
+        del os.environ["GITSYNC_FAULT"]
+    assert killed.code != 0
+    done = gitsync_proc("sync", cwd=h.a)
+    assert done.code == 0, done.stderr
+    h.sync(h.b)
+    assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
+    assert (h.b / record["path"]).read_bytes() == scan.read_bytes()
