@@ -473,6 +473,7 @@ class LocalEdits:
     """What the next sync records for on-demand and Never documents edited in place."""
 
     changes: dict[str, bytes] = field(default_factory=dict)  # record path -> new record
+    content: dict[str, bytes] = field(default_factory=dict)  # sha256 -> on-demand content to keep
     skipped: list[str] = field(default_factory=list)  # one line each
     seen: dict[str, str] = field(default_factory=dict)  # doc id -> sha256 now in the file
 
@@ -553,11 +554,20 @@ def local_edits(
         stamp["at"] = _saved_at(seen[1])
         new.update(sha256=digest, size=len(data), modified=stamp)
         if document_sync(record) == "on-demand":
-            from gitsync.repo.content import keep_blob
+            from gitsync.repo.content import blob_id
 
-            _, new["blob"] = keep_blob(client_file.repo, data)
+            new["blob"] = blob_id(data)  # written by keep_edits, when the edit is committed
+            found.content[digest] = data
         found.changes[KINDS["document"].path_for(record["id"])] = canonical.dumps(new)
     return found
+
+
+def keep_edits(client_file: ClientFile, edits: LocalEdits) -> None:
+    """Before the edits' commit: keep the new on-demand content under the content ref."""
+    from gitsync.repo.content import keep_blob
+
+    for data in edits.content.values():
+        keep_blob(client_file.repo, data)
 
 
 def remember_seen(client_file: ClientFile, edits: LocalEdits) -> None:

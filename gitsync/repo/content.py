@@ -50,6 +50,11 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def blob_id(data: bytes) -> str:
+    """The git id ``data`` gets as a blob (what ``git hash-object`` prints), nothing written."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
 def has_blob(repo: pygit2.Repository, oid: str | pygit2.Oid) -> bool:
     try:
         obj = repo.get(oid if isinstance(oid, pygit2.Oid) else pygit2.Oid(hex=oid))
@@ -266,16 +271,25 @@ def blobs_to_send(
     found: dict[str, str] = {}
     seen: set[str] = set()
 
-    def entries(tree: pygit2.Tree) -> dict[str, str]:
+    def subtree(tree: pygit2.Tree) -> pygit2.Tree | None:
         try:
             sub = tree[folder]
         except KeyError:
-            return {}
-        if not isinstance(sub, pygit2.Tree):
+            return None
+        return sub if isinstance(sub, pygit2.Tree) else None
+
+    def entries(tree: pygit2.Tree) -> dict[str, str]:
+        sub = subtree(tree)
+        if sub is None:
             return {}
         return {str(e.name): str(e.id) for e in sub if e.type_str == "blob" and e.name}
 
     for commit in walker:
+        mine = subtree(commit.tree)
+        if mine is None or any(
+            (theirs := subtree(p.tree)) is not None and theirs.id == mine.id for p in commit.parents
+        ):
+            continue  # no document record changed in this commit
         before: set[str] = set()
         for parent in commit.parents:
             before.update(entries(parent.tree).values())

@@ -97,12 +97,13 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     a deleted document content file is restored from the history. Files
     that are neither records nor document content are left alone.
     """
-    from gitsync.documents.behaviour import local_edits, remember_seen
+    from gitsync.documents.behaviour import keep_edits, local_edits, remember_seen
 
     snapshot = client_file.snapshot()
     outside = local_edits(client_file, snapshot)
     report.documents.extend(outside.skipped)
     if outside.changes:
+        keep_edits(client_file, outside)
         client_file.commit(outside.changes, "Commit documents edited in place")
         report.committed += len(outside.changes)
     remember_seen(client_file, outside)
