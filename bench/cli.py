@@ -18,7 +18,7 @@ from bench.env import BenchEnv, load
 from bench.results import Row, plot, print_table, write_json
 from bench.rows import Settings, row_commit_scaling, row_merge, row_rounds, run_scenario
 
-ALL_ROWS = ("1", "1b", "2", "3", "4", "5", "6", "7")
+ALL_ROWS = ("1", "1b", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 
 
 def _ints(text: str) -> list[int]:
@@ -35,7 +35,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rows", help=f"comma-separated rows to run (default all: {','.join(ALL_ROWS)})"
     )
-    parser.add_argument("--sizes", help="record counts for rows 1-5 (default 10k,100k; quick 1000)")
+    parser.add_argument(
+        "--sizes", help="record counts for rows 1-5, 8-10 (default 10k,100k; quick 1000)"
+    )
     parser.add_argument(
         "--scale-sizes",
         help="record counts for row 7's commit (default 1k,10k,100k; quick 500,2000)",
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     try:
         log(f"temp root {env.root}; {meta['load_before']}")
-        scenario_rows = {"1", "1b", "2", "3", "4", "5"} & args.rows
+        scenario_rows = {"1", "1b", "2", "3", "4", "5", "8", "9", "10"} & args.rows
         # smallest size first, then the other rows, the largest sizes last: partial results
         # (written after every group) then cover every row early in a long run
         sizes = sorted(args.sizes) if scenario_rows else []
@@ -137,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         env.close()
     meta["load_after"] = load()
     meta["seconds"] = round(time.perf_counter() - started, 1)
-    order = {key: i for i, key in enumerate(("1.", "1b", "2.", "3.", "4.", "5.", "6.", "7."))}
+    order = {
+        key: i
+        for i, key in enumerate(("1.", "1b", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "10"))
+    }
     rows.sort(key=lambda r: (order.get(r.key[:2], 99), r.key, r.size))
     print_table(rows, f"gitsync / plain git ({meta['load_before']}; after: {meta['load_after']})")
     target = write_json(rows, meta, args.out)

@@ -216,7 +216,7 @@ def row_edit_sync(sc: Scenario, s: Settings) -> list[Row]:
             sc.size,
             sync_t,
             git_t,
-            1.0,
+            1.5,
             {
                 "gitsync": "edit file; gitsync sync",
                 "git": "edit file; git commit -a; git pull; git push",
@@ -277,7 +277,7 @@ def row_set_sync(sc: Scenario, s: Settings) -> list[Row]:
             sc.size,
             sync_t,
             git_t,
-            1.0,
+            1.5,
             {"gitsync": "gitsync account set; gitsync sync", "git": "edit; commit -a; pull; push"},
         )
     ]
@@ -440,7 +440,7 @@ def row_propagation(sc: Scenario, s: Settings) -> list[Row]:
             sc.size,
             gitsync_t,
             plain_t,
-            1.0,
+            1.5,
             {
                 "gitsync_p95_ms": round(gitsync_t.p95, 1),
                 "git_p95_ms": round(plain_t.p95, 1),
@@ -453,12 +453,177 @@ def row_propagation(sc: Scenario, s: Settings) -> list[Row]:
     ]
 
 
+def bulk_change(top: Path, round_no: int) -> int:
+    """A change of every account and entry on ``top``'s shared line, as a copy's push leaves it.
+
+    The records stay valid (a new name, a new description and a new stamp);
+    the objects are packed afterwards, as a push would leave them. Returns
+    how many records changed.
+    """
+    import pygit2
+
+    from gitsync.model import canonical
+    from gitsync.repo.trees import build_tree
+
+    repo = pygit2.Repository(str(top))
+    tip = repo.references["refs/heads/main"].peel(pygit2.Commit)
+    stamp = {"at": f"2027-01-01T00:00:{round_no:02d}.000000Z", "by": "bulk", "copy": "bulk"}
+    changes: dict[str, pygit2.Oid | None] = {}
+    for folder, field_name in (("accounts", "name"), ("entries", "description")):
+        tree = repo[tip.tree[folder].id]
+        assert isinstance(tree, pygit2.Tree)
+        for entry in tree:
+            path = f"{folder}/{entry.name}"
+            blob = repo[entry.id]
+            assert isinstance(blob, pygit2.Blob)
+            record = canonical.loads(bytes(blob.data), path)
+            record[field_name] = f"Re-imported {round_no}"
+            record["modified"] = stamp
+            changes[path] = repo.create_blob(canonical.dumps(record))
+    sig = pygit2.Signature("Bench Auditor", "auditor@bench.invalid")
+    commit = repo.create_commit(
+        None,
+        sig,
+        sig,
+        f"Re-import the trial balance ({round_no})\n\nGitsync-Copy: bench\n",
+        build_tree(repo, tip.tree, changes),
+        [tip.id],
+    )
+    repo.references.create("refs/heads/main", commit, force=True)
+    return len(changes)
+
+
+def row_receive(sc: Scenario, s: Settings) -> list[Row]:
+    """Row 8: receive a change of every record (sync in a copy, open at the top) vs git pull."""
+    env = sc.env
+    env.gitsync(sc.a, "sync")
+    env.gitsync(sc.top, "open")
+    # plain git starts from the same commit, so each round's pull is the same fast-forward
+    env.git(sc.plain_parent, "fetch", "-q", str(sc.top), "+refs/heads/main:refs/heads/main")
+    env.git(sc.plain_a, "fetch", "-q", "origin")
+    env.git(sc.plain_a, "reset", "-q", "--hard", "origin/main")
+    sync_t, open_t, git_t = Sample(), Sample(), Sample()
+    changed = 0
+    for round_no in range(1, s.reps + 1):
+        changed = bulk_change(sc.top, round_no)
+        env.git(sc.top, "repack", "-q", "-d")
+        env.git(sc.plain_parent, "fetch", "-q", str(sc.top), "+refs/heads/main:refs/heads/main")
+        git_t.add(env.timed(["git", "pull", "-q", "--no-rebase", "--no-edit"], sc.plain_a)[0])
+        seconds, proc = env.timed(env.gitsync_args(sc.a, "sync", "--json"))
+        if json.loads(proc.stdout).get("files_updated", 0) < changed:
+            raise BenchFailed(f"gitsync sync did not receive the change: {proc.stdout[-300:]}")
+        sync_t.add(seconds)
+        open_t.add(env.timed(env.gitsync_args(sc.top, "open"))[0])
+    extra = {"records_changed": changed, "git": "git pull (fast-forward) of the same change"}
+    return [
+        Row(
+            "8.receive",
+            "8. receive a change of every record: sync",
+            sc.size,
+            sync_t,
+            git_t,
+            2.0,
+            {**extra, "gitsync": "gitsync sync in a copy"},
+        ),
+        Row(
+            "8.open",
+            "8. receive a change of every record: open",
+            sc.size,
+            open_t,
+            git_t,
+            2.0,
+            {**extra, "gitsync": "gitsync open at the top-level parent"},
+        ),
+    ]
+
+
+def row_idle_sync(sc: Scenario, s: Settings) -> list[Row]:
+    """Row 9: ``gitsync sync`` with nothing to do vs ``git pull`` with nothing to do."""
+    env = sc.env
+    env.gitsync(sc.a, "sync")
+    env.git(sc.plain_a, "pull", "-q", "--no-rebase", "--no-edit")
+    sync_t, git_t = Sample(), Sample()
+    for _ in range(s.reps):
+        sync_t.add(env.timed(env.gitsync_args(sc.a, "sync"))[0])
+        git_t.add(env.timed(["git", "pull", "-q", "--no-rebase", "--no-edit"], sc.plain_a)[0])
+    return [
+        Row("9.idle-sync", "9. sync with nothing to do vs git pull", sc.size, sync_t, git_t, 3.0)
+    ]
+
+
+def trial_balance_csv(path: Path, accounts: int) -> None:
+    """A trial balance of ``accounts`` new accounts that sums to zero."""
+    import random
+
+    rng = random.Random(accounts)
+    balances = [rng.randint(-50_000_000, 50_000_000) for _ in range(accounts)]
+    balances[-1] -= sum(balances)
+    kinds = ("asset", "liability", "equity", "revenue", "expense")
+    lines = ["account,name,type,balance"]
+    for i, cents in enumerate(balances):
+        sign = "-" if cents < 0 else ""
+        amount = f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+        lines.append(f"{50000 + i},Imported {i},{kinds[i * len(kinds) // accounts]},{amount}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def row_import(sc: Scenario, s: Settings) -> list[Row]:
+    """Row 10: ``gitsync import tb`` of N new accounts vs writing the same files + add + commit."""
+    env = sc.env
+    csv_file = env.path(f"tb-{sc.size}.csv")
+    trial_balance_csv(csv_file, sc.size)
+    import_t, git_t = Sample(), Sample()
+    for _ in range(s.reps):
+        target = env.path("import")
+        env.gitsync(
+            env.root,
+            "new",
+            target,
+            "--client",
+            "Import",
+            "--number",
+            "1",
+            "--city",
+            "Toronto",
+            "--year-end",
+            "2026-12-31",
+        )
+        import_t.add(env.timed(env.gitsync_args(target, "import", "tb", csv_file))[0])
+        written = {p.name: p.read_bytes() for p in (target / "accounts").iterdir()}
+        env.remove(target)
+        plain = env.path("plain-import")
+        env.git(env.root, "init", "-q", str(plain))
+        started = time.perf_counter()
+        folder = plain / "accounts"
+        folder.mkdir()
+        for name, data in written.items():
+            (folder / name).write_bytes(data)
+        env.git(plain, "add", "-A")
+        env.git(plain, "commit", "-q", "-m", "Import a trial balance")
+        git_t.add(time.perf_counter() - started)
+        env.remove(plain)
+    return [
+        Row(
+            "10.import",
+            "10. import N new accounts (tb CSV)",
+            sc.size,
+            import_t,
+            git_t,
+            2.0,
+            {"git": "write the same account files; git add -A; git commit"},
+        )
+    ]
+
+
 SCENARIO_ROWS: dict[str, Callable[[Scenario, Settings], list[Row]]] = {
+    "9": row_idle_sync,
     "5": row_status,
     "1": row_edit_sync,
     "1b": row_set_sync,
     "4": row_copy,
     "3": row_propagation,
+    "8": row_receive,
+    "10": row_import,
 }
 
 

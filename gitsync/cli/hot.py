@@ -45,8 +45,14 @@ def run_hot(argv: list[str]) -> bool:
         status = copy_status(context.directory())
         emit_json(status.as_dict()) if as_json else say(status.line())
     else:
+        from gitsync.cli.progress import ProgressBar
         from gitsync.sync.engine import sync
 
-        report = sync(context.client_file())
+        client_file = context.client_file()
+        client_file.progress = bar = ProgressBar()
+        try:
+            report = sync(client_file)
+        finally:
+            bar.close()
         emit_json(report.as_dict()) if as_json else say(report.line())
     return True

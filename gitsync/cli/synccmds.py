@@ -104,9 +104,15 @@ def status(as_json: JsonOption = False) -> None:
 
 def open_file(as_json: JsonOption = False) -> None:
     """At the top-level parent: apply what the copies sent to the working files, and compact."""
+    from gitsync.cli.progress import ProgressBar
     from gitsync.sync.agent import open_top_level
 
-    report = open_top_level(context.client_file())
+    client_file = context.client_file()
+    client_file.progress = bar = ProgressBar()
+    try:
+        report = open_top_level(client_file)
+    finally:
+        bar.close()
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +27,19 @@ from gitsync.fs import atomic_write
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model.records import FORMAT_VERSION, now_stamp
 from gitsync.repo.snapshot import Snapshot
+from gitsync.repo.trees import build_tree, changed_paths, tree_changes
 
 WORK_BRANCH = "refs/heads/work"
 SHARED_BRANCH = "refs/heads/main"
 COPY_TRAILER = "Gitsync-Copy"
 CHECKOUT_JOURNAL = "gitsync-checkout"
+# From this many changed paths on, git itself checks and writes the working files
+# (``git diff-files``, ``git read-tree -u``); below it, Python does, file by file.
+GIT_CHECKOUT_FROM = 200
+
+_GIT_PROGRESS = re.compile(rb"Updating files:\s+\d+% \((\d+)/(\d+)\)")
+
+__all__ = ["ClientFile", "Identity", "build_tree", "changed_paths"]
 
 
 class EditedDuringWork(GitsyncError):
@@ -44,6 +54,10 @@ class FormatTooNew(GitsyncError):
 
 class FormatTooOld(GitsyncError):
     exit_code = 3
+
+
+Progress = Callable[[str, int, int], None]
+"""Told (what, done, total) as long work goes on; the CLI draws a bar from it."""
 
 
 @dataclass(frozen=True)
@@ -62,57 +76,6 @@ class Identity:
         return {"at": now_stamp(), "by": self.name, "copy": self.copy_id}
 
 
-def build_tree(
-    repo: pygit2.Repository, base: pygit2.Tree | None, changes: Mapping[str, pygit2.Oid | None]
-) -> pygit2.Oid:
-    """Write the tree ``base`` becomes after ``changes`` (path -> blob id, None removes).
-
-    Only the folders on a changed path are rewritten; every other subtree is
-    reused by id.
-    """
-    here: dict[str, pygit2.Oid | None] = {}
-    below: dict[str, dict[str, pygit2.Oid | None]] = {}
-    for path, oid in changes.items():
-        head, sep, rest = path.partition("/")
-        if sep:
-            below.setdefault(head, {})[rest] = oid
-        else:
-            here[head] = oid
-    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
-    for name, oid in here.items():
-        if oid is None:
-            if builder.get(name) is not None:
-                builder.remove(name)
-        else:
-            builder.insert(name, oid, pygit2.GIT_FILEMODE_BLOB)
-    for name, sub_changes in below.items():
-        existing = builder.get(name)
-        found = repo[existing.id] if existing is not None and existing.type_str == "tree" else None
-        sub_base = found if isinstance(found, pygit2.Tree) else None
-        sub_oid = build_tree(repo, sub_base, sub_changes)
-        written = repo[sub_oid]
-        if isinstance(written, pygit2.Tree) and len(written) == 0:
-            if existing is not None:
-                builder.remove(name)
-        else:
-            builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
-    return builder.write()
-
-
-def changed_paths(
-    repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.Tree
-) -> dict[str, pygit2.Oid | None]:
-    """Path -> new blob id (None when removed) for every file that differs between two trees."""
-    result: dict[str, pygit2.Oid | None] = {}
-    diff = new.diff_to_tree(swap=True) if old is None else old.diff_to_tree(new)
-    for delta in diff.deltas:
-        if delta.status_char() == "D":
-            result[delta.old_file.path] = None
-        else:
-            result[delta.new_file.path] = delta.new_file.id
-    return result
-
-
 class ClientFile:
     """One client file: its repository, its local sync state and its identity."""
 
@@ -122,6 +85,7 @@ class ClientFile:
         self._state: LocalState | None = None
         self._state_loaded = False
         self.first_sync: str | None = None  # set by make_copy: how its first sync went
+        self.progress: Progress | None = None  # told about long work (a bar past 2 s)
 
     # --- opening ------------------------------------------------------------
 
@@ -346,10 +310,36 @@ class ClientFile:
     # --- writing ----------------------------------------------------------------
 
     def write_objects(self, changes: Mapping[str, bytes | None]) -> dict[str, pygit2.Oid | None]:
-        return {
-            path: None if data is None else self.repo.create_blob(data)
-            for path, data in changes.items()
-        }
+        """Store the blobs of ``changes``; path -> blob id (None stays None: a removal).
+
+        Many blobs go into one pack (``git fast-import``): libgit2 writes each
+        object as a loose file of its own, one file creation per record.
+        """
+        if sum(1 for data in changes.values() if data is not None) < GIT_CHECKOUT_FROM:
+            return {
+                path: None if data is None else self.repo.create_blob(data)
+                for path, data in changes.items()
+            }
+        stream = bytearray()
+        for data in changes.values():
+            if data is not None:
+                stream += b"blob\ndata %d\n" % len(data)
+                stream += data
+                stream += b"\n"
+        from gitsync.repo.gitcli import GitFailed
+
+        proc = subprocess.run(
+            ["git", "fast-import", "--quiet"],
+            cwd=self.root,
+            input=bytes(stream),
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise GitFailed(
+                ["fast-import"], proc.returncode, proc.stderr.decode("utf-8", "replace")
+            )
+        return {path: None if data is None else pygit2.hash(data) for path, data in changes.items()}
 
     def commit(
         self,
@@ -447,7 +437,13 @@ class ClientFile:
             )
         self.repo.references.create(ref_name, new, force=True)
 
-    def advance_head(self, new: pygit2.Oid, *, overwrite: Iterable[str] = ()) -> int:
+    def advance_head(
+        self,
+        new: pygit2.Oid,
+        *,
+        overwrite: Iterable[str] = (),
+        progress: Progress | None = None,
+    ) -> int:
         """Move the checked-out branch to ``new`` and bring the working files along.
 
         A working file that was edited since HEAD (by its user, while a sync
@@ -456,7 +452,8 @@ class ClientFile:
         the paths whose new content came from the working files themselves.
         A journal written first records the move, so a crash between the ref
         update and the last working file is finished by the next command
-        (``recover``). Returns how many working files changed.
+        (``recover``). Only the paths that differ between the two commits are
+        looked at. Returns how many working files changed.
         """
         old = self.head_commit()
         if old is not None and old.id == new:
@@ -464,8 +461,8 @@ class ClientFile:
         new_commit = self.repo[new]
         assert isinstance(new_commit, pygit2.Commit)
         old_tree = old.tree if old else None
-        changes = changed_paths(self.repo, old_tree, new_commit.tree)
-        edited = self._edited_in_place(old_tree, changes, skip=set(overwrite))
+        changes = tree_changes(self.repo, old_tree, new_commit.tree)
+        edited = self._edited_in_place(changes, skip=set(overwrite))
         if edited:
             raise EditedDuringWork(
                 f"{edited}: the working file was edited while gitsync was working; "
@@ -476,26 +473,109 @@ class ClientFile:
         fault_point("head.journal-written")
         self.move_head(new, old.id if old else None)
         fault_point("head.moved")
-        self.update_worktree(changes)
+        if len(changes) >= GIT_CHECKOUT_FROM:
+            self._git_checkout(old_tree, new_commit.tree, len(changes), progress or self.progress)
+        else:
+            self.update_worktree({path: after for path, (_, after) in changes.items()})
         journal.unlink(missing_ok=True)
         return len(changes)
 
     def _edited_in_place(
-        self, old_tree: pygit2.Tree | None, changes: Mapping[str, pygit2.Oid | None], skip: set[str]
+        self, changes: Mapping[str, tuple[pygit2.Oid | None, pygit2.Oid | None]], skip: set[str]
     ) -> str | None:
-        """The first changed path whose working file is neither the old nor the new version."""
-        for path, new_oid in changes.items():
-            if path in skip:
-                continue
-            target = self.root / path
-            working = pygit2.hash(target.read_bytes()) if target.is_file() else None
-            try:
-                old_oid = old_tree[path].id if old_tree is not None else None
-            except KeyError:
-                old_oid = None
-            if working not in (old_oid, new_oid):
+        """The first changed path whose working file is neither the old nor the new version.
+
+        Few paths: each working file is hashed. Many: git's own index stat
+        data says which working files differ from their index entries (one
+        ``git diff-files``, in C), and only those, and paths whose index
+        entry is neither version, are hashed.
+        """
+        wanted = [path for path in changes if path not in skip]
+        if not wanted:
+            return None
+        if len(wanted) < GIT_CHECKOUT_FROM:
+            suspects: Iterable[str] = wanted
+        else:
+            suspects = self._unlike_index(wanted, changes)
+        for path in suspects:
+            old_oid, new_oid = changes[path]
+            if self._working_oid(path) not in (old_oid, new_oid):
                 return path
         return None
+
+    def _unlike_index(
+        self, paths: list[str], changes: Mapping[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]
+    ) -> list[str]:
+        """Of ``paths``, those whose working file may be neither version (to be hashed)."""
+        from gitsync.repo.gitcli import git
+
+        listing = git(["diff-files", "-z", "--name-only", "--no-renames"], self.root).stdout
+        stat_dirty = set(listing.split("\0"))
+        if len(stat_dirty) >= GIT_CHECKOUT_FROM:
+            # Mostly stat changes, not edits (a folder copied with new inodes): let git
+            # refresh its stat data once rather than hash every such file in Python.
+            git(["update-index", "-q", "--refresh"], self.root, check=False)
+            listing = git(["diff-files", "-z", "--name-only", "--no-renames"], self.root).stdout
+            stat_dirty = set(listing.split("\0"))
+        index = self.repo.index
+        index.read()
+        suspects = []
+        for path in paths:
+            try:
+                entry = index[path]
+            except KeyError:
+                entry = None
+            if entry is None:
+                if os.path.lexists(self.root / path):
+                    suspects.append(path)  # an untracked file where the change puts one
+            elif path in stat_dirty or entry.id not in changes[path]:
+                suspects.append(path)
+        return suspects
+
+    def _working_oid(self, path: str) -> pygit2.Oid | None:
+        try:
+            with open(self.root / path, "rb") as handle:
+                return pygit2.hash(handle.read())
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def _git_checkout(
+        self,
+        old: pygit2.Tree | None,
+        new: pygit2.Tree,
+        count: int,
+        progress: Progress | None,
+    ) -> None:
+        """Write the working files and index entries of the paths that differ, with git itself.
+
+        ``read-tree --reset -u`` rewrites only the entries that change between
+        the two trees; the check for edits is made before (``_edited_in_place``).
+        git reports its progress once the work has lasted 2 s (``-v``); it
+        goes to ``progress``.
+        """
+        from gitsync.repo.gitcli import GitFailed, git_env
+
+        trees = [str(old.id), str(new.id)] if old is not None else [str(new.id)]
+        args = ["read-tree", "--reset", "-u", *(["-v"] if progress else []), *trees]
+        proc = subprocess.Popen(
+            ["git", *args], cwd=self.root, stderr=subprocess.PIPE, env=git_env()
+        )
+        assert proc.stderr is not None
+        said: list[bytes] = []
+        pending = b""
+        while chunk := os.read(proc.stderr.fileno(), 4096):
+            pending += chunk
+            *lines, pending = re.split(rb"[\r\n]", pending)
+            for line in lines:
+                found = _GIT_PROGRESS.search(line)
+                if found and progress is not None:
+                    progress("Updating working files", int(found[1]), int(found[2]))
+                elif line.strip():
+                    said.append(line)
+        if proc.wait() != 0:
+            raise GitFailed(args, proc.returncode, b"\n".join(said).decode("utf-8", "replace"))
+        if progress is not None:
+            progress("Updating working files", count, count)
 
     def head_ref_name(self) -> str:
         try:
@@ -534,7 +614,10 @@ class ClientFile:
     def checkout_tree(self, old: pygit2.Tree | None, new: pygit2.Tree) -> int:
         """Update only the working files that differ between ``old`` and ``new``; returns how many."""
         changes = changed_paths(self.repo, old, new)
-        self.update_worktree(changes)
+        if len(changes) >= GIT_CHECKOUT_FROM:
+            self._git_checkout(old, new, len(changes), None)
+        else:
+            self.update_worktree(changes)
         return len(changes)
 
 

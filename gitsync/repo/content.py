@@ -142,19 +142,6 @@ def fold_incoming(repo: pygit2.Repository) -> int:
     return len(incoming)
 
 
-def check_incoming(repo: pygit2.Repository, ref: str, new: str) -> str | None:
-    """Why a pushed incoming content ref is refused, or None: its blob must have its sha256."""
-    sha = ref.removeprefix(INCOMING_PREFIX)
-    if not is_sha256(sha):
-        return f"{ref}: not a sha256 name"
-    obj = repo.get(pygit2.Oid(hex=new))
-    if obj is None or obj.type != pygit2.enums.ObjectType.BLOB:
-        return f"{ref}: {new} is not a document's content"
-    if sha256_of(obj.read_raw()) != sha:
-        return f"{ref}: the content does not have sha256 {sha}"
-    return None
-
-
 def incoming_refspecs(blobs: Mapping[str, str]) -> list[str]:
     """Push refspecs sending each (sha256 -> blob) as an incoming content ref."""
     return [f"{oid}:{INCOMING_PREFIX}{sha}" for sha, oid in sorted(blobs.items())]

@@ -7,19 +7,16 @@ commit pushed into a parent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from functools import cached_property
-from typing import Any
+from collections.abc import Mapping
 
 import pygit2
 
-from gitsync.model import canonical
-from gitsync.model.records import is_tombstone, kind_of
+from gitsync.model.view import Record, RecordView
 
-Record = dict[str, Any]
+__all__ = ["Record", "Snapshot"]
 
 
-class Snapshot:
+class Snapshot(RecordView):
     """The records of ``tree`` (which may be None for an empty file), overlaid by ``changes``.
 
     ``changes`` maps a path to its new bytes; the snapshot then reads as the
@@ -32,10 +29,9 @@ class Snapshot:
         tree: pygit2.Tree | None,
         changes: Mapping[str, bytes] | None = None,
     ) -> None:
+        super().__init__(changes)
         self.repo = repo
         self.tree = tree
-        self.changes: dict[str, bytes] = dict(changes or {})
-        self._cache: dict[str, Record | None] = {}
         self._trees: dict[str, pygit2.Tree | None] = {}
 
     def with_changes(self, changes: Mapping[str, bytes]) -> Snapshot:
@@ -43,9 +39,7 @@ class Snapshot:
         merged.update(changes)
         return Snapshot(self.repo, self.tree, merged)
 
-    def read_bytes(self, path: str) -> bytes | None:
-        if path in self.changes:
-            return self.changes[path]
+    def _stored(self, path: str) -> bytes | None:
         folder, _, name = path.rpartition("/")
         tree = self._folder_tree(folder)
         if tree is None:
@@ -73,19 +67,7 @@ class Snapshot:
             self._trees[folder] = found
         return self._trees[folder]
 
-    def read(self, path: str) -> Record | None:
-        """The record at ``path`` (tombstones included), or None."""
-        if path not in self._cache:
-            data = self.read_bytes(path)
-            self._cache[path] = None if data is None else canonical.loads(data, path)
-        return self._cache[path]
-
-    def live(self, path: str) -> Record | None:
-        """The record at ``path`` unless it is absent or a tombstone."""
-        record = self.read(path)
-        return None if record is None or is_tombstone(record) else record
-
-    def _tree_names(self, folder: str) -> list[str]:
+    def _stored_names(self, folder: str) -> list[str]:
         if self.tree is None:
             return []
         try:
@@ -97,27 +79,8 @@ class Snapshot:
             return []
         return [str(e.name) for e in sub if e.type_str == "blob"]
 
-    def paths(self, folder: str) -> list[str]:
-        """Sorted record paths directly in ``folder`` (``accounts``, ``entries``, ...)."""
-        prefix = f"{folder}/"
-        names = {f"{prefix}{n}" for n in self._tree_names(folder)}
-        names.update(
-            p for p in self.changes if p.startswith(prefix) and "/" not in p[len(prefix) :]
-        )
-        return sorted(p for p in names if kind_of(p) is not None)
-
-    def records(self, folder: str, *, tombstones: bool = False) -> Iterator[tuple[str, Record]]:
-        """``(path, record)`` for every record in ``folder``, live ones unless ``tombstones``."""
-        for path in self.paths(folder):
-            record = self.read(path)
-            if record is None or (is_tombstone(record) and not tombstones):
-                continue
-            yield path, record
-
-    @cached_property
-    def all_paths(self) -> list[str]:
-        """Every blob path of the tree plus the changes, sorted."""
-        found: set[str] = set(self.changes)
+    def _stored_paths(self) -> set[str]:
+        found: set[str] = set()
         if self.tree is not None:
 
             def walk(tree: pygit2.Tree, prefix: str) -> None:
@@ -129,4 +92,4 @@ class Snapshot:
                         found.add(f"{prefix}{entry.name}")
 
             walk(self.tree, "")
-        return sorted(found)
+        return found

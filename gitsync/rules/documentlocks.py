@@ -28,17 +28,6 @@ def locks_of(view: Any) -> dict[str, dict[str, Any]]:
     return locks if isinstance(locks, dict) else {}
 
 
-def lock_state(repo: Any, before: Any) -> Any:
-    """Where the receiving parent's locks are: its shared line (locks are pushed there), else ``before``."""
-    from gitsync.repo.snapshot import Snapshot
-
-    try:
-        commit = repo[repo.references["refs/heads/main"].target]
-        return Snapshot(repo, commit.tree)
-    except (KeyError, ValueError, AttributeError):
-        return before
-
-
 def locked_message(name: str, held: dict[str, Any]) -> str:
     since = str(held.get("at", ""))[:16].replace("T", " ")
     return (

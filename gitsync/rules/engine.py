@@ -24,7 +24,7 @@ from typing import Any
 from gitsync.errors import InputError, RuleViolation
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_tombstone, kind_of, validate
-from gitsync.repo.snapshot import Snapshot
+from gitsync.model.view import RecordView
 
 Record = dict[str, Any]
 RuleCheck = Callable[["RuleContext"], Iterator[RuleViolation]]
@@ -118,8 +118,8 @@ class RuleContext:
     ``changed`` is None when the whole file is checked (``whole`` is then True).
     """
 
-    after: Snapshot
-    before: Snapshot | None = None
+    after: RecordView
+    before: RecordView | None = None
     changed: frozenset[str] | None = None
     valid: dict[str, Record] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
@@ -234,7 +234,9 @@ def run(ctx: RuleContext) -> Iterator[Found]:
         yield from registered.check(ctx)
 
 
-def check_changes(after: Snapshot, changed: Iterable[str], before: Snapshot | None = None) -> None:
+def check_changes(
+    after: RecordView, changed: Iterable[str], before: RecordView | None = None
+) -> None:
     """Raise RuleViolation (InputError for unreadable JSON) for the first rule a change breaks."""
     ctx = RuleContext(after, before, frozenset(changed))
     for violation in run(ctx):
@@ -242,7 +244,7 @@ def check_changes(after: Snapshot, changed: Iterable[str], before: Snapshot | No
 
 
 def find_violations(
-    after: Snapshot, changed: Iterable[str], before: Snapshot | None = None
+    after: RecordView, changed: Iterable[str], before: RecordView | None = None
 ) -> list[RuleViolation]:
     """Every violation a change brings (same reading as ``check_changes``, not stopping at one).
 
@@ -255,7 +257,7 @@ def find_violations(
     ]
 
 
-def check_all(snapshot: Snapshot) -> list[RuleViolation]:
+def check_all(snapshot: RecordView) -> list[RuleViolation]:
     """Every violation of every rule over the whole file (unreadable JSON as rule ``json``)."""
     return [
         found if isinstance(found, RuleViolation) else as_violation(found)

@@ -8,11 +8,15 @@ and push.
 - pre-commit (in a copy): the staged state against HEAD.
 - pre-receive (in a parent; authoritative, ``--no-verify`` cannot skip it):
   the state of each pushed tip, for the paths changed since the old tip. The
-  pushed objects are still in git's quarantine directory, so the repository
-  is opened from git's environment (GIT_DIR, GIT_OBJECT_DIRECTORY,
-  GIT_ALTERNATE_OBJECT_DIRECTORIES).
+  pushed objects are still in git's quarantine directory; the git plumbing
+  the hook runs finds them through git's environment (GIT_DIR,
+  GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES).
 - post-merge: record the conflicts the merge driver settled during a plain
   ``git merge`` (``gitsync.merge.driver.commit_driver_conflicts``).
+
+pre-commit and pre-receive read objects with git plumbing
+(``gitsync.repo.plumbing``) and never import pygit2: a hook process starts
+in tens of milliseconds. The rules are the same functions the commands run.
 
 A foreign hook that was installed before gitsync's is kept as
 ``<name>.legacy`` and runs first, with the same arguments and input; when it
@@ -24,17 +28,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from gitsync.errors import GitsyncError, InputError, RuleViolation, UsageError, one_line
+from gitsync.repo.plumbing import (
+    EMPTY_TREE,
+    ObjectReader,
+    PlumbingSnapshot,
+    is_zero,
+    raw_changes,
+    run_git,
+)
+from gitsync.rules.engine import check_all, check_changes
+from gitsync.rules.syncstate import PushedCommit, check_pushed_commits
 
 if TYPE_CHECKING:
     import pygit2
 
-    from gitsync.repo.snapshot import Snapshot
+    from gitsync.model.view import RecordView
 
 HOOKS = ("pre-commit", "pre-receive", "post-merge")
 HOOKS_WITH_INPUT = frozenset({"pre-receive"})
@@ -49,11 +63,10 @@ class HookResult:
 
 
 def open_repository(cwd: Path | None = None) -> pygit2.Repository:
-    """The repository a hook runs in, opened as git's environment describes it.
+    """The repository a hook runs in, opened as git's environment describes it (post-merge).
 
     FROM_ENV honours GIT_DIR, GIT_OBJECT_DIRECTORY and
-    GIT_ALTERNATE_OBJECT_DIRECTORIES: during pre-receive, the pushed objects
-    are only visible through them.
+    GIT_ALTERNATE_OBJECT_DIRECTORIES.
     """
     import pygit2
     from pygit2.enums import RepositoryOpenFlag
@@ -73,25 +86,15 @@ def open_repository(cwd: Path | None = None) -> pygit2.Repository:
             os.chdir(previous)
 
 
-def hooks_dir(repo: pygit2.Repository) -> Path:
-    """Where the repository's hooks live: core.hooksPath if set, else <git dir>/hooks."""
-    try:
-        configured = str(repo.config["core.hooksPath"])
-    except (KeyError, ValueError):
-        configured = ""
-    if configured:
-        path = Path(configured).expanduser()
-        if not path.is_absolute():
-            path = Path(repo.workdir or repo.path) / path
-        return path
-    return Path(repo.path) / "hooks"
+def hooks_dir(cwd: Path | None = None) -> Path:
+    """Where git looks for this repository's hooks (core.hooksPath, else <git dir>/hooks)."""
+    found = run_git(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], cwd)
+    return Path(found.decode("utf-8", "surrogateescape").strip())
 
 
-def run_legacy(
-    repo: pygit2.Repository, name: str, args: Sequence[str], stdin: str, cwd: Path | None
-) -> int:
+def run_legacy(name: str, args: Sequence[str], stdin: str, cwd: Path | None) -> int:
     """Run ``<name>.legacy`` (a hook that was there before gitsync's) if any; its exit code."""
-    legacy = hooks_dir(repo) / f"{name}.legacy"
+    legacy = hooks_dir(cwd) / f"{name}.legacy"
     if not legacy.is_file() or not os.access(legacy, os.X_OK):
         return 0
     proc = subprocess.run([str(legacy), *args], input=stdin, text=True, cwd=cwd, check=False)
@@ -99,209 +102,243 @@ def run_legacy(
 
 
 def run_hook(name: str, args: Sequence[str], stdin: str, cwd: Path | None = None) -> HookResult:
-    """Run gitsync's hook ``name`` as git does: legacy hook first, then the rules."""
+    """Run gitsync's hook ``name`` as git does: legacy hook first, then the rules.
+
+    pre-commit and pre-receive read the repository with git plumbing, so a
+    hook process never imports pygit2 (``gitsync.repo.plumbing``).
+    """
     if name not in HOOKS:
         raise UsageError(f"unknown hook '{name}' (gitsync runs {', '.join(HOOKS)})")
-    repo = open_repository(cwd)
-    legacy_code = run_legacy(repo, name, args, stdin, cwd)
+    legacy_code = run_legacy(name, args, stdin, cwd)
     if legacy_code != 0:
         return HookResult(legacy_code)
-    if name == "pre-commit":
-        return pre_commit(repo, cwd)
-    if name == "pre-receive":
-        return pre_receive(repo, stdin)
-    return post_merge(repo)
+    if name == "post-merge":
+        return post_merge(open_repository(cwd))
+    with ObjectReader(cwd) as reader:
+        if name == "pre-commit":
+            return pre_commit(reader)
+        return pre_receive(reader, stdin)
 
 
-def _index(repo: pygit2.Repository, cwd: Path | None) -> pygit2.Index:
-    import pygit2
-
-    index_file = os.environ.get("GIT_INDEX_FILE")
-    if not index_file:
-        index: pygit2.Index = repo.index
-        return index
-    path = Path(index_file)
-    if not path.is_absolute():
-        path = (cwd or Path.cwd()) / path
-    return pygit2.Index(str(path))
-
-
-def pre_commit(repo: pygit2.Repository, cwd: Path | None = None) -> HookResult:
+def pre_commit(reader: ObjectReader) -> HookResult:
     """Check what is staged: the index against HEAD.
 
-    The staged state is HEAD's tree with only the staged paths replaced, not
-    a tree written from the whole index (2.5 s at 100,000 records).
+    The staged state is HEAD's tree with only the staged paths replaced
+    (``git diff-index --cached``), not a tree written from the whole index
+    (2.5 s at 100,000 records).
     """
-    import pygit2
-
-    from gitsync.repo.clientfile import build_tree
-    from gitsync.repo.snapshot import Snapshot
-    from gitsync.rules.engine import check_changes
-
-    index = _index(repo, cwd)
-    try:
-        head_tree: pygit2.Tree | None = repo.head.peel(pygit2.Commit).tree
-    except (pygit2.GitError, KeyError):  # an unborn branch: the first commit
-        head_tree = None
-    if head_tree is None:
-        staged: dict[str, pygit2.Oid | None] = {entry.path: entry.id for entry in index}
-    else:
-        staged = {}
-        for delta in head_tree.diff_to_index(index).deltas:
-            if delta.status_char() == "D":
-                staged[delta.old_file.path] = None
-            else:
-                staged[delta.new_file.path] = delta.new_file.id
+    head = reader.read("HEAD^{tree}")
+    head_tree = head[0] if head is not None else None
+    listing = reader.git(["diff-index", "--cached", "-z", "--no-renames", head_tree or EMPTY_TREE])
+    staged = raw_changes(listing)
     if not staged:
         return HookResult(0)
-    if None in staged.values():
-        # A removal: the snapshot must not see the path at all, so write the tree.
-        after = Snapshot(repo, repo[build_tree(repo, head_tree, staged)].peel(pygit2.Tree))
-    else:
-        # The usual case: HEAD overlaid by the staged blobs, without writing a
-        # tree (rewriting a 100,000-record folder costs 200 ms).
-        overlay = {path: repo[oid].read_raw() for path, oid in staged.items() if oid is not None}
-        after = Snapshot(repo, head_tree, overlay)
-    before = Snapshot(repo, head_tree) if head_tree is not None else None
+    overlay: dict[str, bytes] = {}
+    for path, (_, new) in staged.items():
+        if not is_zero(new):
+            blob = reader.read(new)
+            if blob is None:
+                return HookResult(1, f"commit refused: {path}: the staged content is not readable")
+            overlay[path] = blob[2]
+    removed = frozenset(p for p, (_, new) in staged.items() if is_zero(new))
+    after = PlumbingSnapshot(reader, head_tree, overlay, removed)
+    before = PlumbingSnapshot(reader, head_tree) if head_tree is not None else None
     try:
         check_changes(after, staged, before)
     except (RuleViolation, InputError) as err:
         return HookResult(1, f"commit refused: {err}")
-    if not (Path(repo.path) / "MERGE_HEAD").exists():  # a merge's result is no one's edit
-        stamp_staged(repo, index, before, staged)
+    git_dir = Path(reader.git(["rev-parse", "--absolute-git-dir"]).decode().strip())
+    if not (git_dir / "MERGE_HEAD").exists():  # a merge's result is no one's edit
+        stamp_staged(reader, before, overlay)
     return HookResult(0)
 
 
+def _committer_stamp(cwd: Path | None, root: Path) -> dict[str, str]:
+    """The ``modified`` stamp of whoever runs ``git commit`` (as ClientFile.identity finds it)."""
+    import getpass
+
+    from gitsync.config import LocalState
+    from gitsync.model.records import now_stamp
+
+    name = os.environ.get("GITSYNC_USER") or os.environ.get("GIT_AUTHOR_NAME")
+    if not name:
+        found = subprocess.run(
+            ["git", "config", "user.name"], cwd=cwd, capture_output=True, text=True, check=False
+        )
+        name = found.stdout.strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+    state = LocalState.load(root)
+    return {"at": now_stamp(), "by": name, "copy": state.copy_id if state else "unregistered"}
+
+
 def stamp_staged(
-    repo: pygit2.Repository,
-    index: pygit2.Index,
-    before: Snapshot | None,
-    staged: dict[str, pygit2.Oid | None],
+    reader: ObjectReader, before: RecordView | None, staged: dict[str, bytes]
 ) -> list[str]:
     """Stamp the records a plain ``git commit`` changes, as gitsync's own commands do.
 
     Each staged record whose content differs from HEAD takes ``modified``
     from the committer (unless the record already carries a new one) and a
     ``provenance`` stamp on each changed field. The staged blob is replaced
-    in the index git commits, and the working file follows when it held the
-    staged bytes. Returns the paths stamped.
+    in the index git commits (``git update-index --cacheinfo``), and the
+    working file follows when it held the staged bytes. Returns the paths
+    stamped.
     """
-    import pygit2
-
     from gitsync.model import canonical
     from gitsync.model.provenance import content, restamp
     from gitsync.model.records import kind_of
-    from gitsync.repo.clientfile import ClientFile
 
-    if repo.workdir is None:
+    root_text = reader.git(["rev-parse", "--show-toplevel"]).decode().strip()
+    if not root_text:
         return []
-    root = Path(repo.workdir)
-    identity = None
+    root = Path(root_text)
+    committer: dict[str, str] | None = None
     done: list[str] = []
-    for path, oid in sorted(staged.items()):
-        if oid is None or kind_of(path) is None:
+    for path, data in sorted(staged.items()):
+        if kind_of(path) is None:
             continue
-        data = repo[oid].read_raw()
         new = canonical.loads(data, path)
         old = before.read(path) if before is not None else None
         if not isinstance(new, dict) or (old is not None and content(old) == content(new)):
             continue
         stamp = new.get("modified")
         if old is None or not isinstance(stamp, dict) or stamp == old.get("modified"):
-            if identity is None:
-                identity = ClientFile(root, repo).identity()
-            stamp = identity.modified()
+            if committer is None:
+                committer = _committer_stamp(reader.cwd, root)
+            stamp = committer
         restamped = canonical.dumps(restamp(old, {**new, "modified": stamp}, stamp))
         if restamped == data:
             continue
-        blob = repo.create_blob(restamped)
-        index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
+        written = subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=reader.cwd,
+            env=reader.env,
+            input=restamped,
+            capture_output=True,
+            check=True,
+        )
+        oid = written.stdout.decode("ascii").strip()
+        reader.git(["update-index", "--cacheinfo", f"100644,{oid},{path}"])
         working = root / path
         if working.is_file() and working.read_bytes() == data:
             working.write_bytes(restamped)
         done.append(path)
-    if done:
-        index.write()
     return done
 
 
-def _is_zero(oid: str) -> bool:
-    return set(oid) == {"0"}
-
-
-def pre_receive(repo: pygit2.Repository, stdin: str) -> HookResult:
+def pre_receive(reader: ObjectReader, stdin: str) -> HookResult:
     """Check each pushed ref: the new tip's state, for the paths changed since the old tip."""
-    import pygit2
-
-    from gitsync.repo.clientfile import changed_paths
-    from gitsync.repo.snapshot import Snapshot
-    from gitsync.rules.engine import check_all, check_changes
-    from gitsync.rules.syncstate import check_pushed_commits
-
     for line in stdin.splitlines():
         parts = line.split()
         if len(parts) != 3:
             continue
         old, new, ref = parts
-        if _is_zero(new):
+        if is_zero(new):
             continue  # a deleted ref carries no records
         if ref.startswith("refs/gitsync/incoming/"):
-            from gitsync.repo.content import check_incoming
-
-            problem = check_incoming(repo, ref, new)
+            problem = _incoming_problem(reader, ref, new)
             if problem:
                 return HookResult(1, f"push refused: {problem}")
             continue
-        try:
-            new_tree = repo[new].peel(pygit2.Commit).tree
-        except KeyError:
+        if reader.read(new) is None:
             return HookResult(1, f"push to {ref} refused: commit {new} is not readable")
-        except (ValueError, pygit2.InvalidSpecError):
+        found = reader.read(f"{new}^{{tree}}")
+        if found is None:
             continue  # a tag of something that is not a commit: no records to check
-        after = Snapshot(repo, new_tree)
+        new_tree = found[0]
+        after = PlumbingSnapshot(reader, new_tree)
         try:
-            if _is_zero(old):
-                found = check_all(after)
-                if found:
-                    raise found[0]
+            if is_zero(old):
+                violations = check_all(after)
+                if violations:
+                    raise violations[0]
             else:
-                old_tree = repo[old].peel(pygit2.Commit).tree
-                changed = changed_paths(repo, old_tree, new_tree)
-                check_changes(after, changed, Snapshot(repo, old_tree))
-            check_pushed_commits(repo, _receiving_state(repo, old), _new_commits(repo, new))
+                old_found = reader.read(f"{old}^{{tree}}")
+                old_tree = old_found[0] if old_found is not None else EMPTY_TREE
+                changed = raw_changes(
+                    reader.git(["diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree])
+                )
+                check_changes(after, changed, PlumbingSnapshot(reader, old_tree))
+            check_pushed_commits(
+                _receiving_state(reader, old), _new_commits(reader, new), _locks_state(reader)
+            )
         except (RuleViolation, InputError) as err:
             return HookResult(1, f"push to {ref} refused: {err}")
     return HookResult(0)
 
 
-def _receiving_state(repo: pygit2.Repository, old: str) -> Snapshot | None:
+def _incoming_problem(reader: ObjectReader, ref: str, new: str) -> str | None:
+    """Why pushed on-demand content is refused: it must be a blob with the sha256 it is named by."""
+    import hashlib
+    import re
+
+    sha = ref.removeprefix("refs/gitsync/incoming/")
+    if not re.fullmatch(r"[0-9a-f]{64}", sha):
+        return f"{ref}: not a sha256 name"
+    found = reader.read(new)
+    if found is None or found[1] != "blob":
+        return f"{ref}: {new} is not a document's content"
+    if hashlib.sha256(found[2]).hexdigest() != sha:
+        return f"{ref}: the content does not have sha256 {sha}"
+    return None
+
+
+def _locks_state(reader: ObjectReader) -> RecordView | None:
+    """The receiving parent's shared line, where document locks are pushed (``doc lock``)."""
+    found = reader.read("refs/heads/main^{tree}")
+    return PlumbingSnapshot(reader, found[0]) if found is not None else None
+
+
+def _receiving_state(reader: ObjectReader, old: str) -> RecordView | None:
     """What the receiving parent knows (registry, protection, lockdown): its working line, else the old tip."""
-    import pygit2
+    for rev in ("refs/heads/work", "HEAD", *(() if is_zero(old) else (old,))):
+        found = reader.read(f"{rev}^{{tree}}")
+        if found is not None:
+            return PlumbingSnapshot(reader, found[0])
+    return None
 
-    from gitsync.repo.snapshot import Snapshot
 
-    for ref in ("refs/heads/work", "HEAD"):
-        try:
-            return Snapshot(repo, repo.revparse_single(ref).peel(pygit2.Commit).tree)
-        except (KeyError, ValueError, pygit2.GitError):
+def _new_commits(reader: ObjectReader, new: str) -> list[PushedCommit]:
+    """The pushed commits this repository did not have before the push, the tip first."""
+    listing = reader.git(["rev-list", "--topo-order", "--parents", new, "--not", "--branches"])
+    commits = []
+    for line in listing.decode("ascii").splitlines():
+        oid, *parents = line.split()
+        found = reader.read(oid)
+        if found is None:
             continue
-    if _is_zero(old):
-        return None
-    return Snapshot(repo, repo[old].peel(pygit2.Commit).tree)
+        headers, _, body = found[2].partition(b"\n\n")
+        tree, author = "", ""
+        for header in headers.split(b"\n"):
+            if header.startswith(b"tree "):
+                tree = header[5:].decode("ascii")
+            elif header.startswith(b"author "):
+                author = header[7:].rpartition(b" <")[0].decode("utf-8", "replace")
+        states = _commit_states(reader, parents[0], tree) if len(parents) == 1 and tree else None
+        message = body.decode("utf-8", "replace")
+        commits.append(PushedCommit(oid, tuple(parents), message, author, states))
+    return commits
 
 
-def _new_commits(repo: pygit2.Repository, new: str) -> list[pygit2.Commit]:
-    """The pushed commits this repository did not have before the push."""
-    import pygit2
+def _commit_states(
+    reader: ObjectReader, parent: str, tree: str
+) -> Callable[[], tuple[RecordView, RecordView, frozenset[str]]]:
+    def states() -> tuple[RecordView, RecordView, frozenset[str]]:
+        found = reader.read(f"{parent}^{{tree}}")
+        parent_tree = found[0] if found is not None else EMPTY_TREE
+        changed = raw_changes(
+            reader.git(["diff-tree", "-r", "-z", "--no-renames", parent_tree, tree])
+        )
+        return (
+            PlumbingSnapshot(reader, parent_tree),
+            PlumbingSnapshot(reader, tree),
+            frozenset(changed),
+        )
 
-    walker = repo.walk(pygit2.Oid(hex=new), pygit2.enums.SortMode.TOPOLOGICAL)
-    for name in repo.references:
-        if name.startswith("refs/heads/"):
-            try:
-                walker.hide(repo.references[name].peel(pygit2.Commit).id)
-            except (KeyError, ValueError, pygit2.GitError):
-                continue
-    return list(walker)
+    return states
 
 
 def post_merge(repo: pygit2.Repository) -> HookResult:

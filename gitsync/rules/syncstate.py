@@ -17,12 +17,13 @@ author), so they run on commits rather than on a pushed range:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from gitsync.errors import RuleViolation
 from gitsync.model.records import KINDS, is_tombstone, kind_of
-from gitsync.repo.snapshot import Snapshot
+from gitsync.model.view import RecordView
 from gitsync.rules.engine import RuleContext, rule
 
 LOCKDOWN_PATH = KINDS["lockdown"].path_for("")
@@ -56,14 +57,14 @@ KIND_RIGHT = {
 }
 
 
-def is_locked_down(snapshot: Snapshot | None) -> bool:
+def is_locked_down(snapshot: RecordView | None) -> bool:
     if snapshot is None:
         return False
     record = snapshot.read(LOCKDOWN_PATH)
     return bool(record and record.get("locked") is True and not is_tombstone(record))
 
 
-def active_copies(snapshot: Snapshot, *, exclude: str | None = None) -> list[dict[str, Any]]:
+def active_copies(snapshot: RecordView, *, exclude: str | None = None) -> list[dict[str, Any]]:
     """The registry records of copies still active (the top-level parent's own record excluded)."""
     found = []
     for _, record in snapshot.records(COPIES):
@@ -97,7 +98,7 @@ def lockdown(ctx: RuleContext) -> Iterator[RuleViolation]:
 
 
 def check_restricted_ids(
-    registry: Snapshot | None, before: Snapshot, after: Snapshot, changed: Iterable[str]
+    registry: RecordView | None, before: RecordView, after: RecordView, changed: Iterable[str]
 ) -> None:
     """With more than one child, journal IDs, tax code IDs, units and the mask do not change.
 
@@ -135,11 +136,11 @@ def check_restricted_ids(
             )
 
 
-def protection_on(snapshot: Snapshot | None) -> bool:
+def protection_on(snapshot: RecordView | None) -> bool:
     return snapshot is not None and any(True for _ in snapshot.records(KINDS["user"].folder))
 
 
-def user_rights(snapshot: Snapshot, user: str) -> tuple[str, ...] | None:
+def user_rights(snapshot: RecordView, user: str) -> tuple[str, ...] | None:
     """The rights of a protected user, or None when the user is not in the protection list."""
     record = snapshot.live(KINDS["user"].path_for(user)) if _valid_user(user) else None
     if record is None:
@@ -153,7 +154,7 @@ def _valid_user(user: str) -> bool:
     return is_valid_id(user)
 
 
-def require_right(snapshot: Snapshot | None, user: str, right: str, what: str) -> None:
+def require_right(snapshot: RecordView | None, user: str, right: str, what: str) -> None:
     """Raise unless protection is off, or ``user`` holds ``right``."""
     if snapshot is None or not protection_on(snapshot):
         return
@@ -166,7 +167,7 @@ def require_right(snapshot: Snapshot | None, user: str, right: str, what: str) -
         raise RuleViolation(what, "", "protection", f"user '{user}' lacks the right '{right}'")
 
 
-def check_author_rights(before: Snapshot | None, author: str, changed: Iterable[str]) -> None:
+def check_author_rights(before: RecordView | None, author: str, changed: Iterable[str]) -> None:
     """The protection rights a change needs, checked against the protection list before it."""
     if before is None or not protection_on(before):
         return
@@ -185,7 +186,23 @@ def copy_of_commit(message: str) -> str | None:
     return None
 
 
-def _pushed_by_the_sender(new_commits: list[Any]) -> list[Any]:
+@dataclass(frozen=True)
+class PushedCommit:
+    """One commit a push brings, as pre-receive sees it (from pygit2 or from git plumbing).
+
+    ``states`` gives (the first parent's records, the commit's records, the
+    paths that differ); it is None for a merge or a root commit, whose
+    changes were checked where they were made.
+    """
+
+    id: str
+    parents: tuple[str, ...]
+    message: str
+    author: str
+    states: Callable[[], tuple[RecordView, RecordView, frozenset[str]]] | None
+
+
+def _pushed_by_the_sender(new_commits: list[PushedCommit]) -> list[PushedCommit]:
     """The new commits on the first-parent line of the pushed tip: the sender's own work.
 
     Commits reached only through a merge's other parents were received by
@@ -195,22 +212,27 @@ def _pushed_by_the_sender(new_commits: list[Any]) -> list[Any]:
         return []
     new = {c.id: c for c in new_commits}
     line = []
-    commit = new_commits[0]  # topological order: the tip first
+    commit: PushedCommit | None = new_commits[0]  # topological order: the tip first
     while commit is not None and commit.id in new:
         line.append(commit)
-        commit = commit.parents[0] if commit.parents else None
+        commit = new.get(commit.parents[0]) if commit.parents else None
     return line
 
 
-def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterable[Any]) -> None:
+def check_pushed_commits(
+    before: RecordView | None,
+    new_commits: Iterable[PushedCommit],
+    locks: RecordView | None = None,
+) -> None:
     """Pre-receive: refuse what an abandoned copy sends, and changes by users without rights.
 
     An abandoned copy is refused when it pushes (its commits on the pushed
     line); what it had sent to a peer or a parent before it was abandoned
     still travels on with that copy's own changes, so nothing sent before
-    an abandon is lost and no other copy is blocked by it.
+    an abandon is lost and no other copy is blocked by it. ``locks`` is where
+    the document locks are read (the receiving shared line; default ``before``).
     """
-    from gitsync.repo.clientfile import changed_paths
+    from gitsync.rules.documentlocks import check_document_locks
 
     new_commits = list(new_commits)
     abandoned: set[str] = set()
@@ -220,36 +242,25 @@ def check_pushed_commits(repo: Any, before: Snapshot | None, new_commits: Iterab
         copy_id = copy_of_commit(commit.message)
         if copy_id and copy_id in abandoned:
             raise RuleViolation(
-                f"commit {str(commit.id)[:12]}",
+                f"commit {commit.id[:12]}",
                 "",
                 "abandoned-copy",
                 f"copy {copy_id} was abandoned; nothing it sends is accepted, and it cannot rejoin",
             )
     for commit in new_commits:
-        if len(commit.parents) != 1:
+        if commit.states is None:
             continue  # a merge brings changes that were checked where they were made
-        parent_tree = commit.parents[0].tree
-        changed = changed_paths(repo, parent_tree, commit.tree)
+        parent_state, state, changed = commit.states()
         for path in changed:
             if (
                 path.startswith(f"{COPIES}/")
                 and path.rsplit("/", 1)[-1].removesuffix(".json") in abandoned
             ):
-                data = repo[changed[path]].data if changed[path] is not None else None
-                if data is not None and b'"state": "abandoned"' not in bytes(data):
+                data = state.read_bytes(path)
+                if data is not None and b'"state": "abandoned"' not in data:
                     raise RuleViolation(
                         path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
                     )
-        check_author_rights(before, commit.author.name, changed)
-        from gitsync.rules.documentlocks import check_document_locks, lock_state
-
-        check_document_locks(
-            lock_state(repo, before),
-            commit.author.name,
-            changed,
-            Snapshot(repo, parent_tree),
-            Snapshot(repo, commit.tree),
-        )
-        check_restricted_ids(
-            before, Snapshot(repo, parent_tree), Snapshot(repo, commit.tree), changed
-        )
+        check_author_rights(before, commit.author, changed)
+        check_document_locks(locks or before, commit.author, changed, parent_state, state)
+        check_restricted_ids(before, parent_state, state, changed)

@@ -71,8 +71,8 @@ def check_working_files(client: ClientFile) -> list[RuleViolation]:
     clean = _last_clean_tree(client)
     after = client.snapshot(changes)
     if clean is not None and head is not None:
-        from gitsync.repo.clientfile import changed_paths
         from gitsync.repo.snapshot import Snapshot
+        from gitsync.repo.trees import changed_paths
 
         changed = set(changed_paths(client.repo, clean, head)) | set(changes)
         found.extend(find_violations(after, changed, Snapshot(client.repo, clean)))

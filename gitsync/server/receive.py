@@ -18,6 +18,7 @@ store and runs the same pre-receive rules a client file's parent runs
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,10 +83,19 @@ def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -
                 if refusal:
                     return refusal
     from gitsync.errors import GitsyncError
+    from gitsync.repo.plumbing import ObjectReader
     from gitsync.rules.hooks import pre_receive
 
+    # The push's objects are still in git's quarantine: hand the rules the same
+    # environment git gives a pre-receive hook (not os.environ: pushes run in threads).
+    env = {**os.environ, "GIT_DIR": str(ctx.repository)}
+    if object_dir:
+        env["GIT_OBJECT_DIRECTORY"] = object_dir
+    if alternates:
+        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = alternates
     try:
-        result = pre_receive(repo, stdin)
+        with ObjectReader(ctx.repository, env) as reader:
+            result = pre_receive(reader, stdin)
     except GitsyncError as err:
         return f"push refused: {err}"
     if result.code != 0:

@@ -242,3 +242,52 @@ def _time_hook(root: Path) -> float:
         capture_output=True,
     )
     return time.perf_counter() - started
+
+
+@pytest.mark.parametrize("name", ["pre-commit", "pre-receive"])
+def test_the_checking_hooks_never_import_pygit2(client: Path, child: Path, name: str) -> None:
+    """A hook pays its imports on every commit and push: pygit2 alone costs about 110 ms."""
+    write(child, "accounts/3000.json", account("3000"))
+    git(child, "add", "accounts")
+    git(child, "commit", "-q", "--no-verify", "-m", "Bank")
+    where = child if name == "pre-commit" else client
+    stdin = f"{head(client, 'main')} {head(child, 'work')} refs/heads/main\n"
+    if name == "pre-receive":
+        git(client, "fetch", "-q", str(child), "work:refs/heads/incoming")
+    write(child, "accounts/4000.json", account("4000"))
+    git(child, "add", "accounts")
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gitsync", "hook", name],
+        cwd=where,
+        input=stdin if name == "pre-receive" else "",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
+    assert "gitsync.rules.standard" in imported  # the same rules ran
+    assert not [m for m in imported if m.split(".")[0] == "pygit2"]
+
+
+def test_pre_receive_refuses_a_change_by_a_copy_that_was_abandoned(
+    client: Path, child: Path
+) -> None:
+    """The sync-state rules read the pushed commits through git plumbing too."""
+    copy = {
+        "id": "c-gone",
+        "user": "someone",
+        "parent": None,
+        "created": "2026-01-05T10:00:00.000000Z",
+        "state": "abandoned",
+    }
+    write(client, "sync/copies/c-gone.json", copy)
+    git(client, "add", "sync")
+    git(client, "commit", "-q", "--no-verify", "-m", "Abandon a copy")
+    write(child, "accounts/3000.json", account("3000"))
+    git(child, "add", "accounts")
+    git(child, "commit", "-q", "--no-verify", "-m", "Bank\n\nGitsync-Copy: c-gone")
+    result = git(child, "push", "parent", "work:main", check=False)
+    assert result.returncode != 0
+    assert "copy c-gone was abandoned" in result.stderr
+    assert "(rule: abandoned-copy)" in result.stderr

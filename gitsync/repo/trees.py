@@ -1,0 +1,76 @@
+"""Trees without git's index: build the tree a change makes, and list what differs between two.
+
+Kept apart from ``ClientFile`` so that the rules (which compare trees) and
+the merge can use them without importing the client file, which sits above
+the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pygit2
+
+
+def build_tree(
+    repo: pygit2.Repository, base: pygit2.Tree | None, changes: Mapping[str, pygit2.Oid | None]
+) -> pygit2.Oid:
+    """Write the tree ``base`` becomes after ``changes`` (path -> blob id, None removes).
+
+    Only the folders on a changed path are rewritten; every other subtree is
+    reused by id.
+    """
+    here: dict[str, pygit2.Oid | None] = {}
+    below: dict[str, dict[str, pygit2.Oid | None]] = {}
+    for path, oid in changes.items():
+        head, sep, rest = path.partition("/")
+        if sep:
+            below.setdefault(head, {})[rest] = oid
+        else:
+            here[head] = oid
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    for name, oid in here.items():
+        if oid is None:
+            if builder.get(name) is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, oid, pygit2.GIT_FILEMODE_BLOB)
+    for name, sub_changes in below.items():
+        existing = builder.get(name)
+        found = repo[existing.id] if existing is not None and existing.type_str == "tree" else None
+        sub_base = found if isinstance(found, pygit2.Tree) else None
+        sub_oid = build_tree(repo, sub_base, sub_changes)
+        written = repo[sub_oid]
+        if isinstance(written, pygit2.Tree) and len(written) == 0:
+            if existing is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
+    return builder.write()
+
+
+def tree_changes(
+    repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.Tree
+) -> dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]:
+    """Path -> (old blob id, new blob id), None where absent, for every file that differs.
+
+    Both ids come from the one diff: looking a path up in a tree of tens of
+    thousands of entries parses the whole folder again each time.
+    """
+    result: dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]] = {}
+    diff = new.diff_to_tree(swap=True) if old is None else old.diff_to_tree(new)
+    for delta in diff.deltas:
+        status = delta.status_char()
+        before = None if status == "A" else delta.old_file.id
+        if status == "D":
+            result[delta.old_file.path] = (before, None)
+        else:
+            result[delta.new_file.path] = (before, delta.new_file.id)
+    return result
+
+
+def changed_paths(
+    repo: pygit2.Repository, old: pygit2.Tree | None, new: pygit2.Tree
+) -> dict[str, pygit2.Oid | None]:
+    """Path -> new blob id (None when removed) for every file that differs between two trees."""
+    return {path: after for path, (_, after) in tree_changes(repo, old, new).items()}

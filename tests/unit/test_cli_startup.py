@@ -1,0 +1,64 @@
+"""Start-up: a command builds only itself, and imports nothing it does not use.
+
+typer reads the signature of every command it builds; building all of them
+was most of ``gitsync --help``'s cost.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from gitsync.cli import app as cli_app
+
+
+def _fresh_root() -> object:
+    cli_app.command.cache_clear()
+    return cli_app.command()
+
+
+def test_a_command_line_builds_only_the_command_it_names() -> None:
+    root = _fresh_root()
+    with pytest.raises(SystemExit) as exit_info:
+        root(args=["account", "--help"], prog_name="gitsync")  # type: ignore[operator]
+    assert exit_info.value.code == 0
+    assert set(root.commands) == {"account"}  # type: ignore[attr-defined]
+
+
+def test_the_root_help_lists_what_the_full_command_tree_lists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    full = get_command(cli_app.app)
+    listed = {name for name, cmd in full.commands.items() if not cmd.hidden}  # type: ignore[attr-defined]
+    with pytest.raises(SystemExit):
+        _fresh_root()(args=["--help"], prog_name="gitsync")  # type: ignore[operator]
+    out = capsys.readouterr().out
+    shown = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    assert shown == listed
+
+
+def test_a_misspelt_command_is_one_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        _fresh_root()(args=["acount", "list"], prog_name="gitsync")  # type: ignore[operator]
+    assert exit_info.value.code == 2
+    assert "No such command 'acount'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["--help"], ["config", "--help"], ["status", "--help"]])
+def test_commands_that_touch_no_objects_never_import_pygit2(
+    tmp_path: Path, args: list[str]
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gitsync", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-300:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
+    assert not [m for m in imported if m.split(".")[0] == "pygit2"]
