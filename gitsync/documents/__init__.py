@@ -24,6 +24,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitsync.documents.names import (
+    DOCUMENTS as DOCUMENTS,
+)
+from gitsync.documents.names import (
+    FOLDERS as FOLDERS,
+)
+from gitsync.documents.names import (
+    AmbiguousName as AmbiguousName,
+)
+from gitsync.documents.names import (
+    find_document as find_document,
+)
+from gitsync.documents.names import (
+    find_folder as find_folder,
+)
+from gitsync.documents.names import (
+    list_documents as list_documents,
+)
+from gitsync.documents.names import (
+    list_folders as list_folders,
+)
 from gitsync.errors import GitsyncError, NotFound, RuleViolation, UsageError
 from gitsync.model import canonical
 from gitsync.model.records import (
@@ -32,7 +53,6 @@ from gitsync.model.records import (
     document_name_problem,
     document_sync,
     is_tombstone,
-    is_valid_id,
     new_id,
 )
 
@@ -44,8 +64,6 @@ if TYPE_CHECKING:
 
 Record = dict[str, Any]
 
-FOLDERS = KINDS["folder"].folder
-DOCUMENTS = KINDS["document"].folder
 
 #: Document kinds by file extension (lower case, without the dot).
 KIND_BY_EXTENSION: dict[str, str] = {
@@ -61,10 +79,6 @@ KIND_BY_EXTENSION: dict[str, str] = {
 DOCUMENT_KINDS = (*sorted(set(KIND_BY_EXTENSION.values())), "other")
 
 
-class AmbiguousName(UsageError):
-    """A name given for a folder or document matches more than one of them."""
-
-
 class DuplicateName(RuleViolation):
     """A folder or document with this name already exists in the same place."""
 
@@ -77,59 +91,6 @@ def kind_for(filename: str) -> str:
     """The document kind of a file name from its extension (``other`` when unknown)."""
     _, dot, ext = filename.rpartition(".")
     return KIND_BY_EXTENSION.get(ext.lower(), "other") if dot else "other"
-
-
-# --- reading ------------------------------------------------------------------
-
-
-def list_folders(snapshot: Snapshot) -> list[Record]:
-    """Every live folder, sorted by name then id."""
-    found = [record for _, record in snapshot.records(FOLDERS)]
-    return sorted(found, key=lambda r: (r["name"], r["id"]))
-
-
-def list_documents(snapshot: Snapshot) -> list[Record]:
-    """Every live document's metadata, sorted by name then id."""
-    found = [record for _, record in snapshot.records(DOCUMENTS)]
-    return sorted(found, key=lambda r: (r["name"], r["id"]))
-
-
-def _find(snapshot: Snapshot, folder: str, ref: str, what: str, *, removed: bool = False) -> Record:
-    kind = KINDS[what]
-    if is_valid_id(ref):
-        record = snapshot.read(kind.path_for(ref)) if removed else snapshot.live(kind.path_for(ref))
-        if record is not None:
-            return record
-    wanted = unicodedata.normalize("NFC", ref)
-    matches = [record for _, record in snapshot.records(folder) if record["name"] == wanted]
-    if not matches and removed:
-        matches = [
-            record
-            for _, record in snapshot.records(folder, tombstones=True)
-            if record["name"] == wanted
-        ]
-    if not matches:
-        raise NotFound(f"no {what} with id or name '{ref}'")
-    if len(matches) > 1:
-        ids = ", ".join(sorted(r["id"] for r in matches))
-        raise AmbiguousName(
-            f"{len(matches)} {what}s are named '{ref}' ({ids}); give the id instead"
-        )
-    return matches[0]
-
-
-def find_folder(snapshot: Snapshot, ref: str) -> Record:
-    """The live folder whose id or name is ``ref``."""
-    return _find(snapshot, FOLDERS, ref, "folder")
-
-
-def find_document(snapshot: Snapshot, ref: str, *, removed: bool = False) -> Record:
-    """The live document whose id or name is ``ref``.
-
-    With ``removed``, a removed document is found too (live ones first by
-    name), so the versions of a removed document stay retrievable.
-    """
-    return _find(snapshot, DOCUMENTS, ref, "document", removed=removed)
 
 
 # --- writing ------------------------------------------------------------------

@@ -109,7 +109,7 @@ def set_default(
     client_file: ClientFile, sync: str, size_over: int | None, folder: str | None = None
 ) -> Record:
     """Set the default behaviour of new documents (of one folder, or of the client file)."""
-    from gitsync.documents import find_folder
+    from gitsync.documents.names import find_folder
 
     check_behaviour(sync)
     with client_file.locked():
@@ -278,7 +278,7 @@ def place(client_file: ClientFile, record: Record, data: bytes, sha256: str) -> 
 
 def fetch_here(client_file: ClientFile, ref: str) -> tuple[Record, Path]:
     """Make a document's current content here (``doc get`` without ``--to``); returns its path."""
-    from gitsync.documents import find_document
+    from gitsync.documents.names import find_document
 
     with client_file.locked():
         record = find_document(client_file.snapshot(), ref)
@@ -306,7 +306,7 @@ def drop(client_file: ClientFile, ref: str) -> Record:
     Refused when the file holds an edit not yet recorded (sync first), and for
     content this copy alone holds (the top-level parent, a Never document).
     """
-    from gitsync.documents import find_document
+    from gitsync.documents.names import find_document
     from gitsync.repo.content import sha256_of, update_content
 
     with client_file.locked():
@@ -358,7 +358,7 @@ def _sent(client_file: ClientFile, record: Record) -> bool:
 
 def set_behaviour(client_file: ClientFile, ref: str, sync: str) -> Record:
     """Change a document's behaviour: one commit, merged by the record like any change."""
-    from gitsync.documents import find_document
+    from gitsync.documents.names import find_document
     from gitsync.repo.content import keep_blob
 
     check_behaviour(sync)
@@ -649,7 +649,7 @@ def backup_documents(client_file: ClientFile, include: str) -> tuple[list[str], 
     content kept by another copy cannot be in this backup: it is listed with
     where it is kept.
     """
-    from gitsync.documents import list_documents
+    from gitsync.documents.names import list_documents
     from gitsync.repo.content import content_map, fold_incoming
 
     if include not in ("all", "here"):

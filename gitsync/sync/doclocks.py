@@ -28,7 +28,7 @@ def set_lock(
     client_file: ClientFile, ref: str, *, lock: bool, break_lock: bool = False
 ) -> dict[str, Any]:
     """Lock (or unlock) a document at the top-level parent; returns the lock (or the one removed)."""
-    from gitsync.documents import find_document
+    from gitsync.documents.names import find_document
     from gitsync.repo.content import commit_on
     from gitsync.repo.transport import PushRefused, push
     from gitsync.sync.engine import sync
@@ -108,7 +108,7 @@ def _at_top_level(
     client_file: ClientFile, ref: str, *, lock: bool, break_lock: bool
 ) -> dict[str, Any]:
     """At the top-level parent itself the lock is a local change."""
-    from gitsync.documents import find_document
+    from gitsync.documents.names import find_document
     from gitsync.rules.syncstate import require_right
 
     with client_file.locked():
