@@ -142,6 +142,12 @@ def fold_incoming(repo: pygit2.Repository) -> int:
     return len(incoming)
 
 
+def holds_content(folder: Path) -> bool:
+    """True when the repository at ``folder`` keeps on-demand content (a content or incoming ref)."""
+    result = git(["for-each-ref", "--count=1", "refs/gitsync/"], folder, check=False)
+    return result.returncode != 0 or bool(result.stdout.strip())
+
+
 def incoming_refspecs(blobs: Mapping[str, str]) -> list[str]:
     """Push refspecs sending each (sha256 -> blob) as an incoming content ref."""
     return [f"{oid}:{INCOMING_PREFIX}{sha}" for sha, oid in sorted(blobs.items())]

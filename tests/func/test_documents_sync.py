@@ -84,6 +84,11 @@ def test_on_demand_travels_as_a_record_and_a_grandchild_fetches_it_two_levels_up
     assert _objects_hold(h.g, record["blob"])
     # a sync of g changes nothing and sends no content
     assert h.sync(h.g)["committed"] == 0
+    # a copy made now holds no content it did not ask for (no hard-linked objects)
+    fresh = tmp_path / "fresh (Sync)"
+    assert h.run(tmp_path, "copy", h.top, fresh).code == 0
+    assert not _objects_hold(fresh, record["blob"])
+    assert _listing(h, fresh)["scan.pdf"]["here"] == "placeholder"
 
 
 def test_on_demand_edited_in_place_is_a_new_version_that_follows_to_fetched_copies(
@@ -193,7 +198,13 @@ def test_offline_placeholder_says_the_content_needs_the_parent(
     assert got.code != 0
     assert "placeholder" in got.stderr and "needs the parent" in got.stderr
     assert h.run(h.b, "online").code == 0
-    assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
+    os.environ["GITSYNC_OPENER"] = "none"  # no desktop application in tests
+    try:
+        opened = h.run(h.b, "doc", "open", "scan.pdf")
+    finally:
+        del os.environ["GITSYNC_OPENER"]
+    assert opened.code == 0, opened.stderr
+    assert _listing(h, h.b)["scan.pdf"]["here"] == "here"
     # drop frees it again
     dropped = h.run(h.b, "doc", "drop", "scan.pdf")
     assert dropped.code == 0, dropped.stderr
