@@ -287,9 +287,28 @@ def fetch_here(client_file: ClientFile, ref: str) -> tuple[Record, Path]:
         if behaviour == "automatic" or target.is_file():
             return record, target
         if behaviour == "never":
-            raise ContentNotHere(_never_elsewhere(record))
+            pending = _pending(client_file, str(record["sha256"]))
+            if pending is None:
+                raise ContentNotHere(_never_elsewhere(record))
+            # a kill between 'doc set --sync never' and placing the file: put it back
+            placed = place(client_file, record, pending, str(record["sha256"]))
+            _pending_path(client_file, str(record["sha256"])).unlink(missing_ok=True)
+            return record, placed
         data = content_bytes(client_file, record, str(record["blob"]), str(record["sha256"]))
         return record, place(client_file, record, data, str(record["sha256"]))
+
+
+def _pending_path(client_file: ClientFile, sha256: str) -> Path:
+    return Path(client_file.repo.path) / "gitsync-pending" / sha256
+
+
+def _pending(client_file: ClientFile, sha256: str) -> bytes | None:
+    """Content kept aside in .git while a document changed behaviour, when it has that sha256."""
+    from gitsync.repo.content import sha256_of
+
+    target = _pending_path(client_file, sha256)
+    data = target.read_bytes() if target.is_file() else None
+    return data if data is not None and sha256_of(data) == sha256 else None
 
 
 def _never_elsewhere(record: Record) -> str:
@@ -408,7 +427,7 @@ def set_behaviour(client_file: ClientFile, ref: str, sync: str) -> Record:
         # ... and comes back as a working file outside git; until it is placed, a
         # copy waits in .git, so a kill in between loses nothing (Never content
         # is nowhere else).
-        pending = Path(client_file.repo.path) / "gitsync-pending" / sha
+        pending = _pending_path(client_file, sha)
         if sync == "never":
             from gitsync.fs import atomic_write
 

@@ -489,3 +489,50 @@ def test_kill_during_a_push_with_content_then_the_next_sync_completes(
     h.sync(h.b)
     assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
     assert (h.b / record["path"]).read_bytes() == scan.read_bytes()
+
+
+@pytest.mark.parametrize("sync", ["on-demand", "never"])
+def test_kill_while_a_document_changes_behaviour_loses_nothing(
+    hierarchy: Hierarchy, tmp_path: Path, gitsync_proc: Callable[..., Result], sync: str
+) -> None:
+    """The content leaves the tree and comes back as a file outside git: killed in between."""
+    h = hierarchy
+    letter = tmp_path / "letter.docx"
+    letter.write_bytes(b"the only copy of this letter")
+    record = _doc(h, h.a, letter)
+    letter.unlink()
+    os.environ["GITSYNC_FAULT"] = "doc.behaviour-committed"
+    try:
+        killed = gitsync_proc("doc", "set", "letter.docx", "--sync", sync, cwd=h.a)
+    finally:
+        del os.environ["GITSYNC_FAULT"]
+    assert killed.code != 0
+    assert _listing(h, h.a)["letter.docx"]["sync"] == sync
+    got = h.run(h.a, "doc", "get", "letter.docx")
+    assert got.code == 0, got.stderr
+    assert (h.a / record["path"]).read_bytes() == b"the only copy of this letter"
+    assert git(h.a, "status", "--porcelain", "--untracked-files=all").stdout == ""
+
+
+def test_kill_while_the_parent_folds_content_then_the_next_open_completes(
+    hierarchy: Hierarchy, tmp_path: Path, gitsync_proc: Callable[..., Result]
+) -> None:
+    h = hierarchy
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(os.urandom(30_000))
+    record = _doc(h, h.a, scan, "--sync", "on-demand")
+    h.sync(h.a)
+    os.environ["GITSYNC_FAULT"] = "content.folded"
+    try:
+        killed = gitsync_proc("open", cwd=h.top)
+    finally:
+        del os.environ["GITSYNC_FAULT"]
+    assert killed.code != 0
+    done = gitsync_proc("open", cwd=h.top)
+    assert done.code == 0, done.stderr
+    refs = git(h.top, "for-each-ref", "--format=%(refname)", "refs/gitsync").stdout.split()
+    assert refs == ["refs/gitsync/content"]
+    git(h.top, "gc", "--quiet", "--prune=now")
+    assert _objects_hold(h.top, record["blob"])
+    h.sync(h.b)
+    assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
