@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -499,13 +498,9 @@ class LocalEdits:
 
 def settled(path: Path, settle: float = SETTLE_SECONDS) -> bool:
     """True when a file's size and mtime stay the same over ``settle`` seconds."""
-    first = _stat(path)
-    if first is None:
-        return False
-    if time.time_ns() - first[1] > settle * 1e9 * 2:
-        return True  # not written lately
-    time.sleep(settle)
-    return _stat(path) == first
+    from gitsync.fs import file_settled
+
+    return file_settled(path, settle)
 
 
 def _saved_at(mtime_ns: int) -> str:

@@ -11,11 +11,13 @@ its own working line (``refs/heads/work``) when it syncs or is opened.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import GitsyncError, Unreachable
 from gitsync.faults import fault_point
+from gitsync.fs import file_settled
 from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from gitsync.repo.snapshot import Snapshot
 
 MAX_RACE_ROUNDS = 20
+#: Seconds a document's size and mtime must hold still before an edit in place is taken.
+SETTLE = float(os.environ.get("GITSYNC_DOC_SETTLE", "0.5"))
 
 
 class LostRace(GitsyncError):
@@ -139,6 +143,9 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
                 changes[path] = canonical.dumps(record)
             else:
                 restore[path] = committed
+            continue
+        if is_document_content(path) and not file_settled(client_file.root / path, SETTLE):
+            report.documents.append(f"{path}: still being written; left for the next sync")
             continue
         data = (client_file.root / path).read_bytes()
         if is_record:

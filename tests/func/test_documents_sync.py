@@ -121,11 +121,14 @@ def test_on_demand_edited_in_place_is_a_new_version_that_follows_to_fetched_copi
     assert out.read_bytes() == b"v1" * 1000
 
 
-def test_a_file_still_being_written_is_not_taken(hierarchy: Hierarchy, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sync", ["automatic", "on-demand"])
+def test_a_file_still_being_written_is_not_taken(
+    hierarchy: Hierarchy, tmp_path: Path, sync: str
+) -> None:
     h = hierarchy
     source = tmp_path / "letter.docx"
     source.write_bytes(b"draft")
-    record = _doc(h, h.a, source, "--sync", "on-demand")
+    record = _doc(h, h.a, source, "--sync", sync)
     target = h.a / record["path"]
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     writer = subprocess.Popen(
