@@ -231,6 +231,17 @@ def test_default_behaviour_by_size_and_changing_behaviour(
     h.sync(h.a)
     h.sync(h.b)
     assert _listing(h, h.b)["small.txt"]["here"] == "placeholder"
+    # the default travels: b follows it, and a folder default overrides it
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"o" * 6000)
+    assert _doc(h, h.b, other)["sync"] == "on-demand"
+    assert h.run(h.b, "folder", "add", "Payroll").code == 0
+    assert h.run(h.b, "doc", "default", "--sync", "never", "--folder", "Payroll").code == 0
+    payslip = tmp_path / "payslip.pdf"
+    payslip.write_bytes(b"p")
+    assert _doc(h, h.b, payslip, "--folder", "Payroll")["sync"] == "never"
+    bad = h.run(h.b, "doc", "default", "--sync", "sometimes")
+    assert bad.code != 0 and "is not a sync behaviour" in bad.stderr
     assert h.run(h.b, "doc", "set", "small.txt", "--sync", "automatic").code == 0
     h.sync(h.b)
     h.sync(h.g)
