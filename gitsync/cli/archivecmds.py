@@ -68,7 +68,7 @@ def backup(
     """Write a verified backup: 'Backup of <name> (MM-DD-YYYY HH-MM-SS)' with the whole history."""
     from gitsync.maintenance.backup import backup as make_backup
 
-    client_file = context.client_file()
+    client_file = context.client_file(open_parent=False)
     with _progress(not as_json) as progress:
         report = make_backup(
             client_file,
@@ -116,7 +116,7 @@ def repair(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fa
     """Verify the history, rebuild the working files and index, run every rule, fix known drift."""
     from gitsync.maintenance.repair import repair as do_repair
 
-    report = do_repair(context.client_file())
+    report = do_repair(context.client_file(open_parent=False))
     if as_json:
         emit_json(report.as_dict())
         return

@@ -18,9 +18,15 @@ def check(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fal
     Prints one line per violation (record, field, what is wrong, rule); exits
     0 when the file is clean and 4 when any rule is broken.
     """
+    from contextlib import suppress
+
+    from gitsync.errors import InputError, RuleViolation
     from gitsync.rules import check_working_files
 
-    found = check_working_files(context.client_file())
+    client = context.client_file(open_parent=False)
+    with suppress(RuleViolation, InputError):  # hand edits the rules refuse: named below
+        context.open_if_new(client)
+    found = check_working_files(client)
     if as_json:
         emit_json(
             [

@@ -26,7 +26,28 @@ def resolve(path: Path) -> Path:
     return path if path.is_absolute() else directory() / path
 
 
-def client_file() -> ClientFile:
+def client_file(*, open_parent: bool = True) -> ClientFile:
+    """The client file the command works on, opened first when it is a parent.
+
+    Opening applies what its copies sent into its working line and files
+    (DESIGN section 8), so every command sees their work; when nothing is
+    new it costs one comparison of two ref files. ``open_parent=False`` is
+    for the commands that do this themselves (sync, open, watch) or that
+    must work on the copy exactly as it stands (backup, repair, delete-copy).
+    """
     from gitsync.repo.clientfile import ClientFile
 
-    return ClientFile.open(directory())
+    found = ClientFile.open(directory())
+    if open_parent:
+        open_if_new(found)
+    return found
+
+
+def open_if_new(found: ClientFile) -> None:
+    """Open a parent whose copies sent something (a ref comparison when nothing is new)."""
+    from gitsync.sync.lines import shared_line_moved
+
+    if shared_line_moved(found.root):
+        from gitsync.sync.engine import open_parent
+
+        open_parent(found)

@@ -48,7 +48,7 @@ def run_hot(argv: list[str]) -> bool:
         from gitsync.cli.progress import ProgressBar
         from gitsync.sync.engine import sync
 
-        client_file = context.client_file()
+        client_file = context.client_file(open_parent=False)
         client_file.progress = bar = ProgressBar()
         try:
             report = sync(client_file)

@@ -78,19 +78,28 @@ def delete_copy(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the folder as an ordinary client file.")
     ] = False,
+    discard_unsent: Annotated[
+        bool,
+        typer.Option(
+            "--discard-unsent",
+            help="Drop the changes the parents will not take (after a lockdown) and leave; "
+            "keep them first with 'gitsync backup'.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """In a sync copy: send what is outstanding, unregister, and remove the copy."""
     from gitsync.maintenance.sync_admin import delete_copy as run
 
-    report = run(context.client_file(), keep=keep)
-    _show(
-        report,
-        as_json,
+    report = run(context.client_file(open_parent=False), keep=keep, discard_unsent=discard_unsent)
+    line = (
         "Copy unregistered; kept as an ordinary client file"
         if keep
-        else "Copy unregistered and removed",
+        else "Copy unregistered and removed"
     )
+    if discard_unsent:
+        line += f"; {report.detail['discarded']} unsent change(s) discarded"
+    _show(report, as_json, line)
 
 
 def clear_sync(as_json: JsonOption = False) -> None:

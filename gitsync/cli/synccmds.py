@@ -84,7 +84,7 @@ def sync(as_json: JsonOption = False) -> None:
     """Commit local edits, fetch the parent, merge, push, and update the working files."""
     from gitsync.sync.engine import sync as run_sync
 
-    report = run_sync(context.client_file())
+    report = run_sync(context.client_file(open_parent=False))
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -107,7 +107,7 @@ def open_file(as_json: JsonOption = False) -> None:
     from gitsync.cli.progress import ProgressBar
     from gitsync.sync.agent import open_top_level
 
-    client_file = context.client_file()
+    client_file = context.client_file(open_parent=False)
     client_file.progress = bar = ProgressBar()
     try:
         report = open_top_level(client_file)
@@ -139,14 +139,14 @@ def watch(
         else:
             print(event["line"], flush=True)
 
-    run_watch(context.client_file(), on_event=show, retry_interval=interval)
+    run_watch(context.client_file(open_parent=False), on_event=show, retry_interval=interval)
 
 
 def offline(as_json: JsonOption = False) -> None:
     """Work offline: no parent is contacted and commits queue until 'gitsync online'."""
     from gitsync.sync.hierarchy import set_offline
 
-    set_offline(context.client_file(), True)
+    set_offline(context.client_file(open_parent=False), True)
     emit_json({"offline": True}) if as_json else say(
         "Working offline; changes queue until 'gitsync online'"
     )
@@ -156,7 +156,7 @@ def online(as_json: JsonOption = False) -> None:
     """Go back online; the next sync sends everything that queued."""
     from gitsync.sync.hierarchy import set_offline
 
-    set_offline(context.client_file(), False)
+    set_offline(context.client_file(open_parent=False), False)
     emit_json({"offline": False}) if as_json else say(
         "Online; run 'gitsync sync' or 'gitsync watch'"
     )
@@ -170,7 +170,7 @@ def peer_set(
     """Sync with a peer parent (another copy in the field) instead of the top-level parent."""
     from gitsync.sync.hierarchy import set_peer
 
-    address = set_peer(context.client_file(), _address_arg(source))
+    address = set_peer(context.client_file(open_parent=False), _address_arg(source))
     emit_json({"peer": address}) if as_json else say(f"Peer parent set to {address}")
 
 
@@ -179,7 +179,7 @@ def peer_clear(as_json: JsonOption = False) -> None:
     """Stop syncing with the peer parent."""
     from gitsync.sync.hierarchy import set_peer
 
-    set_peer(context.client_file(), None)
+    set_peer(context.client_file(open_parent=False), None)
     emit_json({"peer": None}) if as_json else say("Peer parent cleared")
 
 
@@ -194,7 +194,9 @@ def parent_locate(
     """Re-point this copy at its parent's new place (checked to be the same hierarchy)."""
     from gitsync.sync.hierarchy import locate_parent
 
-    address = locate_parent(context.client_file(), _address_arg(path), top_level=top_level)
+    address = locate_parent(
+        context.client_file(open_parent=False), _address_arg(path), top_level=top_level
+    )
     which = "top_level" if top_level else "parent"
     emit_json({which: address}) if as_json else say(f"{which.replace('_', '-')} is now {address}")
 

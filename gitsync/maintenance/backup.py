@@ -46,7 +46,7 @@ from gitsync.config import SYNC_DIR
 from gitsync.errors import GitsyncError, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import OWNER_FILE, make_staging, promote, remove_leftovers
-from gitsync.model.records import KINDS, is_document_content, kind_of, now_stamp
+from gitsync.model.records import KINDS, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import GitFailed, git, git_env
 
@@ -58,7 +58,6 @@ FILES = "files.tar.gz"
 SYNC_KEPT = "_Sync_"
 MAX_PATH = 260  # a full path longer than this is refused (Windows MAX_PATH)
 STAGING_PREFIX = ".gitsync-backup-"
-CLIENT_FILE_EXTRAS = (".gitattributes", ".gitignore")
 
 #: ``progress(step, done, total)``: step is "history", "verify" or "files"; total may be 0.
 Progress = Callable[[str, int, int], None]
@@ -150,19 +149,20 @@ def user_folders(client_file: ClientFile) -> list[str]:
 
 
 def _working_edits(client_file: ClientFile, skip_tops: set[str]) -> tuple[list[str], list[str]]:
-    """(changed or new files, deleted files) that the next sync would commit."""
-    changed: list[str] = []
-    deleted: list[str] = []
-    for path, how in sorted(client_file.dirty_paths().items()):
-        if path.split("/")[0] in skip_tops:
-            continue
-        if not (kind_of(path) or is_document_content(path) or path in CLIENT_FILE_EXTRAS):
-            continue
-        if how == "deleted":
-            deleted.append(path)
-        elif (client_file.root / path).is_file():
-            changed.append(path)
-    return changed, deleted
+    """(working files the next sync takes in, records it turns into tombstones).
+
+    The next sync's own answer (``next_commit``), so a backup keeps exactly
+    the work that is not in the history yet; a record that does not parse
+    is kept too.
+    """
+    from gitsync.rules.workingfiles import next_commit
+
+    plan = next_commit(client_file, strict=False)
+
+    def kept(path: str) -> bool:
+        return path.split("/")[0] not in skip_tops
+
+    return [p for p in plan.taken if kept(p)], [p for p in plan.deleted if kept(p)]
 
 
 def _files_below(folder: Path, root: Path) -> list[str]:

@@ -49,13 +49,22 @@ def _is_sync_file(client_file: ClientFile) -> str | None:
     return None
 
 
-def delete_copy(client_file: ClientFile, *, keep: bool = False) -> MaintenanceReport:
-    """Send outstanding changes, unregister this copy, then remove it (or keep a plain file)."""
+def delete_copy(
+    client_file: ClientFile, *, keep: bool = False, discard_unsent: bool = False
+) -> MaintenanceReport:
+    """Send outstanding changes, unregister this copy, then remove it (or keep a plain file).
+
+    ``discard_unsent`` is the way out of a copy whose changes the parents
+    will never take (the file was locked down before they were sent): they
+    are dropped, the copy takes the parent's line as it is, and leaves. The
+    report says how many were discarded; ``gitsync backup`` keeps them first.
+    """
     state = client_file.state
     if state is None or state.role != "child":
         raise UsageError(f"{client_file.root}: delete-copy is for a sync copy; this is not one")
     if state.offline:
         raise UsageError(f"{client_file.root}: the copy is offline; run 'gitsync online' first")
+    discarded = _discard_unsent(client_file, state.copy_id) if discard_unsent else 0
     report = sync(client_file)
     if report.state == "offline":
         raise GitsyncError(
@@ -97,8 +106,65 @@ def delete_copy(client_file: ClientFile, *, keep: bool = False) -> MaintenanceRe
         fault_point("delete-copy.moved-aside")
         shutil.rmtree(doomed)
     return MaintenanceReport(
-        "delete-copy", removed=[] if keep else [str(root)], detail={"kept": keep}
+        "delete-copy",
+        removed=[] if keep else [str(root)],
+        detail={"kept": keep, "discarded": discarded},
     )
+
+
+def _discard_unsent(client_file: ClientFile, copy_id: str) -> int:
+    """Drop what this copy has not sent: its working edits, then its unsent commits.
+
+    The copy's lines are set to its parent's shared line as fetched now, so
+    the unregistration that follows is the only change it sends. Every step
+    can run again: a second run after a crash finds less (or nothing) to drop.
+    Returns how many records and files were discarded.
+    """
+    from gitsync.errors import Unreachable
+    from gitsync.repo.clientfile import SHARED_BRANCH
+    from gitsync.repo.transport import fetch
+    from gitsync.rules.workingfiles import next_commit
+    from gitsync.sync.engine import routes
+    from gitsync.sync.lines import unsent_paths
+
+    below = [
+        r["id"]
+        for _, r in client_file.snapshot().records(COPIES)
+        if r.get("parent") == copy_id and r.get("state") == "active"
+    ]
+    if below:
+        raise UsageError(
+            f"{client_file.root}: this copy has active sync copies of its own: {', '.join(below)}"
+        )
+    with client_file.locked():
+        theirs = None
+        for route in routes(client_file):
+            try:
+                heads, _ = fetch(client_file.root, route.address, route.tracking_prefix)
+            except Unreachable:
+                continue
+            theirs = client_file.oid(heads["main"])
+            break
+        if theirs is None:
+            raise GitsyncError(
+                "delete-copy refused: no parent can be reached; the copy must tell its "
+                "parent it leaves"
+            )
+        plan = next_commit(client_file, strict=False)
+        dropped = unsent_paths(client_file.root) | set(plan.paths)
+        edited = [*plan.taken, *plan.deleted, *plan.restore]
+        if edited:
+            snapshot = client_file.snapshot()
+            committed = {path: snapshot.read_bytes(path) for path in edited}
+            kept = {p: data for p, data in committed.items() if data is not None}
+            client_file.update_worktree(client_file.write_objects(committed), kept)
+        fault_point("delete-copy.edits-discarded")
+        shared = client_file.ref(SHARED_BRANCH)
+        if shared is not None and shared != theirs:
+            client_file.set_ref(SHARED_BRANCH, theirs, shared)
+        client_file.advance_head(theirs)
+        fault_point("delete-copy.unsent-discarded")
+    return len({p for p in dropped if not p.startswith(f"{COPIES}/")})
 
 
 def _make_ordinary(client_file: ClientFile) -> None:

@@ -182,39 +182,10 @@ class ClientFile:
         return Snapshot(self.repo, self.head_tree(), changes)
 
     def dirty_paths(self) -> dict[str, str]:
-        """Working files that differ from HEAD: path -> "new", "modified" or "deleted".
+        """Working files that differ from HEAD: path -> "new", "modified" or "deleted"."""
+        from gitsync.repo.gitcli import working_file_changes
 
-        Asks git itself: its status (with the untracked cache) is several
-        times faster than libgit2's on a large file.
-        """
-        from gitsync.repo.gitcli import git
-
-        result = git(
-            [
-                "-c",
-                "core.quotepath=off",
-                "status",
-                "--porcelain=v1",
-                "-z",
-                "--untracked-files=all",
-                "--no-renames",
-            ],
-            self.root,
-        )
-        found: dict[str, str] = {}
-        for item in result.stdout.split("\0"):
-            if len(item) < 4:
-                continue
-            code, path = item[:2], item[3:]
-            if path.startswith(f"{SYNC_DIR}/"):
-                continue
-            if "D" in code:
-                found[path] = "deleted"
-            elif code in ("??", "A ", "AM"):
-                found[path] = "new"
-            else:
-                found[path] = "modified"
-        return found
+        return working_file_changes(self.root, f"{SYNC_DIR}/")
 
     def ref(self, name: str) -> pygit2.Oid | None:
         try:

@@ -10,34 +10,47 @@ its own working line (``refs/heads/work``) when it syncs or is opened.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import GitsyncError, Unreachable
+from gitsync.errors import GitsyncError, RuleViolation, Unreachable
 from gitsync.faults import fault_point
-from gitsync.fs import file_settled
-from gitsync.model import canonical
-from gitsync.model.records import is_document_content, kind_of
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
+from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.route import Route, routes_of
 
 if TYPE_CHECKING:
     from pygit2 import Oid
 
-    from gitsync.repo.snapshot import Snapshot
 
 MAX_RACE_ROUNDS = 20
-#: Seconds a document's size and mtime must hold still before an edit in place is taken.
-SETTLE = float(os.environ.get("GITSYNC_DOC_SETTLE", "0.5"))
 
 
 class LostRace(GitsyncError):
     """The parent kept moving faster than this copy could merge; nothing was lost, run sync again."""
 
     exit_code = 6
+
+
+class CopyLockedDown(GitsyncError):
+    """The client file was locked down while this copy held changes the parents will never take.
+
+    Nothing is lost: the changes stay in the copy, ``gitsync backup`` keeps
+    them, and ``gitsync delete-copy --discard-unsent`` leaves the hierarchy.
+    """
+
+    exit_code = 8
+
+    def __init__(self, unsent: int, by: str | None = None, at: str | None = None) -> None:
+        self.unsent = unsent
+        who = f" by {by}" if by else ""
+        when = f" on {at[:10]}" if at else ""
+        super().__init__(
+            f"the client file was locked down at the top-level parent{who}{when}; "
+            f"{unsent} change(s) made in this copy cannot be sent: keep them with "
+            "'gitsync backup', then leave with 'gitsync delete-copy --discard-unsent'"
+        )
 
 
 @dataclass
@@ -96,95 +109,34 @@ def routes(client_file: ClientFile) -> list[Route]:
 def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     """Commit edits made to the working files outside gitsync (a user's editor, plain git).
 
-    Records are re-written in canonical form with a fresh ``modified``
-    stamp; a deleted record becomes a tombstone (git never sees a delete);
-    a deleted document content file is restored from the history. Files
-    that are neither records nor document content are left alone.
+    What is committed is ``next_commit``'s answer, the same one check, status
+    and backup use: records in canonical form with a fresh ``modified``
+    stamp, a deleted record as a tombstone, a document's record re-stamped
+    when its content was edited in place. Working files that hold no change
+    (a deleted tombstone or document content) are put back as committed.
     """
     from gitsync.documents.behaviour import keep_edits, local_edits, remember_seen
+    from gitsync.rules.workingfiles import next_commit
 
-    snapshot = client_file.snapshot()
-    outside = local_edits(client_file, snapshot)
+    # On-demand and Never documents' files are outside git: noticed by their stat.
+    outside = local_edits(client_file, client_file.snapshot())
     report.documents.extend(outside.skipped)
     if outside.changes:
         keep_edits(client_file, outside)
         client_file.commit(outside.changes, "Commit documents edited in place")
         report.committed += len(outside.changes)
     remember_seen(client_file, outside)
-    dirty = client_file.dirty_paths()
-    if not dirty:
-        return
-    snapshot = client_file.snapshot()
-    who = client_file.identity()
-    changes: dict[str, bytes] = {}
-    restore: dict[str, bytes] = {}  # working files put back as committed
-    for path, how in sorted(dirty.items()):
-        is_record = kind_of(path) is not None
-        if (
-            path.endswith("/")  # a folder git will not look into (another repository)
-            or (
-                (not is_record and not is_document_content(path))
-                and path not in (".gitattributes", ".gitignore")
-            )
-        ):
-            report.skipped_files.append(path)
-            continue
-        committed = snapshot.read_bytes(path)
-        if how == "deleted":
-            if committed is None:
-                continue
-            if is_record:
-                record = canonical.loads(committed, path)
-                if record.get("deleted") is True:
-                    restore[path] = committed
-                    continue
-                record["deleted"] = True
-                record["modified"] = who.modified()
-                changes[path] = canonical.dumps(record)
-            else:
-                restore[path] = committed
-            continue
-        if is_document_content(path) and not file_settled(client_file.root / path, SETTLE):
-            report.documents.append(f"{path}: still being written; left for the next sync")
-            continue
-        data = (client_file.root / path).read_bytes()
-        if is_record:
-            record = canonical.loads(data, path)
-            if committed is not None and canonical.loads(committed, path) == record:
-                restore[path] = committed
-                continue
-            record["modified"] = who.modified()
-            data = canonical.dumps(record)
-        changes[path] = data
-    _restamp_documents(snapshot, changes, who.modified(), report)
-    if restore:
-        client_file.update_worktree(client_file.write_objects(restore), restore)
-    if changes:
-        client_file.commit(changes, "Commit edits made in the working files", identity=who)
-        report.committed += len(changes)
 
-
-def _restamp_documents(
-    snapshot: Snapshot, changes: dict[str, bytes], modified: dict[str, str], report: SyncReport
-) -> None:
-    """A document's content edited in place: its record takes the new sha256 and size.
-
-    A file in a document's folder that is not its content is left out of the change.
-    """
-    for path in [p for p in changes if is_document_content(p)]:
-        _, ident, name = path.split("/")
-        record_path = f"documents/{ident}.json"
-        data = changes.get(record_path) or snapshot.read_bytes(record_path)
-        record = canonical.loads(data, record_path) if data is not None else None
-        if record is None or record.get("name") != name:
-            del changes[path]
-            report.skipped_files.append(path)
-            continue
-        content = changes[path]
-        record.update(
-            sha256=hashlib.sha256(content).hexdigest(), size=len(content), modified=modified
-        )
-        changes[record_path] = canonical.dumps(record)
+    plan = next_commit(client_file)
+    report.skipped_files.extend(plan.skipped)
+    report.documents.extend(
+        f"{p}: still being written; left for the next sync" for p in plan.writing
+    )
+    if plan.restore:
+        client_file.update_worktree(client_file.write_objects(plan.restore), plan.restore)
+    if plan.changes:
+        client_file.commit(plan.changes, "Commit edits made in the working files")
+        report.committed += len(plan.changes)
 
 
 def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: SyncReport) -> None:
@@ -214,7 +166,7 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
         return
     if client_file.is_ancestor(ours, theirs):
         report.files_updated += client_file.advance_head(theirs)
-        report.received += client_file.count_new(theirs, [ours])
+        report.received += _received(client_file, theirs, ours)
         return
     from gitsync.merge.tree import merge_commits
 
@@ -233,10 +185,15 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
     )
     fault_point("sync.merge-written")
     report.files_updated += client_file.advance_head(commit)
-    report.received += client_file.count_new(theirs, [ours])
+    report.received += _received(client_file, theirs, ours)
     report.merged += 1
     report.conflicts.extend(new_conflicts)
     report.renumbered.extend(r.to_json() for r in outcome.renumbered)
+
+
+def _received(client_file: ClientFile, theirs: Oid, ours: Oid) -> int:
+    """How many records and files the other side's own changes touched (merges left out)."""
+    return len(changed_by_commits(client_file.root, str(theirs), [str(ours)]))
 
 
 def publish(client_file: ClientFile, report: SyncReport) -> None:
@@ -275,7 +232,9 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         assert head is not None
         if head.id == theirs:
             return
-        to_send = client_file.count_new(head.id, [theirs])
+        unsent = unsent_paths(repo_dir, str(head.id))
+        refuse_after_lockdown(client_file, route.tracking_ref, unsent)
+        to_send = len(unsent)
         outcome = push(
             repo_dir,
             route.address,
@@ -301,15 +260,71 @@ def _content_to_send(client_file: ClientFile, theirs: Oid) -> list[str]:
     return incoming_refspecs(blobs_to_send(client_file.repo, head.id, theirs))
 
 
+def refuse_after_lockdown(client_file: ClientFile, parent_ref: str, unsent: set[str]) -> None:
+    """Raise CopyLockedDown when the parent is locked down and this copy holds work for it.
+
+    A locked-down parent refuses every change but the hierarchy's registry,
+    so the push is not even tried: the user is told what they can do.
+    """
+    from gitsync.model.records import KINDS
+    from gitsync.rules.syncstate import COPIES, LOCKDOWN_PATH, is_locked_down
+
+    work = {p for p in unsent if not p.startswith(f"{COPIES}/")}
+    if not work:
+        return
+    parent_side = client_file.snapshot_at(parent_ref)
+    if parent_side is None or not is_locked_down(parent_side):
+        return
+    registered = parent_side.read(KINDS["copy"].path_for(client_file.copy_id)) or {}
+    if registered.get("state") != "abandoned":  # an abandoned copy hears it from the parent
+        record = parent_side.read(LOCKDOWN_PATH) or {}
+        raise CopyLockedDown(len(work), record.get("by"), record.get("at"))
+
+
 def pending_count(client_file: ClientFile) -> int:
-    """Commits of the working line that no parent on the route has received yet."""
-    head = client_file.head_commit()
-    if head is None or client_file.state is None or client_file.state.role != "child":
+    """What the next sync would send: the records and files no parent holds yet.
+
+    Right after a sync the working edits are committed, so this is the
+    unsent commits' paths (``status`` adds edits made since).
+    """
+    if client_file.state is None or client_file.state.role != "child":
         return 0
-    sent = [
-        oid for r in routes(client_file) if (oid := client_file.ref(r.tracking_ref)) is not None
-    ]
-    return client_file.count_new(head.id, sent)
+    if client_file.head_commit() is None:
+        return 0
+    return len(unsent_paths(client_file.root))
+
+
+def _locked_down_here(client_file: ClientFile) -> CopyLockedDown:
+    """The lockdown this copy already knows of, with what it cannot send (hand edits included)."""
+    from gitsync.rules.workingfiles import next_commit
+
+    edits = next_commit(client_file, strict=False).paths
+    unsent = unsent_paths(client_file.root) | set(edits)
+    from gitsync.rules.syncstate import LOCKDOWN_PATH
+
+    record = client_file.snapshot().read(LOCKDOWN_PATH) or {}
+    return CopyLockedDown(len(unsent), record.get("by"), record.get("at"))
+
+
+def open_parent(client_file: ClientFile) -> SyncReport | None:
+    """Open a parent: apply what its copies pushed into its shared line; None when nothing is new.
+
+    Every command that reads or writes a parent (the top-level one, or a copy
+    that has copies) runs this first, so it shows its copies' work. When
+    nothing is new it costs one comparison of two ref files. Hand edits in
+    the working files are committed first, then the shared line is merged,
+    under the copy's lock and with sync's own crash-safe steps.
+    """
+    if not shared_line_moved(client_file.root):
+        return None
+    with client_file.locked():
+        if not shared_line_moved(client_file.root):  # another command opened it meanwhile
+            return None
+        state = client_file.reload_state()
+        report = SyncReport(copy_id=client_file.copy_id, role=state.role if state else "top-level")
+        commit_working_edits(client_file, report)
+        publish(client_file, report)
+    return report
 
 
 def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
@@ -325,7 +340,12 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         role = state.role if state else "top-level"
         report = SyncReport(copy_id=client_file.copy_id, role=role)
         if look_for_edits:
-            commit_working_edits(client_file, report)
+            try:
+                commit_working_edits(client_file, report)
+            except RuleViolation as err:
+                if err.rule != "lockdown":
+                    raise
+                raise _locked_down_here(client_file) from None
         fault_point("sync.edits-committed")
         publish(client_file, report)
         fault_point("sync.published")

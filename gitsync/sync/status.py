@@ -1,8 +1,14 @@
 """The status of a copy, read locally and cheaply (no parent is contacted).
 
 ``gitsync status`` is the command an agent, a prompt or a script runs most,
-so it asks the git CLI three small questions instead of loading pygit2,
+so it asks the git CLI a few small questions instead of loading pygit2,
 whose import alone costs more than the whole answer (DESIGN section 8).
+
+A parent (the top-level one, or a copy that has copies) is opened first, as
+every command opens it: what its copies pushed into its shared line is
+applied to its working line. When nothing is new that costs one comparison
+of two ref files (``shared_line_moved``), and pygit2 is only loaded when
+there is something to apply, or hand edits to count as pending.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from typing import Any
 from gitsync.config import LocalState
 from gitsync.errors import NotAClientFile
 from gitsync.lock import LOCK_NAME, CopyLock
-from gitsync.repo.gitcli import git
-from gitsync.sync.route import routes_of
+from gitsync.repo.gitcli import git, working_file_changes
+from gitsync.sync.lines import shared_line_moved, unsent_paths
 
 CONFLICTS = "sync/conflicts/"
 OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
+LOCKDOWN_PATH = "sync/lockdown.json"  # KINDS["lockdown"], named here to keep the import light
+LOCKED = '"locked": true'
+DELETED = '"deleted": true'
 
 
 @dataclass
@@ -33,6 +42,8 @@ class CopyStatus:
     copy_id: str
     user: str
     flags: list[str] = field(default_factory=list)
+    locked_down: bool = False
+    received: int = 0  # changes from sync copies that this command applied (a parent)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +52,10 @@ class CopyStatus:
         """One readable line."""
         where = "top-level parent" if self.role == "top-level" else f"sync copy of {self.parent}"
         parts = [f"{self.copy_id} ({self.user}): {where}", f"state {self.state}"]
+        if self.locked_down:
+            parts.append("locked down")
+        if self.received:
+            parts.append(f"received {self.received} change(s) from sync copies")
         if self.role == "child":
             parts.append(f"{self.pending} change{'s' if self.pending != 1 else ''} pending")
         if self.conflicts:
@@ -65,15 +80,77 @@ def _lock_held(root: Path) -> bool:
 
 def open_conflicts(root: Path) -> int:
     """How many conflict records of HEAD are still open."""
-    found = git(["grep", "-c", "-F", OPEN_CONFLICT, "HEAD", "--", CONFLICTS], root, check=False)
-    return sum(int(line.rsplit(":", 1)[1]) for line in found.stdout.splitlines() if ":" in line)
+    return _read_head(root)[0]
 
 
-def _pending(root: Path, state: LocalState) -> int:
-    """Commits of the working line that no parent on the route has received yet."""
-    sent = [f"^{route.tracking_ref}" for route in routes_of(state)]
-    found = git(["rev-list", "--count", "--ignore-missing", "HEAD", *sent], root, check=False)
-    return int(found.stdout.strip() or 0)
+def locked_down(root: Path) -> bool:
+    """True when the working line holds a live lockdown record (as ``is_locked_down`` reads it)."""
+    return _read_head(root)[1]
+
+
+def _read_head(root: Path) -> tuple[int, bool]:
+    """(open conflicts, locked down) from HEAD, in one ``git grep``."""
+    patterns = ["-e", OPEN_CONFLICT, "-e", LOCKED, "-e", DELETED]
+    found = git(
+        ["grep", "-F", *patterns, "HEAD", "--", CONFLICTS, LOCKDOWN_PATH],
+        root,
+        check=False,
+    )
+    conflicts = 0
+    lockdown: set[str] = set()
+    for line in found.stdout.splitlines():
+        _, path, text = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        if path.startswith(CONFLICTS) and OPEN_CONFLICT in text:
+            conflicts += 1
+        elif path == LOCKDOWN_PATH:
+            lockdown.update(word for word in (LOCKED, DELETED) if word in text)
+    return conflicts, lockdown == {LOCKED}
+
+
+def working_edit_paths(root: Path) -> set[str]:
+    """What the next sync will commit from the working files (``next_commit``), as paths.
+
+    Working files that cannot be part of the client file are dropped at once,
+    so pygit2 is only loaded when there are edits to weigh.
+    """
+    from gitsync.model.records import is_document_content, kind_of
+
+    dirty = working_file_changes(root, "_Sync/")
+    if not any(kind_of(p) or is_document_content(p) or p.startswith(".git") for p in dirty):
+        return set()
+    from gitsync.repo.clientfile import ClientFile
+    from gitsync.rules.workingfiles import next_commit
+
+    return set(next_commit(ClientFile.open(root), strict=False, dirty=dirty).paths)
+
+
+def pending_paths(root: Path) -> set[str]:
+    """What the next sync would send: unsent commits and the working edits it will commit."""
+    return unsent_paths(root) | working_edit_paths(root)
+
+
+def _open_parent(root: Path, flags: list[str]) -> int:
+    """Open a parent whose copies sent something; how many changes it received.
+
+    Status never waits and never fails for it: while another command holds
+    the copy (it is opening or syncing it) or while hand edits the rules
+    refuse block the merge, what waits is flagged instead.
+    """
+    if not shared_line_moved(root):
+        return 0
+    if _lock_held(root):
+        flags.append("changes from sync copies being applied")
+        return 0
+    from gitsync.errors import InputError, RuleViolation
+    from gitsync.repo.clientfile import ClientFile
+    from gitsync.sync.engine import open_parent
+
+    try:
+        report = open_parent(ClientFile.open(root))
+    except (RuleViolation, InputError) as err:
+        flags.append(f"changes from sync copies waiting: a hand edit is refused ({err})")
+        return 0
+    return report.received if report is not None else 0
 
 
 def copy_status(start: Path) -> CopyStatus:
@@ -81,9 +158,10 @@ def copy_status(start: Path) -> CopyStatus:
     root = find_root(start)
     if git(["cat-file", "-e", "HEAD:engagement.json"], root, check=False).returncode != 0:
         raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
-    state = LocalState.load(root)
-    conflicts = open_conflicts(root)
     flags: list[str] = []
+    received = _open_parent(root, flags)
+    state = LocalState.load(root)
+    conflicts, lockdown = _read_head(root)
     if conflicts:
         flags.append("conflicts pending")
     if state is None or state.role != "child":
@@ -99,6 +177,8 @@ def copy_status(start: Path) -> CopyStatus:
             copy_id=state.copy_id if state else "unregistered",
             user=user,
             flags=flags,
+            locked_down=lockdown,
+            received=received,
         )
     last = state.extra.get("last_sync") or {}
     via_peer = last.get("route") == "peer"
@@ -115,7 +195,7 @@ def copy_status(start: Path) -> CopyStatus:
     return CopyStatus(
         role="child",
         state=current,
-        pending=_pending(root, state),
+        pending=len(pending_paths(root)),
         conflicts=conflicts,
         parent=state.parent,
         top_level=state.top_level,
@@ -123,4 +203,6 @@ def copy_status(start: Path) -> CopyStatus:
         copy_id=state.copy_id,
         user=state.user,
         flags=flags,
+        locked_down=lockdown,
+        received=received,
     )

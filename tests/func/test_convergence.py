@@ -455,9 +455,14 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
             self.counter += 1
             return self.counter
 
+        def opened(self, copy: str) -> View:
+            """The copy after what its copies sent is applied (every command opens a parent first)."""
+            ok(run_cli("status", cwd=self.path(copy)))
+            return View(self.path(copy))
+
         def edit(self, copy: str, *args: object) -> str | None:
             """Run an editing command that must succeed; the new commit (one, on top), or None."""
-            before = View(self.path(copy)).head
+            before = self.opened(copy).head
             ok(run_cli(*args, cwd=self.path(copy)))
             after = View(self.path(copy))
             assert_clean(self.path(copy))
@@ -470,7 +475,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
 
         def refused(self, copy: str, *args: object, because: str) -> None:
             """Run a command the rules must refuse: one line, non-zero, nothing written."""
-            before = View(self.path(copy)).head
+            before = self.opened(copy).head
             result = run_cli(*args, cwd=self.path(copy))
             assert result.code != 0, f"{args} in {copy} was accepted: {result.stdout}"
             assert because in result.stderr, result.stderr
@@ -512,7 +517,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
         def add_account(self, copy: str, account: str) -> None:
             name = f"New {account} by {copy} #{self.next_number()}"
             args = ("account", "add", account, name, "--type", NEW_ACCOUNTS[account])
-            if View(self.path(copy)).read(f"accounts/{account}.json") is not None:
+            if self.opened(copy).read(f"accounts/{account}.json") is not None:
                 self.refused(copy, *args, because="already in the trial balance")
                 return
             commit = self.edit(copy, *args)
@@ -523,7 +528,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
         @step
         def toggle_tax_code(self, copy: str, code: str) -> None:
             """Remove a live tax code (refused while an entry uses it); add it otherwise."""
-            view = View(self.path(copy))
+            view = self.opened(copy)
             path = f"taxcodes/{code}.json"
             record = view.read(path)
             if record is not None and record.get("deleted") is not True:
@@ -556,7 +561,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
         def add_entry(
             self, copy: str, journal: str, accounts: list[str], cents: int, use_tax: bool
         ) -> None:
-            view = View(self.path(copy))
+            view = self.opened(copy)
             live_codes = [
                 c
                 for c in TAX_CODES

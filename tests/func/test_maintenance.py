@@ -330,3 +330,89 @@ def test_kill_during_delete_copy_then_the_next_run_completes(
     if not keep:  # what a kill left beside the copy is cleared by the next copy made there
         _ok(h.run(h.top, "copy", h.top, tmp_path / "b (Sync)"))
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".b (Sync).")]
+
+
+def test_a_copy_with_work_made_before_it_learned_of_the_lockdown_is_never_stuck(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    h = hierarchy
+    for copy in (h.a, h.b, h.g):
+        h.sync(copy)
+    _ok(h.run(h.top, "lockdown"))
+    # b has not heard of the lockdown yet: its commands still take its edits
+    _ok(h.run(h.b, "taxcode", "add", "LATE", "made before b heard of the lockdown"))
+    (h.b / "taxcodes" / "HAND.json").write_bytes(
+        canonical.dumps({"code": "HAND", "description": "edited by hand"})
+    )
+    # sync explains in one line, exit 8, and says what the user can do
+    for _ in range(2):
+        line = _refused(h.run(h.b, "sync"), "locked down", "backup", "--discard-unsent")
+        assert "2 change(s)" in line, line
+        assert h.run(h.b, "sync").code == 8
+    # a hand edit made after b heard of it: the same line, counting it too
+    (h.b / "taxcodes" / "LATER.json").write_bytes(
+        canonical.dumps({"code": "LATER", "description": "edited by hand later"})
+    )
+    line = _refused(h.run(h.b, "sync"), "locked down", "3 change(s)", "--discard-unsent")
+    assert h.run(h.b, "sync").code == 8
+    status = h.status(h.b)
+    assert status["locked_down"] is True and status["pending"] == 3
+    assert "locked down" in _ok(h.run(h.b, "status")).stdout
+    # the parent took nothing
+    assert git(h.top, "cat-file", "-e", "main:taxcodes/LATE.json", check=False).returncode != 0
+    # plain delete-copy is refused with the same way out
+    _refused(h.run(h.b, "delete-copy"), "locked down", "--discard-unsent")
+    assert h.b.exists()
+    # the unsent work can still be backed up, and the backup holds it
+    backups = tmp_path / "backups"
+    report = json.loads(_ok(h.run(h.b, "backup", "--to", backups, "--json")).stdout)
+    assert report["working_edits"] == ["taxcodes/LATER.json"]
+    restored = tmp_path / "restored"
+    _ok(h.run(tmp_path, "restore", report["path"], restored))
+    assert (restored / "taxcodes" / "LATE.json").is_file()
+    assert (restored / "taxcodes" / "HAND.json").is_file()
+    assert (restored / "taxcodes" / "LATER.json").is_file()
+    # the user chooses to leave: the discarded count is said, and the copy is gone
+    b_id = _copy_id(h, h.b)
+    result = _ok(h.run(h.b, "delete-copy", "--discard-unsent"))
+    assert "3 unsent change(s) discarded" in result.stdout, result.stdout
+    assert not h.b.exists()
+    # the top-level parent took only the unregistration, and stays locked down
+    h.status(h.top)
+    registry = json.loads(git(h.top, "show", f"main:sync/copies/{b_id}.json").stdout)
+    assert registry["state"] == "deleted"
+    assert git(h.top, "cat-file", "-e", "main:taxcodes/LATE.json", check=False).returncode != 0
+    _ok(h.run(h.top, "check"))
+    # the other copies go on as before
+    assert h.sync(h.a)["state"] == "online"
+    assert h.status(h.a)["locked_down"] is True
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["delete-copy.edits-discarded", "delete-copy.unsent-discarded", "delete-copy.unregistered"],
+)
+def test_kill_while_discarding_unsent_work_then_the_next_run_completes(
+    hierarchy: Hierarchy, fault: str
+) -> None:
+    from tests.reliability.harness import assert_sound, run_killed
+
+    h = hierarchy
+    for copy in (h.a, h.b, h.g):
+        h.sync(copy)
+    _ok(h.run(h.top, "lockdown"))
+    _ok(h.run(h.b, "taxcode", "add", "LATE", "made before b heard of the lockdown"))
+    (h.b / "taxcodes" / "HAND.json").write_bytes(
+        canonical.dumps({"code": "HAND", "description": "edited by hand"})
+    )
+    b_id = _copy_id(h, h.b)
+    run_killed("delete-copy", "--discard-unsent", cwd=h.b, fault=fault)
+    assert_sound(h.b, clean=False)
+    _ok(h.run(h.b, "delete-copy", "--discard-unsent"))  # the next run completes
+    assert not h.b.exists()
+    h.status(h.top)
+    assert_sound(h.top)
+    registry = json.loads(git(h.top, "show", f"main:sync/copies/{b_id}.json").stdout)
+    assert registry["state"] == "deleted"
+    for code in ("LATE", "HAND"):
+        assert git(h.top, "cat-file", "-e", f"main:taxcodes/{code}.json", check=False).returncode

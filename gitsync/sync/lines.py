@@ -1,0 +1,78 @@
+"""Where a copy's lines stand, read from ref files and ``git log`` alone (no pygit2).
+
+Both ``status`` (a light command) and the sync engine ask these questions:
+has the shared line moved past the working line (copies sent something), and
+which records has this line changed that no parent holds yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitsync.repo.gitcli import git
+
+SHARED_REF = "refs/heads/main"
+PARENTS_HAVE = "--remotes"  # every line fetched from a parent: what the parents already hold
+
+
+def _git_dir(root: Path) -> Path | None:
+    folder = root / ".git"
+    return folder if folder.is_dir() else None
+
+
+def read_ref(root: Path, name: str) -> str | None:
+    """The commit id a ref holds, read from its file (no git process), or None."""
+    git_dir = _git_dir(root)
+    if git_dir is None:  # a linked .git file: let git resolve it
+        found = git(["rev-parse", "-q", "--verify", name], root, check=False)
+        return found.stdout.strip() or None
+    try:
+        text = (git_dir / name).read_text(encoding="ascii").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        text = ""
+    except OSError:
+        return None
+    if text.startswith("ref: "):
+        return read_ref(root, text[5:].strip())
+    if text:
+        return text
+    try:
+        packed = (git_dir / "packed-refs").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in packed.splitlines():
+        oid, _, ref = line.partition(" ")
+        if ref == name:
+            return oid
+    return None
+
+
+def shared_line_moved(root: Path) -> bool:
+    """True when the shared line is not where the working line is: copies sent something.
+
+    Children push into a parent's shared line ``main``, which is never
+    checked out; opening the parent merges it into the working line. This is
+    the whole cost of opening when nothing is new: two small file reads.
+    """
+    shared = read_ref(root, SHARED_REF)
+    return shared is not None and shared != read_ref(root, "HEAD")
+
+
+def unsent_paths(root: Path, head: str = "HEAD") -> set[str]:
+    """Records and files changed by this line's own commits that no parent holds yet.
+
+    A parent already holds every line fetched from it (``refs/remotes/*``,
+    also moved by a plain ``git push``). Merge commits are left out: they
+    bring in work that came from elsewhere.
+    """
+    return changed_by_commits(root, head, [PARENTS_HAVE])
+
+
+def changed_by_commits(root: Path, include: str, exclude: list[str]) -> set[str]:
+    """Paths changed by the commits of ``include`` that none of ``exclude`` has (merges left out)."""
+    found = git(
+        ["log", "--no-merges", "--name-only", "-z", "--format=", include, "--not", *exclude],
+        root,
+        check=False,
+    )
+    return {p.strip("\n") for p in found.stdout.split("\0") if p.strip("\n")}
