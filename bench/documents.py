@@ -146,6 +146,31 @@ def main(argv: list[str] | None = None) -> int:
                     env,
                 )
             )
+        # one-record sync in the file with documents vs the same file without them
+        from bench.data import account_paths, edit_account
+
+        bare = base / "records-only"
+        _run(
+            [sys.executable, "-m", "fixtures.generate", str(bare), "--records", str(args.records)],
+            PROJECT,
+            env,
+        )
+        _run([*gitsync, "-C", str(bare), "hooks", "install"], PROJECT, env)
+        bare_copy = base / "records-only copy"
+        _run([*gitsync, "copy", str(bare), str(bare_copy)], base, env)
+        with_t, without_t = [], []
+        for rep, (p1, p2) in enumerate(
+            zip(account_paths(copy, args.reps), account_paths(bare_copy, args.reps), strict=True)
+        ):
+            edit_account(copy, p1, f"Renamed {rep}")
+            with_t.append(_run([*gitsync, "-C", str(copy), "sync"], base, env))
+            edit_account(bare_copy, p2, f"Renamed {rep}")
+            without_t.append(_run([*gitsync, "-C", str(bare_copy), "sync"], base, env))
+        w, wo = statistics.median(with_t), statistics.median(without_t)
+        print(
+            f"one-record sync {w:.2f} s with the documents vs {wo:.2f} s without: "
+            f"ratio {w / wo:.2f}"
+        )
         d, f = statistics.median(get_t), statistics.median(fetch_t)
         print(
             f"doc get of one {args.mb:g} MB document {d:.2f} s vs git fetch of its blob "
