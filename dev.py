@@ -3,6 +3,8 @@
 
     python3 dev.py demo     set up .venv, then run the demo: a real sync session
     python3 dev.py test     set up .venv, then run the whole test suite
+    python3 dev.py test --fast   the same without the slow tests (reliability, bench smoke,
+                                 the fresh-venv install): for the edit-test loop
     python3 dev.py bench    set up .venv, then run the benchmarks against plain git
     python3 dev.py lint     ruff and mypy
 
@@ -64,6 +66,9 @@ def main() -> int:
     if job == "demo":
         return run(["demo.py", *rest])
     if job == "test":
+        if "--fast" in rest:
+            rest = [a for a in rest if a != "--fast"]
+            return run(["-m", "pytest", "-q", "-m", "not long and not slow", *rest])
         return run(["-m", "pytest", "-q", *rest])
     if job == "bench":
         return run(["-m", "bench", *rest])

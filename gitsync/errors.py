@@ -1,12 +1,35 @@
-"""The error base of gitsync.
+"""The error base of gitsync, the table of exit codes, and the one error boundary.
 
-The library never prints and never exits: it raises these, and the CLI turns
-each into one line and an exit code (see ``gitsync.cli.errors``). Specific
-errors live beside the code that raises them; this module holds the base and
-the few that every layer shares.
+The library never prints and never exits: it raises these. Each of the three
+entry points (the CLI, ``gitsync.cli.main``; the hooks,
+``gitsync.rules.hooks.main``; the merge driver, ``gitsync.merge.driver.main``)
+turns whatever escapes into one line and an exit code with ``error_line``,
+so a failure reads and exits the same way wherever it happens. Specific
+errors live beside the code that raises them, subclassing one of the bases
+here; their exit codes come from ``ExitCode`` only.
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit code gitsync uses; the README lists the same table."""
+
+    OK = 0
+    FAILED = 1  # an expected failure with no more specific code; a hook's refusal
+    USAGE = 2  # a bad argument or value
+    NOT_A_CLIENT_FILE = 3  # not a client file, or a format version this gitsync cannot open
+    RULE = 4  # a rule or bad input refused the change; nothing was written
+    NOT_FOUND = 5
+    BUSY = 6  # another gitsync process holds the lock, or the copy moved under us
+    UNREACHABLE = 7  # no parent on the route could be reached
+    REFUSED = 8  # refused by the state of the hierarchy (copies outstanding, abandoned, ...)
+    INTERNAL = 70  # a bug: one line, never a traceback with locals
+    IO = 74  # the operating system refused a read or write
+    INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # the reader of our output went away
 
 
 def one_line(text: object) -> str:
@@ -20,7 +43,7 @@ def one_line(text: object) -> str:
 class GitsyncError(Exception):
     """Base of every expected failure. ``str(err)`` is the one line a user sees."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -34,19 +57,19 @@ class GitsyncError(Exception):
 class UsageError(GitsyncError):
     """The command was given something it cannot use (bad argument, bad value)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class NotAClientFile(GitsyncError):
     """The folder is not a gitsync client file."""
 
-    exit_code = 3
+    exit_code = ExitCode.NOT_A_CLIENT_FILE
 
 
 class RuleViolation(GitsyncError):
     """A Working Papers rule refused a record: names the record, the field and the rule."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
     def __init__(self, where: str, field: str, rule: str, detail: str) -> None:
         self.where = where
@@ -60,7 +83,7 @@ class RuleViolation(GitsyncError):
 class InputError(GitsyncError):
     """An input file (import CSV, record JSON) is malformed: names file, line and column."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
     def __init__(self, source: str, line: int | None, column: str | None, detail: str) -> None:
         self.source = source
@@ -79,16 +102,44 @@ class InputError(GitsyncError):
 class NotFound(GitsyncError):
     """A record, copy or conflict named by the user does not exist."""
 
-    exit_code = 5
+    exit_code = ExitCode.NOT_FOUND
 
 
 class Busy(GitsyncError):
     """Another gitsync process holds the lock on this copy or parent."""
 
-    exit_code = 6
+    exit_code = ExitCode.BUSY
 
 
 class Unreachable(GitsyncError):
     """No parent on the route could be reached."""
 
-    exit_code = 7
+    exit_code = ExitCode.UNREACHABLE
+
+
+class Refused(GitsyncError):
+    """The state of the hierarchy refuses the action: the message says why and what to do."""
+
+    exit_code = ExitCode.REFUSED
+
+
+def error_line(err: BaseException, where: str = "") -> tuple[str, int]:
+    """The one line (without newline; empty when none is due) and the exit code for ``err``.
+
+    The one error boundary of gitsync: the CLI, the hooks and the merge driver
+    all end here. A GitsyncError is its own message; anything unexpected is
+    its type and message on one line, never a traceback (whose locals hold
+    client data). ``where`` names the entry point (``pre-receive``,
+    ``merge-driver``) for the unexpected cases.
+    """
+    prefix = f"gitsync: {where}: " if where else "gitsync: "
+    if isinstance(err, GitsyncError):
+        return f"gitsync: {err}", int(err.exit_code)
+    if isinstance(err, KeyboardInterrupt):
+        return "gitsync: interrupted", int(ExitCode.INTERRUPTED)
+    if isinstance(err, BrokenPipeError):
+        return "", int(ExitCode.BROKEN_PIPE)
+    if isinstance(err, OSError):
+        located = f" ({err.filename})" if err.filename else ""
+        return f"{prefix}{one_line(err.strerror or err)}{located}", int(ExitCode.IO)
+    return f"{prefix}internal error: {type(err).__name__}: {one_line(err)}", int(ExitCode.INTERNAL)

@@ -3,24 +3,50 @@
 - ``gitsync``: run the CLI in-process (fast) and get (code, stdout, stderr).
 - ``gitsync_proc``: run ``python -m gitsync`` in a real process (hooks, drivers).
 - ``client_file``: a factory for new client files.
+- ``hierarchy``: a top-level parent, two copies and a grandchild, built once per
+  session and restored fresh for each test.
+
+Shared helpers (``git``, ``write_record``, ``Hierarchy``) live in ``tests/helpers.py``.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Hierarchy
+from tests.helpers import Hierarchy, git
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+IDENTITY_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test Auditor",
+    "GIT_AUTHOR_EMAIL": "auditor@example.com",
+    "GIT_COMMITTER_NAME": "Test Auditor",
+    "GIT_COMMITTER_EMAIL": "auditor@example.com",
+    "GITSYNC_USER": "auditor",
+}
+GITCONFIG = (
+    "[user]\n\tname = Test Auditor\n\temail = auditor@example.com\n"
+    '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n'
+)
+SLOW_PLACES = ("tests/reliability/", "tests/func/test_bench_smoke.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The reliability suite and the bench smoke run are ``slow``: ``dev.py test --fast`` skips them."""
+    for item in items:
+        rel = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+        if rel.startswith(SLOW_PLACES):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass
@@ -43,17 +69,9 @@ def isolated_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Auditor")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "auditor@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Auditor")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "auditor@example.com")
-    monkeypatch.setenv("GITSYNC_USER", "auditor")
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = Test Auditor\n\temail = auditor@example.com\n"
-        '[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n',
-        encoding="utf-8",
-    )
+    for key, value in IDENTITY_ENV.items():
+        monkeypatch.setenv(key, value)
+    (home / ".gitconfig").write_text(GITCONFIG, encoding="utf-8")
     return home
 
 
@@ -102,11 +120,6 @@ def gitsync_proc() -> Callable[..., Result]:
     return run
 
 
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Plain git, as a user would run it."""
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
-
-
 @pytest.fixture
 def client_file(tmp_path: Path, gitsync: Callable[..., Result]) -> Callable[..., Path]:
     """``client_file(name="ABC")``: a new client file in tmp_path, made with ``gitsync new``."""
@@ -143,24 +156,60 @@ def clean_tree() -> Callable[[Path], None]:
     return check
 
 
-@pytest.fixture(autouse=True)
-def _no_stray_processes() -> Iterator[None]:
-    yield
+HIERARCHY_NAMES = ("ABC Limited 2026", "a (Sync)", "b (Sync)", "g (Sync)")
+
+
+@dataclass(frozen=True)
+class PristineHierarchy:
+    """The four-copy hierarchy, built once per session and restored in place for each test.
+
+    The copies record absolute paths (their remotes, ``_Sync/sync.yaml`` and
+    the committed registry), so each test gets a fresh copy at the place it
+    was built rather than in its own tmp_path.
+    """
+
+    place: Path
+    saved: Path
+
+    def restore(self) -> Path:
+        shutil.rmtree(self.place, ignore_errors=True)
+        shutil.copytree(self.saved, self.place, symlinks=True)
+        return self.place
+
+
+@pytest.fixture(scope="session")
+def pristine_hierarchy(tmp_path_factory: pytest.TempPathFactory) -> PristineHierarchy:
+    root = tmp_path_factory.mktemp("hierarchy")
+    place, saved, home = root / "place", root / "saved", root / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(GITCONFIG, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(home))
+        env.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        for key, value in IDENTITY_ENV.items():
+            env.setenv(key, value)
+        top, a, b, g = (place / name for name in HIERARCHY_NAMES)
+        made = _run_in_process(
+            [
+                *("new", str(top), "--client", "ABC Limited", "--number", "1001"),
+                *("--city", "Toronto", "--year-end", "2026-12-31"),
+            ],
+            None,
+        )
+        assert made.code == 0, made.stderr
+        for source, dest in ((top, a), (top, b), (a, g)):
+            made = _run_in_process(["copy", str(source), str(dest)], None)
+            assert made.code == 0, made.stderr
+    shutil.copytree(place, saved, symlinks=True)
+    return PristineHierarchy(place, saved)
 
 
 @pytest.fixture
-def hierarchy(
-    client_file: Callable[..., Path], gitsync: Callable[..., Result], tmp_path: Path
-) -> Hierarchy:
-    """A top-level parent, two children and a grandchild, all made with ``gitsync copy``."""
-    top = client_file("ABC Limited 2026")
-    copies = {}
-    for name, source in (("a", top), ("b", top)):
-        dest = tmp_path / f"{name} (Sync)"
-        result = gitsync("copy", source, dest)
-        assert result.code == 0, result.stderr
-        copies[name] = dest
-    g = tmp_path / "g (Sync)"
-    result = gitsync("copy", copies["a"], g)
-    assert result.code == 0, result.stderr
-    return Hierarchy(top=top, a=copies["a"], b=copies["b"], g=g, runner=gitsync)
+def hierarchy(pristine_hierarchy: PristineHierarchy, gitsync: Callable[..., Result]) -> Hierarchy:
+    """A top-level parent, two children and a grandchild (a copy of a), as ``gitsync copy`` made them.
+
+    Built once per session; each test gets its own fresh copy of it.
+    """
+    place = pristine_hierarchy.restore()
+    top, a, b, g = (place / name for name in HIERARCHY_NAMES)
+    return Hierarchy(top=top, a=a, b=b, g=g, runner=gitsync)

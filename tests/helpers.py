@@ -11,8 +11,16 @@ from typing import Any
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Plain git, as a user would run it."""
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
+    """Plain git, as a user would run it; with ``check``, a failure names the command and its output."""
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)}: {proc.stdout}{proc.stderr}")
+    return proc
+
+
+def git_out(cwd: Path, *args: str) -> str:
+    """The output of a plain git command that must succeed."""
+    return git(cwd, *args).stdout
 
 
 def write_record(path: Path, record: dict[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 ``main`` turns every GitsyncError into one line on stderr and its exit
 code, and anything unexpected into one line too, without locals (they hold
-client data). The hot commands (``status``, ``sync``) are answered without
+client data), through ``gitsync.errors.error_line``, the boundary the hooks
+and the merge driver share. The hot commands (``status``, ``sync``) are answered without
 loading typer (``gitsync.cli.hot``); everything else goes through the typer
 application in ``gitsync.cli.app``.
 """
@@ -24,12 +25,11 @@ def _say_waiting(lock: Path, holder: str, timeout: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; the only place that turns errors into messages and exit codes.
+    """Run the CLI; errors become one line and an exit code (``gitsync.errors.error_line``).
 
     Typer (click) handles its own usage errors in standalone mode and exits
     with 2; everything the library raises is turned into one line here.
     """
-    from gitsync.errors import GitsyncError
     from gitsync.lock import on_wait
 
     on_wait(_say_waiting)
@@ -41,24 +41,14 @@ def main(argv: list[str] | None = None) -> None:
         from gitsync.cli.app import command
 
         command()(args=argv, prog_name="gitsync")
-    except GitsyncError as err:
-        print(f"gitsync: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        print("gitsync: interrupted", file=sys.stderr)
-        sys.exit(130)
     except SystemExit as exit_:
         if exit_.code == 130:  # typer turns Ctrl-C into a silent exit 130
             print("gitsync: interrupted", file=sys.stderr)
         raise
-    except BrokenPipeError:
-        sys.exit(141)
-    except OSError as err:
-        where = f" ({err.filename})" if err.filename else ""
-        print(f"gitsync: {err.strerror or err}{where}", file=sys.stderr)
-        sys.exit(74)
-    except Exception as err:  # the last resort: one line, never a traceback with locals
-        from gitsync.errors import one_line
+    except (Exception, KeyboardInterrupt) as err:
+        from gitsync.errors import error_line
 
-        print(f"gitsync: internal error: {type(err).__name__}: {one_line(err)}", file=sys.stderr)
-        sys.exit(70)
+        line, code = error_line(err)
+        if line:
+            print(line, file=sys.stderr)
+        sys.exit(code)

@@ -8,8 +8,7 @@ import typer
 
 from gitsync.cli import context
 from gitsync.cli.output import JSON_HELP, emit_json, say
-
-VIOLATIONS_EXIT = 4
+from gitsync.errors import ExitCode
 
 
 def check(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
@@ -40,7 +39,7 @@ def check(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fal
         if not found:
             say("No rule is broken")
     if found:
-        raise typer.Exit(VIOLATIONS_EXIT)
+        raise typer.Exit(ExitCode.RULE)
 
 
 def register(app: typer.Typer) -> None:

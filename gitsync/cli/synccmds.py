@@ -63,10 +63,10 @@ def copy(
 
 def _copy_interrupted(target: Path | None) -> Exception:
     """What an interrupted ``copy`` left behind, as one line (Ctrl-C; exit 130)."""
-    from gitsync.errors import GitsyncError
+    from gitsync.errors import ExitCode, GitsyncError
 
     class Interrupted(GitsyncError):
-        exit_code = 130
+        exit_code = ExitCode.INTERRUPTED
 
     where = f" at {target}" if target is not None else ""
     if target is not None and (target / "_Sync" / "sync.yaml").exists():

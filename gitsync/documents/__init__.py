@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,8 +56,6 @@ from gitsync.model.records import (
 )
 
 if TYPE_CHECKING:
-    import pygit2
-
     from gitsync.repo.clientfile import ClientFile
     from gitsync.repo.snapshot import Snapshot
 
@@ -317,32 +314,6 @@ class DocumentVersion:
         }
 
 
-def _blob_at(tree: pygit2.Tree, path: str) -> pygit2.Oid | None:
-    try:
-        entry = tree[path]
-    except KeyError:
-        return None
-    return entry.id if entry.type_str == "blob" else None
-
-
-def _introductions(
-    client_file: ClientFile, path: str
-) -> Iterator[tuple[pygit2.Commit, pygit2.Oid]]:
-    """Oldest first: every commit whose content at ``path`` differs from each of its parents'."""
-    from pygit2.enums import SortMode
-
-    head = client_file.head_commit()
-    if head is None:
-        return
-    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
-    for commit in walker:
-        oid = _blob_at(commit.tree, path)
-        if oid is None:
-            continue
-        if all(_blob_at(parent.tree, path) != oid for parent in commit.parents):
-            yield commit, oid
-
-
 def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion]:
     """Every version of a document's content in this copy's history, oldest (number 1) first.
 
@@ -354,25 +325,29 @@ def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion
 
 
 def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
-    from gitsync.history import commit_time, copy_of
+    from gitsync.repo.revisions import path_versions, read_blob
 
     if document_sync(record) != "automatic" or "blob" in record:
         return _record_versions(client_file, record)
     path = document_content_path(record)
     versions: list[DocumentVersion] = []
-    for commit, oid in _introductions(client_file, path):
-        data = client_file.repo[oid].read_raw()
+    # Oldest first: every commit that introduced content at ``path`` none of its parents had.
+    for version in path_versions(client_file, path, oldest_first=True):
+        if version.blob is None:
+            continue
+        commit = version.revision
+        data = read_blob(client_file, version.blob)
         versions.append(
             DocumentVersion(
                 number=len(versions) + 1,
-                commit=str(commit.id),
-                author=commit.author.name,
-                email=commit.author.email,
-                when=commit_time(commit),
-                copy=copy_of(commit),
+                commit=commit.id,
+                author=commit.author,
+                email=commit.email,
+                when=commit.when,
+                copy=commit.copy,
                 sha256=hashlib.sha256(data).hexdigest(),
                 size=len(data),
-                blob=str(oid),
+                blob=version.blob,
             )
         )
     return versions
@@ -384,34 +359,32 @@ def _record_versions(client_file: ClientFile, record: Record) -> list[DocumentVe
     The blob of a version is the record's ``blob`` (on demand), else the
     content file of that commit (automatic then), else none (never synced).
     """
-    from gitsync.history import commit_time, copy_of
-    from gitsync.repo.content import blob_at, record_introductions
+    from gitsync.repo.content import blob_at
+    from gitsync.repo.revisions import path_versions, read_blob
 
-    head = client_file.head_commit()
-    if head is None:
-        return []
     path = KINDS["document"].path_for(record["id"])
     versions: list[DocumentVersion] = []
     seen: set[str] = set()
-    for commit, data, parents in record_introductions(client_file.repo, head.id, path):
-        state = canonical.loads(data, path)
+    for version in path_versions(client_file, path, oldest_first=True):
+        if version.blob is None:
+            continue
+        state = canonical.loads(read_blob(client_file, version.blob), path)
         sha = str(state.get("sha256"))
         if is_tombstone(state) or sha in seen:
             continue
-        if any(canonical.loads(p, path).get("sha256") == sha for p in parents):
-            continue
         seen.add(sha)
+        commit = version.revision
         blob = state.get("blob")
         if not blob and document_sync(state) == "automatic":
-            blob = blob_at(client_file.repo, str(commit.id), document_content_path(state))
+            blob = blob_at(client_file.repo, commit.id, document_content_path(state))
         versions.append(
             DocumentVersion(
                 number=len(versions) + 1,
-                commit=str(commit.id),
-                author=commit.author.name,
-                email=commit.author.email,
-                when=commit_time(commit),
-                copy=copy_of(commit),
+                commit=commit.id,
+                author=commit.author,
+                email=commit.email,
+                when=commit.when,
+                copy=commit.copy,
                 sha256=sha,
                 size=int(state.get("size", 0)),
                 blob=str(blob or ""),
@@ -426,7 +399,9 @@ def version_bytes(client_file: ClientFile, record: Record, version: DocumentVers
     from gitsync.repo.content import has_blob
 
     if version.blob and has_blob(client_file.repo, version.blob):
-        return bytes(client_file.repo[version.blob].read_raw())
+        from gitsync.repo.revisions import read_blob
+
+        return read_blob(client_file, version.blob)
     if version.blob:
         return behaviour.content_bytes(client_file, record, version.blob, version.sha256)
     return behaviour.never_bytes(client_file, record, version.sha256)

@@ -9,16 +9,14 @@ all carry a unique ``id`` (an entry's lines) becomes a map by id, so a
 patch reads ``/lines/<id>/amount`` and names the line that changed rather
 than its position.
 
-Only trees are diffed: libgit2 skips every subtree whose id is unchanged,
-so a commit that changes three records of a 100k-record file reads three
-pairs of blobs, and ``record_history`` looks a path up through a cache of
-subtree ids so unchanged folders are not parsed again for every commit.
+The commits, their changed files and one path's versions are read through
+``gitsync.repo.revisions``, which diffs trees only (unchanged subtrees are
+skipped), so the cost follows the size of each change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gitsync.errors import GitsyncError, NotFound, UsageError
@@ -26,8 +24,6 @@ from gitsync.model import canonical
 from gitsync.model.records import KINDS, kind_of
 
 if TYPE_CHECKING:
-    import pygit2
-
     from gitsync.repo.clientfile import ClientFile
 
 #: Per commit, patches are made for at most this many records by default;
@@ -179,12 +175,12 @@ def credits(new: dict[str, Any] | None, patch: list[dict[str, Any]]) -> list[dic
     return found
 
 
-def _renumbering(commit: pygit2.Commit, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+def _renumbering(message: str, old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """The merge message's sentence about this entry's renumbering ("" when there is none)."""
     journal, number = new.get("journal"), new.get("number")
     if old is None or old.get("number") == number:
         return ""
-    for line in commit.message.splitlines():
+    for line in message.splitlines():
         if line.startswith(f"{journal} {old.get('number')} renumbered to {journal} {number}"):
             return line.strip()
     return ""
@@ -193,36 +189,18 @@ def _renumbering(commit: pygit2.Commit, old: dict[str, Any] | None, new: dict[st
 # --- commits --------------------------------------------------------------------
 
 
-def commit_time(commit: pygit2.Commit) -> str:
-    """When a commit was authored, as an ISO UTC time."""
-    return datetime.fromtimestamp(commit.author.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _load(client_file: ClientFile, blob: str | None, path: str) -> dict[str, Any] | None:
+    from gitsync.repo.revisions import read_blob
 
-
-def copy_of(commit: pygit2.Commit) -> str | None:
-    """The copy a commit was made in: its ``Gitsync-Copy:`` trailer (None for plain git commits)."""
-    from gitsync.repo.clientfile import COPY_TRAILER
-
-    prefix = f"{COPY_TRAILER}:"
-    for line in reversed(commit.message.splitlines()):
-        if line.startswith(prefix):
-            return line[len(prefix) :].strip() or None
-    return None
-
-
-def _summary(commit: pygit2.Commit) -> str:
-    lines = commit.message.strip().splitlines()
-    return lines[0] if lines else ""
-
-
-def _load(repo: pygit2.Repository, oid: pygit2.Oid | None, path: str) -> dict[str, Any] | None:
-    if oid is None:
+    if blob is None:
         return None
+    data = read_blob(client_file, blob)
     try:
-        return canonical.loads(repo[oid].read_raw(), path)
+        return canonical.loads(data, path)
     except GitsyncError:
         # A record that is not valid JSON in history (written by plain git) is
         # shown as a whole-value replacement rather than hiding the commit.
-        return {"unparsed": repo[oid].read_raw().decode("utf-8", errors="replace")}
+        return {"unparsed": data.decode("utf-8", errors="replace")}
 
 
 def _status(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
@@ -236,27 +214,21 @@ def _status(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
 
 
 def commit_changes(
-    repo: pygit2.Repository, commit: pygit2.Commit, *, max_patches: int = DEFAULT_MAX_PATCHES
+    client_file: ClientFile, commit: str, *, max_patches: int = DEFAULT_MAX_PATCHES
 ) -> tuple[list[RecordChange], bool]:
     """The files ``commit`` changed against its first parent, with patches for the records.
 
     Returns the changes and whether patches were left out because the commit
     changed more than ``max_patches`` records (0: no limit).
     """
-    parent_tree = commit.parents[0].tree if commit.parents else None
-    if parent_tree is None:
-        diff = commit.tree.diff_to_tree(swap=True)
-    else:
-        diff = parent_tree.diff_to_tree(commit.tree)
-    deltas = list(diff.deltas)
-    record_count = sum(1 for d in deltas if kind_of(d.new_file.path or d.old_file.path) is not None)
+    from gitsync.repo.revisions import changed_files
+
+    deltas = changed_files(client_file, commit)
+    record_count = sum(1 for d in deltas if kind_of(d.path) is not None)
     omit = bool(max_patches) and record_count > max_patches
     changes: list[RecordChange] = []
-    for delta in sorted(deltas, key=lambda d: d.new_file.path or d.old_file.path):
-        char = delta.status_char()
-        path = delta.old_file.path if char == "D" else delta.new_file.path
-        old_oid = None if char == "A" else delta.old_file.id
-        new_oid = None if char == "D" else delta.new_file.id
+    for delta in sorted(deltas, key=lambda d: d.path):
+        char, path, old_oid, new_oid = delta.status, delta.path, delta.old, delta.new
         if kind_of(path) is None:
             status = {"A": "added", "D": "removed"}.get(char, "modified")
             changes.append(RecordChange(path, status, None))
@@ -265,8 +237,8 @@ def commit_changes(
             status = {"A": "added", "D": "removed"}.get(char, "modified")
             changes.append(RecordChange(path, status, None))
             continue
-        old = _load(repo, old_oid, path)
-        new = _load(repo, new_oid, path)
+        old = _load(client_file, old_oid, path)
+        new = _load(client_file, new_oid, path)
         patch = record_patch(old, new)
         changes.append(RecordChange(path, _status(old, new), patch, credits(new, patch)))
     return changes, omit
@@ -282,28 +254,24 @@ def log(
 
     A merge commit's changes are against its first parent.
     """
-    from pygit2.enums import SortMode
+    from gitsync.repo.revisions import revisions
 
     if limit is not None and limit < 1:
         raise UsageError(f"-n must be 1 or more (got {limit})")
-    head = client_file.head_commit()
-    if head is None:
-        return []
     entries: list[LogEntry] = []
-    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.TIME)
-    for commit in walker:
+    for commit in revisions(client_file):
         if limit is not None and len(entries) >= limit:
             break
-        changes, omitted = commit_changes(client_file.repo, commit, max_patches=max_patches)
+        changes, omitted = commit_changes(client_file, commit.id, max_patches=max_patches)
         entries.append(
             LogEntry(
-                commit=str(commit.id),
-                parents=[str(p) for p in commit.parent_ids],
-                author=commit.author.name,
-                email=commit.author.email,
-                when=commit_time(commit),
-                copy=copy_of(commit),
-                summary=_summary(commit),
+                commit=commit.id,
+                parents=list(commit.parents),
+                author=commit.author,
+                email=commit.email,
+                when=commit.when,
+                copy=commit.copy,
+                summary=commit.summary,
                 changes=changes,
                 patches_omitted=omitted,
             )
@@ -340,42 +308,6 @@ def resolve_record(ref: str) -> str:
     )
 
 
-class _PathLookup:
-    """Finds the blob id at one path in many trees, parsing each distinct subtree once."""
-
-    def __init__(self, repo: pygit2.Repository, path: str) -> None:
-        self.repo = repo
-        self.parts = path.split("/")
-        self.cache: dict[tuple[pygit2.Oid, int], pygit2.Oid | None] = {}
-
-    def blob(self, tree: pygit2.Tree) -> pygit2.Oid | None:
-        return self._step(tree.id, 0)
-
-    def _step(self, tree_id: pygit2.Oid, depth: int) -> pygit2.Oid | None:
-        import pygit2
-
-        key = (tree_id, depth)
-        if key in self.cache:
-            return self.cache[key]
-        tree = self.repo[tree_id]
-        if not isinstance(tree, pygit2.Tree):
-            return None
-        name = self.parts[depth]
-        found: pygit2.Oid | None = None
-        try:
-            entry = tree[name]
-        except KeyError:
-            entry = None
-        if entry is not None:
-            last = depth == len(self.parts) - 1
-            if last and entry.type_str == "blob":
-                found = entry.id
-            elif not last and entry.type_str == "tree":
-                found = self._step(entry.id, depth + 1)
-        self.cache[key] = found
-        return found
-
-
 def record_history(client_file: ClientFile, ref: str) -> list[RecordVersion]:
     """Every version of one record in this copy's history, newest first.
 
@@ -383,36 +315,27 @@ def record_history(client_file: ClientFile, ref: str) -> list[RecordVersion]:
     that takes one side unchanged adds none); its patch is from the first
     parent's version.
     """
-    from pygit2.enums import SortMode
+    from gitsync.repo.revisions import path_versions
 
     path = resolve_record(ref)
-    head = client_file.head_commit()
-    if head is None:
+    if client_file.head_commit() is None:
         return []
-    lookup = _PathLookup(client_file.repo, path)
     versions: list[RecordVersion] = []
-    walker = client_file.repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.TIME)
-    for commit in walker:
-        oid = lookup.blob(commit.tree)
-        parent_oids = [lookup.blob(p.tree) for p in commit.parents]
-        if oid is None and all(p is None for p in parent_oids):
-            continue
-        if any(p == oid for p in parent_oids):
-            continue
-        previous = parent_oids[0] if parent_oids else None
-        old = _load(client_file.repo, previous, path)
-        new = _load(client_file.repo, oid, path)
+    for version in path_versions(client_file, path):
+        commit = version.revision
+        old = _load(client_file, version.previous, path)
+        new = _load(client_file, version.blob, path)
         patch = record_patch(old, new)
-        summary = _summary(commit)
+        summary = commit.summary
         if len(commit.parents) > 1 and new is not None:
-            summary = _renumbering(commit, old, new) or summary
+            summary = _renumbering(commit.message, old, new) or summary
         versions.append(
             RecordVersion(
-                commit=str(commit.id),
-                author=commit.author.name,
-                email=commit.author.email,
-                when=commit_time(commit),
-                copy=copy_of(commit),
+                commit=commit.id,
+                author=commit.author,
+                email=commit.email,
+                when=commit.when,
+                copy=commit.copy,
                 summary=summary,
                 status=_status(old, new),
                 patch=patch,

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import SYNC_DIR
-from gitsync.errors import GitsyncError, UsageError
+from gitsync.errors import ExitCode, GitsyncError, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import OWNER_FILE, make_staging, promote, remove_leftovers
 from gitsync.model.records import KINDS, now_stamp
@@ -79,7 +79,7 @@ class BackupExists(UsageError):
 class BackupCorrupt(GitsyncError):
     """A backup's parts do not match its manifest, or its bundle does not verify."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 @dataclass

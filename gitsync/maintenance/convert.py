@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitsync.errors import GitsyncError, UsageError
+from gitsync.errors import ExitCode, GitsyncError, UsageError
 from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, kind_of
 from gitsync.repo.clientfile import ClientFile, FormatTooNew
@@ -49,7 +49,7 @@ STEPS: dict[int, ConversionStep] = {}
 class NoConversion(GitsyncError):
     """No registered step leads from the file's version to the current one."""
 
-    exit_code = 3
+    exit_code = ExitCode.NOT_A_CLIENT_FILE
 
 
 def conversion(from_version: int, description: str) -> Callable[[StepFunction], StepFunction]:

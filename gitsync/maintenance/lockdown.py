@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitsync.errors import GitsyncError, NotAClientFile, UsageError
+from gitsync.errors import GitsyncError, NotAClientFile, Refused, UsageError
 from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_tombstone, now_stamp
@@ -29,10 +29,8 @@ COPIES = KINDS["copy"].folder
 CONFLICTS = KINDS["conflict"].folder
 
 
-class CopiesInTheWay(GitsyncError):
+class CopiesInTheWay(Refused):
     """Some active copies have not sent everything, or cannot be reached."""
-
-    exit_code = 8
 
     def __init__(self, action: str, blockers: list[Blocker]) -> None:
         self.blockers = blockers

@@ -30,16 +30,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pygit2
-
 from gitsync.config import SYNC_DIR
-from gitsync.errors import Busy, GitsyncError
+from gitsync.errors import Busy, ExitCode, GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
 from gitsync.repo.clientfile import CHECKOUT_JOURNAL, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
+from gitsync.repo.revisions import read_at
+from gitsync.repo.worktree import rebuild_index, restore_from_head, working_changes
 
 FOLDER = KINDS["folder"]
 DOCUMENT = KINDS["document"]
@@ -49,7 +49,7 @@ GIT_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock", "c
 class HistoryDamaged(GitsyncError):
     """git fsck found the history itself damaged; repair cannot rebuild from it."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 @dataclass
@@ -100,9 +100,9 @@ def repair(client_file: ClientFile) -> RepairReport:
         _fsck(client_file, report)
         journal = git_dir / CHECKOUT_JOURNAL
         if journal.exists():
-            _rebuild_index(client_file)
+            rebuild_index(client_file)
             report.head_move_finished = client_file.recover()
-        _rebuild_index(client_file)
+        rebuild_index(client_file)
         report.index_rebuilt = True
         _restore_working_files(client_file, report)
         report.hooks = install_hooks(client_file.repo)
@@ -160,25 +160,15 @@ def _shown(client_file: ClientFile, path: Path) -> str:
         return str(path)
 
 
-def _rebuild_index(client_file: ClientFile) -> None:
-    """A fresh index equal to HEAD, its stat data refreshed from the working files."""
-    index_file = Path(client_file.repo.path) / "index"
-    index_file.unlink(missing_ok=True)
-    git(["read-tree", "HEAD"], client_file.root)
-    git(["update-index", "-q", "--refresh"], client_file.root, check=False)
-
-
 def _restore_working_files(client_file: ClientFile, report: RepairReport) -> None:
-    head = client_file.head_tree()
-    assert head is not None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     aside = client_file.sync_dir / "repair" / stamp
-    restore: dict[str, pygit2.Oid | None] = {}
-    for path, flags in sorted(client_file.repo.status(untracked_files="all").items()):
-        if flags & pygit2.GIT_STATUS_IGNORED or path.startswith(f"{SYNC_DIR}/"):
+    restore: list[str] = []
+    for path, untracked in working_changes(client_file):
+        if path.startswith(f"{SYNC_DIR}/"):
             continue
         target = client_file.root / path
-        if flags & pygit2.GIT_STATUS_WT_NEW:
+        if untracked:
             if kind_of(path) is None and not is_document_content(path):
                 continue  # a user's own file, not part of the client file
             _set_aside(target, aside / path)
@@ -189,10 +179,9 @@ def _restore_working_files(client_file: ClientFile, report: RepairReport) -> Non
             report.set_aside.append(path)
         elif target.is_dir():
             shutil.rmtree(target)
-        restore[path] = head[path].id
+        restore.append(path)
     if restore:
-        client_file.update_worktree(restore)
-        report.files_restored = sorted(restore)
+        report.files_restored = restore_from_head(client_file, restore)
     if report.set_aside:
         report.set_aside_folder = _shown(client_file, aside)
 
@@ -208,15 +197,9 @@ def _last_live_version(client_file: ClientFile, path: str) -> dict[str, Any] | N
         ["log", "--all", "--format=%H", "--", path], client_file.root, check=False
     ).stdout.split()
     for commit_hex in found:
-        commit = client_file.repo.get(commit_hex)
-        if not isinstance(commit, pygit2.Commit):
-            continue
-        try:
-            blob = client_file.repo[commit.tree[path].id]
-        except KeyError:
-            continue
-        if isinstance(blob, pygit2.Blob):
-            record = canonical.loads(bytes(blob.data), path)
+        data = read_at(client_file, commit_hex, path)
+        if data is not None:
+            record = canonical.loads(data, path)
             if not is_tombstone(record):
                 return record
     return None

@@ -33,10 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pygit2
-
 from gitsync.config import STATE_FILE, SYNC_DIR, LocalState
-from gitsync.errors import GitsyncError, Unreachable, UsageError
+from gitsync.errors import Refused, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import OWNER_FILE, make_staging, remove_leftovers
 from gitsync.maintenance.backup import (
@@ -58,15 +56,15 @@ from gitsync.model.records import KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import SHARED_BRANCH, WORK_BRANCH, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
+from gitsync.repo.revisions import read_at
 from gitsync.repo.transport import fetch
+from gitsync.repo.worktree import client_file_at, init_repository, set_head
 
 RESTORE_PREFIX = ".gitsync-restore-"
 
 
-class CopyAbandoned(GitsyncError):
+class CopyAbandoned(Refused):
     """The copy in the backup was abandoned by its hierarchy; it cannot rejoin."""
-
-    exit_code = 8
 
 
 @dataclass
@@ -162,7 +160,7 @@ def _build(
     rejoin: bool,
     progress: Progress | None,
 ) -> RestoreReport:
-    repo = pygit2.init_repository(str(staging), initial_head="work")
+    init_repository(staging)
     bundle = backup / BUNDLE
     if progress:
         progress("verify", 0, 1)
@@ -181,14 +179,15 @@ def _build(
     fault_point("restore.history-fetched")
     head_ref = str(manifest.get("head_ref") or WORK_BRANCH)
     if head_ref != WORK_BRANCH:
-        repo.set_head(head_ref)
+        set_head(staging, head_ref)
     git(["checkout", "--quiet", "--force"], staging)
-    repo = pygit2.Repository(str(staging))
-    head = repo.head.peel(pygit2.Commit)
+    client = client_file_at(staging)
+    head = client.head_commit()
+    assert head is not None
     if str(head.id) != manifest["head"]:
         raise BackupCorrupt(f"{backup}: the history does not end at the commit the manifest names")
-    check_rights(ClientFile(staging, repo))  # a protected file needs "open-directly"
-    install_hooks(repo)
+    check_rights(client)  # a protected file needs "open-directly"
+    install_hooks(client.repo)
     fault_point("restore.checked-out")
     _extract(backup / FILES, staging)
     for path in manifest.get("deleted", []):
@@ -198,7 +197,7 @@ def _build(
     if manifest.get("include_sync") and kept_sync.is_dir():
         target = staging / (SYNC_DIR if rejoin else SYNC_KEPT)
         shutil.copytree(kept_sync, target, symlinks=True)
-    client = ClientFile(staging, repo)
+    client = client_file_at(staging)  # afresh: the local state was just put in place
     if manifest.get("documents"):
         from gitsync.documents.behaviour import adopt_restored
 
@@ -295,9 +294,6 @@ def _rejoin(client: ClientFile, manifest: dict[str, Any]) -> RestoreReport:
 
 
 def _record_at(client: ClientFile, commit_hex: str, copy_id: str) -> dict[str, Any] | None:
-    commit = client.repo.get(commit_hex)
-    if not isinstance(commit, pygit2.Commit):
-        return None
-    from gitsync.repo.snapshot import Snapshot
-
-    return Snapshot(client.repo, commit.tree).read(KINDS["copy"].path_for(copy_id))
+    path = KINDS["copy"].path_for(copy_id)
+    data = read_at(client, commit_hex, path)
+    return None if data is None else canonical.loads(data, path)

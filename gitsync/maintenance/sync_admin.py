@@ -16,7 +16,7 @@ import re
 import shutil
 from typing import Any
 
-from gitsync.errors import GitsyncError, UsageError
+from gitsync.errors import GitsyncError, Refused, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import make_staging
 from gitsync.maintenance.lockdown import MaintenanceReport, require_top_level
@@ -32,10 +32,8 @@ CHECKOUTS = KINDS["checkout"].folder
 WHOLE_FILE = "file"
 
 
-class SyncFileRefused(GitsyncError):
+class SyncFileRefused(Refused):
     """The action is not offered on a file that takes part in a hierarchy."""
-
-    exit_code = 8
 
 
 def _is_sync_file(client_file: ClientFile) -> str | None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import LocalState
-from gitsync.errors import GitsyncError, NotFound, UsageError
+from gitsync.errors import GitsyncError, NotFound, Refused, UsageError
 from gitsync.ledger.reports import trial_balance
 from gitsync.maintenance.backup import check_rights
 from gitsync.model import canonical
@@ -44,10 +44,8 @@ CARRIED_KINDS = ("taxcode", "journal", "unit", "mask", "folder", "document", "us
 INCOME_TYPES = ("revenue", "expense")
 
 
-class YearEndRefused(GitsyncError):
+class YearEndRefused(Refused):
     """The year-end close cannot run now; the message says why and what to do."""
-
-    exit_code = 8
 
 
 @dataclass

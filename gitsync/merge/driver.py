@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from gitsync.errors import GitsyncError
+from gitsync.errors import ExitCode, GitsyncError, error_line
 from gitsync.fs import atomic_write
 from gitsync.merge.record import CONFLICT_FOLDER, Conflict, Record, merge_records
 from gitsync.model import canonical
@@ -29,7 +29,7 @@ from gitsync.model import canonical
 class DriverFailed(GitsyncError):
     """The driver was handed something it cannot merge."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 @dataclass
@@ -114,20 +114,19 @@ def main(argv: list[str], stderr: TextIO | None = None) -> int:
     """``python -m gitsync merge-driver BASE OURS THEIRS PATH`` without the command-line layer.
 
     git starts one driver per file, so this skips typer (about half a second
-    of imports). It is the driver's error boundary: a GitsyncError becomes one
-    line on stderr and a non-zero exit, which makes git mark the path conflicted.
+    of imports). Whatever escapes becomes one line on stderr and a non-zero exit
+    through ``gitsync.errors.error_line`` (the boundary the command and the hooks
+    share), which makes git mark the path conflicted.
     """
     err = stderr or sys.stderr
     if len(argv) != 4:
         err.write("gitsync: merge-driver: usage: merge-driver BASE OURS THEIRS PATH\n")
-        return 2
+        return ExitCode.USAGE
     base, ours, theirs, path = argv
     try:
         run_driver(Path(base), Path(ours), Path(theirs), path, Path.cwd())
-    except GitsyncError as error:
-        err.write(f"gitsync: {error}\n")
-        return error.exit_code
-    except OSError as error:
-        err.write(f"gitsync: merge-driver: {error.strerror or error} ({error.filename})\n")
-        return 74
-    return 0
+    except Exception as error:  # the shared boundary: one line, never a traceback with locals
+        line, code = error_line(error, "merge-driver")
+        err.write(f"{line}\n")
+        return code
+    return ExitCode.OK

@@ -21,7 +21,7 @@ from pathlib import Path
 import pygit2
 
 from gitsync.config import SYNC_DIR, LocalState
-from gitsync.errors import Busy, GitsyncError, NotAClientFile
+from gitsync.errors import Busy, ExitCode, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
 from gitsync.lock import LOCK_NAME, CopyLock
@@ -45,15 +45,15 @@ __all__ = ["ClientFile", "Identity", "build_tree", "changed_paths"]
 class EditedDuringWork(GitsyncError):
     """A working file changed under a running command; it was left alone."""
 
-    exit_code = 6
+    exit_code = ExitCode.BUSY
 
 
 class FormatTooNew(GitsyncError):
-    exit_code = 3
+    exit_code = ExitCode.NOT_A_CLIENT_FILE
 
 
 class FormatTooOld(GitsyncError):
-    exit_code = 3
+    exit_code = ExitCode.NOT_A_CLIENT_FILE
 
 
 Progress = Callable[[str, int, int], None]

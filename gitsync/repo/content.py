@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pygit2
@@ -295,32 +295,6 @@ def blobs_to_send(
             if blob and document_sync(record) == "on-demand" and has_blob(repo, blob):
                 found[str(record["sha256"])] = str(blob)
     return found
-
-
-def record_introductions(
-    repo: pygit2.Repository, head: pygit2.Oid, path: str
-) -> Iterator[tuple[pygit2.Commit, bytes, list[bytes]]]:
-    """Oldest first: each commit whose bytes at ``path`` differ from every parent's.
-
-    Yields (commit, its bytes, the parents' bytes where they have the path).
-    """
-
-    def at(tree: pygit2.Tree) -> pygit2.Oid | None:
-        try:
-            entry = tree[path]
-        except KeyError:
-            return None
-        return entry.id if entry.type_str == "blob" else None
-
-    order = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE
-    for commit in repo.walk(head, order):
-        oid = at(commit.tree)
-        if oid is None:
-            continue
-        parents = [p for p in (at(parent.tree) for parent in commit.parents) if p is not None]
-        if oid in parents:
-            continue
-        yield commit, bytes(repo[oid].read_raw()), [bytes(repo[p].read_raw()) for p in parents]
 
 
 def blob_at(repo: pygit2.Repository, commit_id: str, path: str) -> str | None:

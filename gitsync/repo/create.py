@@ -1,4 +1,4 @@
-"""Create a new client file from ``templates/``."""
+"""Create a new client file from the skeleton in ``gitsync/resources/templates``."""
 
 from __future__ import annotations
 
@@ -13,19 +13,18 @@ from gitsync.fs import make_staging, promote, remove_leftovers
 from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
-from gitsync.repo.hooks import TEMPLATES, install_hooks
+from gitsync.repo.hooks import install_hooks
 
 
 def template_files() -> dict[str, bytes]:
     """Every file of the skeleton, path -> bytes (records made canonical)."""
+    from gitsync import resources
+
     files: dict[str, bytes] = {}
-    for source in sorted(TEMPLATES.rglob("*")):
-        if source.is_file():
-            rel = source.relative_to(TEMPLATES).as_posix()
-            data = source.read_bytes()
-            if rel.endswith(".json"):
-                data = canonical.dumps(canonical.loads(data, rel))
-            files[rel] = data
+    for rel, data in resources.template_files().items():
+        if rel.endswith(".json"):
+            data = canonical.dumps(canonical.loads(data, rel))
+        files[rel] = data
     return files
 
 

@@ -1,9 +1,11 @@
 """Install gitsync's hooks and merge driver into a repository.
 
-Hooks are installed from ``hooks/hook-tmpl``: a small script that runs
+Hooks are installed from ``gitsync/resources/hook-tmpl``: a small script that runs
 ``python -m gitsync hook <name>`` with the interpreter that installed it. A
 marker line recognises our own hooks; a foreign hook is kept aside as
-``<name>.legacy`` and still runs first (see ``gitsync.rules.hooks``).
+``<name>.legacy`` and still runs first (see ``gitsync.rules.hooks``). They go
+where git looks for them: ``core.hooksPath`` when it is set, else
+``<git dir>/hooks``.
 """
 
 from __future__ import annotations
@@ -12,14 +14,11 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pygit2
+if TYPE_CHECKING:
+    import pygit2
 
-from gitsync.errors import GitsyncError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-HOOK_TEMPLATE = PROJECT_ROOT / "hooks" / "hook-tmpl"
-TEMPLATES = PROJECT_ROOT / "templates"
 MARKER = "gitsync-hook-v1"
 HOOK_NAMES = ("pre-commit", "pre-receive", "post-merge")
 ATTRIBUTES = (
@@ -28,13 +27,27 @@ ATTRIBUTES = (
 
 
 def _hook_text(name: str) -> str:
+    from gitsync.resources import hook_template
+
+    return hook_template().replace("@PYTHON@", sys.executable).replace("@HOOK@", name)
+
+
+def hooks_dir(repo: pygit2.Repository) -> Path:
+    """Where git runs this repository's hooks from: ``core.hooksPath`` if set, else ``.git/hooks``.
+
+    A relative ``core.hooksPath`` is relative to the folder git runs hooks in:
+    the top of the working tree, or the git dir of a bare repository.
+    """
     try:
-        template = HOOK_TEMPLATE.read_text(encoding="utf-8")
-    except OSError as err:
-        raise GitsyncError(
-            f"{HOOK_TEMPLATE}: the hook template is missing ({err.strerror})"
-        ) from None
-    return template.replace("@PYTHON@", sys.executable).replace("@HOOK@", name)
+        configured = str(repo.config["core.hooksPath"])
+    except (KeyError, ValueError):
+        configured = ""
+    if not configured:
+        return Path(repo.path) / "hooks"
+    path = Path(configured).expanduser()
+    if not path.is_absolute():
+        path = Path(repo.path if repo.is_bare else (repo.workdir or repo.path)) / path
+    return path
 
 
 def install_hooks(repo: pygit2.Repository) -> list[str]:
@@ -43,17 +56,17 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
     Idempotent: running it twice changes nothing the second time.
     """
     changed: list[str] = []
-    hooks_dir = Path(repo.path) / "hooks"
-    hooks_dir.mkdir(exist_ok=True)
+    folder = hooks_dir(repo)
+    folder.mkdir(parents=True, exist_ok=True)
     for name in HOOK_NAMES:
-        target = hooks_dir / name
+        target = folder / name
         text = _hook_text(name)
         if target.exists():
             current = target.read_text(encoding="utf-8", errors="replace")
             if current == text:
                 continue
             if MARKER not in current:
-                target.replace(hooks_dir / f"{name}.legacy")
+                target.replace(folder / f"{name}.legacy")
                 changed.append(f"kept {name} aside as {name}.legacy")
         target.write_text(text, encoding="utf-8")
         os.chmod(target, 0o755)

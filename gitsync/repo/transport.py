@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from gitsync.errors import GitsyncError, Unreachable
+from gitsync.errors import ExitCode, GitsyncError, Unreachable
 from gitsync.repo.gitcli import git
 
 SHARED_REF = "refs/heads/main"
@@ -63,7 +63,7 @@ _RACE_SIGNS = (
 class PushRefused(GitsyncError):
     """The parent refused the push (its pre-receive hook); carries the parent's one line."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 @dataclass(frozen=True)

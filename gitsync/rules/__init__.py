@@ -1,4 +1,7 @@
-"""The Working Papers rules, shared by the commands, the hooks and the server.
+"""The Working Papers rules, shared by the commands and the hooks.
+
+(The SmartSync Server that DESIGN section 6 plans is to call the same
+functions; it does not exist yet.)
 
 - ``check_changes(after, changed, before)``: raise for the first rule that a
   change breaks, reading only the changed records and what refers to them.

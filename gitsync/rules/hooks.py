@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from gitsync.errors import GitsyncError, InputError, RuleViolation, UsageError, one_line
+from gitsync.errors import (
+    ExitCode,
+    GitsyncError,
+    InputError,
+    RuleViolation,
+    UsageError,
+    error_line,
+)
 from gitsync.repo.plumbing import (
     EMPTY_TREE,
     ObjectReader,
@@ -366,25 +373,21 @@ def post_merge(repo: pygit2.Repository) -> HookResult:
 def main(argv: Sequence[str], stdin: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """The hook process: ``NAME [ARGS...]``; prints at most one line and returns the exit code.
 
-    This is the hook's error boundary (as ``gitsync.cli.main`` is the
-    command's): every GitsyncError becomes one line on stderr.
+    Whatever escapes becomes one line on stderr and an exit code through
+    ``gitsync.errors.error_line``, the boundary the command and the merge driver share.
     """
     err_stream = stderr or sys.stderr
     if not argv:
         err_stream.write(f"gitsync: hook: name a hook ({', '.join(HOOKS)})\n")
-        return 2
+        return ExitCode.USAGE
     name, args = argv[0], list(argv[1:])
     text = (stdin or sys.stdin).read() if name in HOOKS_WITH_INPUT else ""
     try:
         result = run_hook(name, args, text)
-    except GitsyncError as err:
-        err_stream.write(f"gitsync: {err}\n")
-        return err.exit_code
-    except Exception as err:  # the last resort: one line, never a traceback with locals
-        err_stream.write(
-            f"gitsync: {name}: internal error: {type(err).__name__}: {one_line(err)}\n"
-        )
-        return 70
+    except Exception as err:  # the shared boundary: one line, never a traceback with locals
+        line, code = error_line(err, name)
+        err_stream.write(f"{line}\n")
+        return code
     if result.message:
         err_stream.write(f"gitsync: {result.message}\n")
     return result.code

@@ -17,7 +17,7 @@ and httpx load only when a server command runs.
 
 from __future__ import annotations
 
-from gitsync.errors import GitsyncError
+from gitsync.errors import ExitCode, GitsyncError, Refused
 
 DEFAULT_PORT = 8470
 RIGHTS = ("none", "see", "copy", "sync", "admin")
@@ -27,13 +27,11 @@ ROLES = ("admin", "staff")
 class ServerError(GitsyncError):
     """A server root or catalogue problem (missing root, unknown user or file)."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
-class NotSignedIn(GitsyncError):
+class NotSignedIn(Refused):
     """The server refused the credentials (or none are stored): sign in again."""
-
-    exit_code = 8
 
 
 def right_at_least(held: str, needed: str) -> bool:

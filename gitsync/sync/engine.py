@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import GitsyncError, RuleViolation, Unreachable
+from gitsync.errors import ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
@@ -30,17 +30,15 @@ MAX_RACE_ROUNDS = 20
 class LostRace(GitsyncError):
     """The parent kept moving faster than this copy could merge; nothing was lost, run sync again."""
 
-    exit_code = 6
+    exit_code = ExitCode.BUSY
 
 
-class CopyLockedDown(GitsyncError):
+class CopyLockedDown(Refused):
     """The client file was locked down while this copy held changes the parents will never take.
 
     Nothing is lost: the changes stay in the copy, ``gitsync backup`` keeps
     them, and ``gitsync delete-copy --discard-unsent`` leaves the hierarchy.
     """
-
-    exit_code = 8
 
     def __init__(self, unsent: int, by: str | None = None, at: str | None = None) -> None:
         self.unsent = unsent

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from gitsync.config import LocalState, user_config_get
-from gitsync.errors import GitsyncError, NotAClientFile, UsageError
+from gitsync.errors import ExitCode, GitsyncError, NotAClientFile, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import make_staging, promote, remove_leftovers
 from gitsync.model import canonical
@@ -27,7 +27,7 @@ SYNC_SUFFIX = " (Sync)"
 
 
 class NotSameHierarchy(GitsyncError):
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 def default_sync_path() -> Path:

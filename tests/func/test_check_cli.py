@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gitsync.model import canonical
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+from tests.helpers import git
 
 
 def account(number: str, **extra: Any) -> dict[str, Any]:

@@ -44,7 +44,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -58,7 +57,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from tests.helpers import Hierarchy
+from tests.helpers import Hierarchy, git_out
 
 # --- the hierarchy ----------------------------------------------------------------------
 
@@ -160,11 +159,6 @@ def run_cli(*args: object, cwd: Path | None = None) -> Result:
 def ok(result: Result) -> Result:
     assert result.code == 0, result.stderr
     return result
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 @dataclass
@@ -740,7 +734,7 @@ def machine_for(pristine: Pristine, tally: Tally) -> type[RuleBasedStateMachine]
 
 
 def assert_clean(root: Path) -> None:
-    status = git(root, "status", "--porcelain", "--untracked-files=all")
+    status = git_out(root, "status", "--porcelain", "--untracked-files=all")
     assert status == "", f"{root.name}: {status}"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,14 +9,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import Result
+from tests.helpers import git_out
 
 Run = Callable[..., Result]
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _ok(result: Result) -> Any:
@@ -60,8 +54,8 @@ def test_unicode_names_end_to_end(
     assert (out / doc_name).read_text(encoding="utf-8") == "первая версия / 第一版\n"
 
     clean_tree(cf)
-    assert f"documents/{added['id']}/{doc_name}" in _git(cf, "log", "--name-only", "--format=")
-    assert folder_name in _git(cf, "show", f"HEAD:folders/{folder['id']}.json")
+    assert f"documents/{added['id']}/{doc_name}" in git_out(cf, "log", "--name-only", "--format=")
+    assert folder_name in git_out(cf, "show", f"HEAD:folders/{folder['id']}.json")
 
 
 def test_folder_add_prints_the_new_id(gitsync: Run, client_file: Callable[..., Path]) -> None:
@@ -107,15 +101,15 @@ def test_move_remove_and_kinds(
         "Engagement letter"
     ]
     # No delete reached git: the content file is still tracked.
-    assert f"documents/{doc['id']}/lead.xlsx" in _git(cf, "ls-files")
+    assert f"documents/{doc['id']}/lead.xlsx" in git_out(cf, "ls-files")
     statuses = [
         line.split("\t")[0]
-        for line in _git(cf, "log", "--name-status", "--format=").splitlines()
+        for line in git_out(cf, "log", "--name-status", "--format=").splitlines()
         if line
     ]
     assert "D" not in statuses and "M" in statuses
     # The removed document's versions stay in the history and retrievable.
-    assert _git(cf, "log", "--format=%s", "--", f"documents/{doc['id']}/lead.xlsx").strip()
+    assert git_out(cf, "log", "--format=%s", "--", f"documents/{doc['id']}/lead.xlsx").strip()
     assert len(_ok(gitsync("doc", "versions", doc["id"], "--json", cwd=cf))) == 1
     _ok(gitsync("doc", "get", doc["id"], "--to", tmp_path / "back.xlsx", "--json", cwd=cf))
     assert (tmp_path / "back.xlsx").read_bytes() == sheet.read_bytes()
@@ -142,11 +136,11 @@ def test_bad_input_is_one_line_and_writes_nothing(
     cf = client_file()
     source = tmp_path / "memo.txt"
     source.write_text("memo\n", encoding="utf-8")
-    before = _git(cf, "rev-parse", "HEAD")
+    before = git_out(cf, "rev-parse", "HEAD")
     result = gitsync("doc", "add", source, *args, cwd=cf)
     assert result.code == code
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert _git(cf, "rev-parse", "HEAD") == before
+    assert git_out(cf, "rev-parse", "HEAD") == before
     assert not (cf / "documents").exists()
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import typer
 from typer.main import get_command
 
 from gitsync.cli.app import app
@@ -123,4 +122,3 @@ def test_typer_is_not_imported_by_the_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-    assert typer  # the CLI layer is the one place that uses it

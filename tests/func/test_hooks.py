@@ -13,10 +13,7 @@ from typing import Any
 import pytest
 
 from gitsync.model import canonical
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
+from tests.helpers import git
 
 
 def write(root: Path, path: str, record: dict[str, Any] | bytes) -> None:
@@ -291,3 +288,25 @@ def test_pre_receive_refuses_a_change_by_a_copy_that_was_abandoned(
     assert result.returncode != 0
     assert "copy c-gone was abandoned" in result.stderr
     assert "(rule: abandoned-copy)" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["relative", "absolute"])
+def test_hooks_install_honours_core_hooks_path(
+    client: Path, gitsync: Callable[..., Any], tmp_path: Path, where: str
+) -> None:
+    folder = tmp_path / "shared-hooks" if where == "absolute" else client / "githooks"
+    git(client, "config", "core.hooksPath", str(folder) if where == "absolute" else "githooks")
+    (client / ".git" / "hooks" / "pre-commit").unlink()  # only the configured folder counts
+    assert gitsync("hooks", "install", cwd=client).code == 0
+    assert (folder / "pre-commit").is_file() and (folder / "pre-receive").is_file()
+    assert not (client / ".git" / "hooks" / "pre-commit").exists()
+    assert git(client, "rev-parse", "--git-path", "hooks").stdout.strip() in (
+        "githooks",
+        str(folder),
+    )
+    write(client, "entries/e1.json", ENTRY)
+    git(client, "add", "entries")
+    before = head(client)
+    result = git(client, "commit", "-m", "Unbalanced", check=False)
+    assert result.returncode != 0 and "(rule: balanced-entry)" in result.stderr
+    assert head(client) == before

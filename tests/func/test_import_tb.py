@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import git_out
 
 # A realistic year-end trial balance: debit / credit columns, thousands
 # separators, a map column, a blank amount, quoted names with commas.
@@ -41,12 +42,6 @@ REALISTIC_TB = """account,name,type,debit,credit,map
 """
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def _json(result: Any) -> Any:
     assert result.code == 0, result.stderr
     return json.loads(result.stdout)
@@ -61,11 +56,11 @@ def test_realistic_trial_balance_imports_in_one_commit(
     cf = client_file()
     source = tmp_path / "year-end.csv"
     source.write_text(REALISTIC_TB, encoding="utf-8")
-    commits = int(_git(cf, "rev-list", "--count", "HEAD"))
+    commits = int(git_out(cf, "rev-list", "--count", "HEAD"))
     report = _json(gitsync("import", "tb", source, "--json", cwd=cf))
     assert len(report["created"]) == 25 and report["updated"] == []
-    assert int(_git(cf, "rev-list", "--count", "HEAD")) == commits + 1
-    assert _git(cf, "log", "-1", "--format=%s").startswith("Import trial balance year-end.csv")
+    assert int(git_out(cf, "rev-list", "--count", "HEAD")) == commits + 1
+    assert git_out(cf, "log", "-1", "--format=%s").startswith("Import trial balance year-end.csv")
     clean_tree(cf)
     accounts = {a["number"]: a for a in _json(gitsync("account", "list", "--json", cwd=cf))}
     assert accounts["2200"]["name"] == "Income taxes payable, current"
@@ -154,14 +149,14 @@ def test_bad_row_refuses_the_file_with_one_line_and_writes_nothing(
     cf = client_file()
     bad = tmp_path / "bad.csv"
     bad.write_text(REALISTIC_TB.replace('"7,450.00"', "7450.001"), encoding="utf-8")
-    head = _git(cf, "rev-parse", "HEAD")
+    head = git_out(cf, "rev-parse", "HEAD")
     result = gitsync("import", "tb", bad, cwd=cf)
     assert result.code == 4
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert f"{bad} line 7 column 'debit'" in result.stderr
     assert "at most two decimals" in result.stderr
-    assert _git(cf, "rev-parse", "HEAD") == head
+    assert git_out(cf, "rev-parse", "HEAD") == head
     assert not (cf / "accounts").exists()
     clean_tree(cf)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import git_out
 
 TB = """account,name,type,debit,credit
 1000,Cash,asset,"10,000.10",
@@ -22,12 +23,6 @@ TB = """account,name,type,debit,credit
 """
 
 Run = Callable[..., Any]
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout
 
 
 def _ok(result: Any) -> Any:
@@ -212,7 +207,7 @@ def test_entry_numbering_list_and_remove(ledger: Path, gitsync: Run) -> None:
 def test_unbalanced_entry_is_refused_with_one_line(
     ledger: Path, gitsync: Run, clean_tree: Callable[[Path], None]
 ) -> None:
-    head = _git(ledger, "rev-parse", "HEAD")
+    head = git_out(ledger, "rev-parse", "HEAD")
     result = gitsync(
         "entry",
         "add",
@@ -246,7 +241,7 @@ def test_unbalanced_entry_is_refused_with_one_line(
         cwd=ledger,
     )
     assert bad_line.code == 2 and "--line '5000=1.005'" in bad_line.stderr
-    assert _git(ledger, "rev-parse", "HEAD") == head
+    assert git_out(ledger, "rev-parse", "HEAD") == head
     clean_tree(ledger)
 
 
@@ -307,11 +302,11 @@ def _use_account_and_code(ledger: Path, gitsync: Run) -> None:
 
 def test_removing_a_used_account_is_refused(ledger: Path, gitsync: Run) -> None:
     _use_account_and_code(ledger, gitsync)
-    head = _git(ledger, "rev-parse", "HEAD")
+    head = git_out(ledger, "rev-parse", "HEAD")
     result = gitsync("account", "remove", "2100", cwd=ledger)
     assert result.code == 4, result.stderr
     assert "accounts/2100.json" in result.stderr
-    assert _git(ledger, "rev-parse", "HEAD") == head
+    assert git_out(ledger, "rev-parse", "HEAD") == head
 
 
 def test_removing_a_used_taxcode_is_refused(ledger: Path, gitsync: Run) -> None:
@@ -337,9 +332,9 @@ def test_code_lists_and_mask(ledger: Path, gitsync: Run) -> None:
     assert (
         json.loads((ledger / "mapping/mask.json").read_text(encoding="utf-8"))["mask"] == "9999.99"
     )
-    head = _git(ledger, "rev-parse", "HEAD")
+    head = git_out(ledger, "rev-parse", "HEAD")
     _ok(gitsync("mask", "set", "9999.99", cwd=ledger))  # unchanged: no commit
-    assert _git(ledger, "rev-parse", "HEAD") == head
+    assert git_out(ledger, "rev-parse", "HEAD") == head
 
 
 def test_import_with_a_map_that_does_not_fit_the_mask_names_the_row(

@@ -328,8 +328,8 @@ def test_kill_during_delete_copy_then_the_next_run_completes(
     assert record["state"] == "deleted"
     assert (h.top / "taxcodes" / "LAST.json").exists()  # nothing sent before is lost
     if not keep:  # what a kill left beside the copy is cleared by the next copy made there
-        _ok(h.run(h.top, "copy", h.top, tmp_path / "b (Sync)"))
-        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".b (Sync).")]
+        _ok(h.run(h.top, "copy", h.top, h.b))
+        assert not [p for p in h.b.parent.iterdir() if p.name.startswith(".b (Sync).")]
 
 
 def test_a_copy_with_work_made_before_it_learned_of_the_lockdown_is_never_stuck(

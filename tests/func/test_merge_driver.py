@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from gitsync.model import canonical
+from tests.helpers import git
 
 T1, T2, T3, T4 = (
     "2026-01-01T00:00:00.000000Z",
@@ -193,13 +193,6 @@ def test_driver_is_hidden_from_help(gitsync: Callable[..., Any]) -> None:
 
 
 # --- plain git -------------------------------------------------------------------------
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)}: {proc.stdout}{proc.stderr}")
-    return proc
 
 
 def commit(root: Path, records: dict[str, Any], message: str = "change") -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from gitsync.ledger.importer import import_trial_balance, parse_trial_balance
 from gitsync.model import canonical
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.create import create_client_file
+from tests.helpers import git_out
 
 GOOD = (
     "account,name,type,debit,credit,map\n"
@@ -29,17 +29,11 @@ def ledger_file(tmp_path: Path) -> ClientFile:
     )
 
 
-def _git(cf: ClientFile, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cf.root, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def _state(cf: ClientFile) -> tuple[str, str, list[str]]:
     files = sorted(
         str(p.relative_to(cf.root)) for p in cf.root.rglob("*.json") if ".git" not in p.parts
     )
-    return _git(cf, "log", "--format=%H"), _git(cf, "status", "--porcelain"), files
+    return git_out(cf.root, "log", "--format=%H"), git_out(cf.root, "status", "--porcelain"), files
 
 
 def _write(tmp_path: Path, data: str | bytes, name: str = "tb.csv") -> Path:
@@ -49,17 +43,17 @@ def _write(tmp_path: Path, data: str | bytes, name: str = "tb.csv") -> Path:
 
 
 def test_good_file_creates_accounts_in_one_commit(ledger_file: ClientFile, tmp_path: Path) -> None:
-    before = _git(ledger_file, "rev-list", "--count", "HEAD")
+    before = git_out(ledger_file.root, "rev-list", "--count", "HEAD")
     report = import_trial_balance(ledger_file, _write(tmp_path, GOOD))
     assert report.created == ["1000", "2000", "3000", "4000"]
-    assert int(_git(ledger_file, "rev-list", "--count", "HEAD")) == int(before) + 1
+    assert int(git_out(ledger_file.root, "rev-list", "--count", "HEAD")) == int(before) + 1
     cash = canonical.loads((ledger_file.root / "accounts/1000.json").read_bytes())
     assert cash["balance"] == 1234567
     assert cash["map"] == "100.10"
     assert cash["modified"]["by"] == "auditor"
     payables = canonical.loads((ledger_file.root / "accounts/2000.json").read_bytes())
     assert payables["balance"] == -300000 and "map" not in payables
-    assert _git(ledger_file, "status", "--porcelain") == ""
+    assert git_out(ledger_file.root, "status", "--porcelain") == ""
 
 
 def test_reimport_updates_known_accounts_and_keeps_what_is_not_given(
@@ -90,10 +84,10 @@ def test_reimport_updates_known_accounts_and_keeps_what_is_not_given(
 def test_same_file_twice_commits_nothing(ledger_file: ClientFile, tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD)
     import_trial_balance(ledger_file, path)
-    head = _git(ledger_file, "rev-parse", "HEAD")
+    head = git_out(ledger_file.root, "rev-parse", "HEAD")
     report = import_trial_balance(ledger_file, path)
     assert report.commit is None and len(report.unchanged) == 4
-    assert _git(ledger_file, "rev-parse", "HEAD") == head
+    assert git_out(ledger_file.root, "rev-parse", "HEAD") == head
 
 
 def test_bom_and_crlf_are_accepted(ledger_file: ClientFile, tmp_path: Path) -> None:
