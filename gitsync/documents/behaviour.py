@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import GitsyncError, Unreachable, UsageError
+from gitsync.errors import ExitCode, GitsyncError, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import (
@@ -53,13 +53,13 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
 class ContentNotHere(GitsyncError):
     """A document's content is not in this copy and cannot be fetched now."""
 
-    exit_code = 5
+    exit_code = ExitCode.NOT_FOUND
 
 
 class DocumentLocked(GitsyncError):
     """The document is locked by another user (``doc lock``)."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 def check_not_locked(client_file: ClientFile, record: Record) -> None:

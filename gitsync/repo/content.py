@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pygit2
 
-from gitsync.errors import GitsyncError, Unreachable
+from gitsync.errors import ExitCode, GitsyncError, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import check_reachable
@@ -39,7 +39,7 @@ MAX_ROUNDS = 20
 class ContentMismatch(GitsyncError):
     """Content whose bytes do not have the sha256 it was sent or recorded under."""
 
-    exit_code = 4
+    exit_code = ExitCode.RULE
 
 
 def is_sha256(text: str) -> bool:
