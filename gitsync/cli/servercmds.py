@@ -203,6 +203,15 @@ def server_remove(label: Annotated[str, typer.Argument(help="The server's label.
 server_app.add_typer(user_app, name="user")
 
 
+def _admin_commands() -> None:
+    from gitsync.cli.admincmds import register as register_admin
+
+    register_admin(server_app)
+
+
+_admin_commands()
+
+
 def login(
     label: Annotated[str, typer.Argument(help="The server's label.")],
     user: Annotated[str, typer.Option("--user", help="Your user name on the server.")],

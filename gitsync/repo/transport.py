@@ -94,6 +94,33 @@ def _unreachable(stderr: str) -> bool:
     return any(hint in text for hint in _UNREACHABLE_HINTS)
 
 
+def _redirected_to(stderr: str) -> str | None:
+    """The new address git was redirected to (a file renamed or moved on its server), or None."""
+    for line in stderr.splitlines():
+        if "redirecting to " in line:
+            url = line.split("redirecting to ", 1)[1].strip()
+            return url.split("/info/refs", 1)[0].rstrip("/")
+    return None
+
+
+def follow_move(repo_dir: Path, old: str, new: str) -> None:
+    """A parent that answered from a new address: the copy's state and remotes name it from now
+    on, so ``status`` shows where the file is (the server keeps redirecting the old one)."""
+    from gitsync.config import LocalState
+
+    state = LocalState.load(repo_dir)
+    if state is None:
+        return
+    state.parent = new if state.parent == old else state.parent
+    state.top_level = new if state.top_level == old else state.top_level
+    state.ancestors = [new if a == old else a for a in state.ancestors]
+    state.save(repo_dir)
+    for line in git(["remote", "-v"], repo_dir).stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1] == old:
+            git(["remote", "set-url", parts[0], new], repo_dir)
+
+
 def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str, str], int]:
     """Fetch the address's branches into ``<tracking_prefix>/<branch>``.
 
@@ -122,6 +149,9 @@ def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str,
                 f"{address}: the parent cannot be reached ({_last_line(result.stderr)})"
             )
         raise GitsyncError(f"fetch from {address} failed: {_last_line(result.stderr)}")
+    moved = _redirected_to(result.stderr)
+    if moved and moved != address:
+        follow_move(repo_dir, address, moved)
     heads: dict[str, str] = {}
     listing = git(["for-each-ref", "--format=%(refname) %(objectname)", tracking_prefix], repo_dir)
     for line in listing.stdout.splitlines():

@@ -24,13 +24,12 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import json
 import logging
 import secrets
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from gitsync.server import RIGHTS, ServerError, right_at_least
 from gitsync.server.catalogue import Catalogue, HostedFile, User
@@ -50,11 +49,11 @@ from gitsync.server.receive import (
     describe_file,
     parse_updates,
 )
+from gitsync.server.respond import Refused, _query, read_json, send_json
 from gitsync.server.storage import BadPath, ServerRoot, check_file_name
 
 log = logging.getLogger("gitsync.server")
 
-MAX_JSON = 64 * 1024
 MAX_WAIT = 60.0
 PASSWORD_CACHE_SECONDS = 300.0
 GIT_SERVICES = {
@@ -63,20 +62,8 @@ GIT_SERVICES = {
 }
 
 
-class Refused(Exception):
-    """A request answered with a bare status (no detail that helps a guesser)."""
-
-    def __init__(self, status: int, text: str = "") -> None:
-        super().__init__(status)
-        self.status = status
-        self.text = text or {
-            400: "bad request",
-            401: "sign in",
-            403: "forbidden",
-            404: "not found",
-            405: "method not allowed",
-            413: "too large",
-        }.get(status, "refused")
+class _Answered(Exception):
+    """The response was sent already (a redirect before sign-in)."""
 
 
 class ServerApp:
@@ -99,6 +86,8 @@ class ServerApp:
             return
         try:
             await self.route(scope, receive, send)
+        except _Answered:
+            return
         except Refused as refused:
             extra = []
             if refused.status == 401:
@@ -116,11 +105,18 @@ class ServerApp:
         if path == "/health":
             await send_plain(send, 200, b"ok\n")
             return
+        if path == "/" or path.startswith("/web/"):
+            from gitsync.server.web import handle as web
+
+            await web(self, scope, receive, send)
+            return
         if path == "/api/login":
             if method != "POST":
                 raise Refused(405)
             await self.login(await read_json(scope, receive), send)
             return
+        if path.startswith("/git/") and path.endswith("/info/refs"):
+            await self._redirect_moved(scope, send, path)
         user = await self.authenticate(scope)
         if path.startswith("/git/"):
             await self.git(scope, receive, send, user, path.removeprefix("/git/"))
@@ -139,6 +135,10 @@ class ServerApp:
         elif path.startswith("/api/files/") and path.endswith("/events") and method == "GET":
             name = path.removeprefix("/api/files/").removesuffix("/events")
             await self.events(scope, send, user, name)
+        elif path.startswith("/api/admin/"):
+            from gitsync.server.adminapi import handle as admin_api
+
+            await admin_api(self, scope, receive, send, user, path.removeprefix("/api/admin/"))
         else:
             raise Refused(404)
 
@@ -185,6 +185,8 @@ class ServerApp:
             raise Refused(404) from None
         hosted = await asyncio.to_thread(self.catalogue.file, name)
         if hosted is None:
+            hosted = await asyncio.to_thread(self._moved, name)
+        if hosted is None:
             raise Refused(404)
         right = await asyncio.to_thread(self.catalogue.right_of, user, hosted)
         if not right_at_least(right, "see"):
@@ -192,6 +194,32 @@ class ServerApp:
         if not right_at_least(right, needed):
             raise Refused(403)
         return hosted, right
+
+    async def _redirect_moved(self, scope: Scope, send: Send, path: str) -> None:
+        """A renamed or moved file's old address: redirect before sign-in, because git keeps a
+        redirect as the new address only when it comes first (one it meets after the 401 is
+        followed once and forgotten). It tells who knows the old name the new one, nothing more."""
+        name = path.removeprefix("/git/").removesuffix("/info/refs").removesuffix(".git")
+        try:
+            name = check_file_name(name)
+        except BadPath:
+            return
+        if await asyncio.to_thread(self.catalogue.file, name) is not None:
+            return
+        hosted = await asyncio.to_thread(self._moved, name)
+        if hosted is None:
+            return
+        query = bytes(scope.get("query_string", b"")).decode("latin-1")
+        target = self.file_url(scope, hosted.path) + "/info/refs" + (f"?{query}" if query else "")
+        await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
+        raise _Answered
+
+    def _moved(self, name: str) -> HostedFile | None:
+        """The file a renamed or moved address now names (admin.relocate keeps the old one)."""
+        from gitsync.server.admin import redirect_of
+
+        new = redirect_of(self.catalogue, name)
+        return self.catalogue.file(new) if new else None
 
     def file_url(self, scope: Scope, path: str) -> str:
         host = header(scope, b"host") or "localhost"
@@ -347,6 +375,13 @@ class ServerApp:
             if service not in GIT_SERVICES:
                 raise Refused(403)  # the dumb protocol is not served
         hosted, _ = await self._visible_file(user, name, GIT_SERVICES[service])
+        if hosted.path != name and suffix == "/info/refs":
+            # A renamed or moved file: git follows this first redirect for the whole
+            # operation, and the copy learns the new address from it.
+            query = bytes(scope.get("query_string", b"")).decode("latin-1")
+            target = self.file_url(scope, hosted.path) + suffix + (f"?{query}" if query else "")
+            await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
+            return
         repository = self.root.repository(hosted.path)
         extra: dict[str, str] = {}
         key = None
@@ -463,54 +498,8 @@ def _basic(scope: Scope) -> tuple[str, str] | None:
     return (name, secret) if sep else None
 
 
-def _query(scope: Scope) -> dict[str, str]:
-    raw = bytes(scope.get("query_string", b"")).decode("latin-1")
-    if len(raw) > 4096:
-        raise Refused(400)
-    return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-
-
 def _stamp(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-
-
-async def read_json(scope: Scope, receive: Receive) -> dict[str, Any]:
-    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object."""
-    length = header(scope, b"content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_JSON):
-        raise Refused(413)
-    data = b""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise Refused(400)
-        data += message.get("body", b"")
-        if len(data) > MAX_JSON:
-            raise Refused(413)
-        if not message.get("more_body", False):
-            break
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(400) from None
-    if not isinstance(value, dict):
-        raise Refused(400)
-    return value
-
-
-async def send_json(send: Send, status: int, value: Any) -> None:
-    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 __all__ = ["RIGHTS", "ServerApp"]

@@ -30,6 +30,8 @@ PYGIT2_STILL_OUTSIDE_REPO = {
     "maintenance/lockdown.py",  # create_commit of the clean-up
     "maintenance/sync_admin.py",  # create_commit of clear-sync
     "server/receive.py",  # the identity check walks the pushed commits with pygit2
+    "server/admin.py",  # the admin actions read the hosted bare repositories
+    "server/web.py",  # the file's page walks the hosted history
 }
 
 #: Lowest first. A package may import its own layer's packages (without a cycle)

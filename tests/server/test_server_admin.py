@@ -1,0 +1,204 @@
+"""Server administration: every admin command on a root and through a server label, the
+API routes behind them, and their refusals (staff, unseen files, active copies)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.server.conftest import Person, Server, password_of, wait_for
+from tests.server.test_server_git import publish_file
+
+FILE = "Clients/ABC Limited 2026"
+
+
+def token(server: Server, name: str) -> tuple[str, str]:
+    answer = httpx.post(
+        f"{server.url}/api/login", json={"user": name, "password": password_of(name)}
+    )
+    assert answer.status_code == 200
+    return name, str(answer.json()["token"])
+
+
+def status_of(who: Person, folder: Path) -> dict:
+    return json.loads(who.ok("status", "--json", cwd=folder).stdout)
+
+
+def test_files_abandon_compress_and_the_audit(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    server = start_server(server_root())
+    alice, bob, admin = person("alice"), person("bob"), person("admin")
+    mine = publish_file(alice, server, tmp_path)
+    bob.sign_in(server)
+    laptop = tmp_path / "bob" / "laptop"
+    bob.ok("copy", f"office:{FILE}", laptop)
+    lost = status_of(bob, laptop)["copy_id"]
+    admin.sign_in(server)
+
+    rows = json.loads(admin.ok("server", "files", "--server", "office", "--json").stdout)
+    (row,) = rows
+    assert row["file"] == FILE and row["city"] == "Montréal" and row["number"] == "1001"
+    assert row["size_on_disk"] > 0 and row["locked_down"] is False
+    assert {c["user"] for c in row["copies"] if c["state"] == "active"} == {"alice", "bob"}
+    assert row["last_change"]["author"] in ("alice", "bob")
+    same = json.loads(admin.ok("server", "files", "--root", server.root, "--json").stdout)
+    assert [r["file"] for r in same] == [FILE]
+    table = admin.ok("server", "files", "--server", "office").stdout
+    assert "ABC Limited" in table
+
+    # A staff user is refused every admin action; a file they cannot see looks unknown.
+    refused = bob.run("server", "abandon", FILE, lost, "--server", "office")
+    assert refused.code != 0 and "not an admin" in refused.stderr
+    assert bob.run("server", "compress", FILE, "--server", "office").code != 0
+    unknown = admin.run("server", "compress", "Clients/Nobody", "--server", "office")
+    assert unknown.code != 0 and "no such file" in unknown.stderr
+    staff = token(server, "bob")
+    for action, body in (("abandon", {"file": FILE, "all": True}), ("delete", {"file": FILE})):
+        answer = httpx.post(f"{server.url}/api/admin/{action}", json=body, auth=staff)
+        assert answer.status_code == 403, answer.text
+    assert httpx.get(f"{server.url}/api/admin/recycle", auth=staff).status_code == 403
+    assert httpx.get(f"{server.url}/api/admin/files", auth=staff).json() == []
+
+    # The lost laptop's copy is abandoned: its next push is refused at once.
+    out = admin.ok("server", "abandon", FILE, lost, "--server", "office")
+    assert lost in out.stdout
+    bob.ok("account", "add", "5000", "Expenses", "--type", "expense", cwd=laptop)
+    pushed = bob.run("sync", cwd=laptop)
+    assert "abandoned" in (pushed.stdout + pushed.stderr), pushed
+    # ... and the rest keep syncing.
+    alice.ok("account", "add", "3000", "Equity", "--type", "equity", cwd=mine)
+    alice.ok("sync", cwd=mine)
+    row = json.loads(admin.ok("server", "files", "--root", server.root, "--json").stdout)[0]
+    states = {c["id"]: c["state"] for c in row["copies"]}
+    assert states[lost] == "abandoned"
+
+    compressed = admin.ok("server", "compress", FILE, "--server", "office", "--json")
+    (report,) = json.loads(compressed.stdout)
+    assert report["saved"] == report["before"] - report["after"] and report["after"] > 0
+    assert "bytes saved" in admin.ok("server", "compress", "--all", "--root", server.root).stdout
+
+    audit = json.loads(admin.ok("server", "audit", FILE, "--root", server.root, "--json").stdout)
+    actions = [(a["action"], a["user"]) for a in audit]
+    assert ("abandon", "admin") in actions and ("compress", "admin") in actions
+    assert any(u.startswith("root:") for a, u in actions if a == "compress")
+
+
+def test_rename_move_and_watch_agents_follow(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    from tests.server.test_server_watch import start_agent
+
+    server = start_server(server_root())
+    alice, bob, admin = person("alice"), person("bob"), person("admin")
+    mine = publish_file(alice, server, tmp_path)
+    bob.sign_in(server)
+    theirs = tmp_path / "bob" / "ABC"
+    bob.ok("copy", f"office:{FILE}", theirs)
+    admin.sign_in(server)
+    agents = [
+        start_agent(alice, mine, tmp_path / "alice-agent.log"),
+        start_agent(bob, theirs, tmp_path / "bob-agent.log"),
+    ]
+    try:
+        admin.ok("server", "rename", FILE, "ABC Ltd 2026", "--server", "office")
+        bob.ok("account", "add", "3000", "Equity", "--type", "equity", cwd=theirs)
+        assert wait_for(lambda: (mine / "accounts" / "3000.json").exists(), timeout=60)
+        admin.ok(
+            "server",
+            "move",
+            "Clients/ABC Ltd 2026",
+            "--folder",
+            "Archive/2026",
+            "--root",
+            server.root,
+        )
+        alice.ok("account", "add", "4000", "Revenue", "--type", "revenue", cwd=mine)
+        assert wait_for(lambda: (theirs / "accounts" / "4000.json").exists(), timeout=60)
+    finally:
+        for proc in agents:
+            proc.terminate()
+            proc.wait(timeout=20)
+    # The copies learned the new address: status shows it.
+    for who, folder in ((alice, mine), (bob, theirs)):
+        who.ok("sync", cwd=folder)
+        shown = status_of(who, folder)
+        assert shown["parent"].endswith("/git/Archive/2026/ABC%20Ltd%202026"), shown
+    found = json.loads(admin.ok("search", "ABC", "--server", "office", "--json").stdout)
+    assert [r["file"] for r in found] == ["Archive/2026/ABC Ltd 2026"]
+    assert not (server.root / "files" / "Clients").exists()
+    # A fresh copy under the new name, and the old name still answers (redirected).
+    bob.ok("copy", "office:Archive/2026/ABC Ltd 2026", tmp_path / "bob" / "again")
+    assert (tmp_path / "bob" / "again" / "accounts" / "4000.json").exists()
+    taken = admin.run("server", "rename", "Archive/2026/ABC Ltd 2026", "x/y", "--root", server.root)
+    assert taken.code != 0 and "no '/'" in taken.stderr
+
+
+def test_delete_undelete_export_repair_lockdown(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    server = start_server(server_root())
+    alice, admin = person("alice"), person("admin")
+    mine = publish_file(alice, server, tmp_path)
+    alice.ok("account", "add", "1000", "Cash", "--type", "asset", cwd=mine)
+    alice.ok("sync", cwd=mine)
+    admin.sign_in(server)
+
+    refused = admin.run("server", "delete", FILE, "--server", "office")
+    assert refused.code != 0 and "active copies" in refused.stderr
+    assert (server.root / "files" / f"{FILE}.git").is_dir()
+
+    exported = admin.ok(
+        "server", "export", FILE, "--to", tmp_path / "exports", "--server", "office", "--json"
+    )
+    backup = Path(json.loads(exported.stdout)["backup"])
+    assert backup.name.startswith("Backup of ABC Limited 2026 (")
+    assert {p.name for p in backup.iterdir()} >= {"manifest.json", "history.bundle"}
+    # The export restores to the same trial balance as the copies hold.
+    restored = tmp_path / "restored"
+    admin.ok("restore", backup, restored)
+    assert (
+        admin.ok("tb", "--json", cwd=restored).stdout == alice.ok("tb", "--json", cwd=mine).stdout
+    )
+    local = admin.ok(
+        "server",
+        "export",
+        FILE,
+        "--to",
+        tmp_path / "local-exports",
+        "--root",
+        server.root,
+        "--json",
+    )
+    assert Path(json.loads(local.stdout)["backup"]).is_dir()
+
+    repaired = json.loads(admin.ok("server", "repair", FILE, "--server", "office", "--json").stdout)
+    assert repaired["history"] == "ok" and repaired["rules"] == []
+
+    deleted = admin.ok("server", "delete", FILE, "--abandon-outstanding", "--server", "office")
+    assert "recycle" in deleted.stdout
+    assert not (server.root / "files" / f"{FILE}.git").exists()
+    assert json.loads(admin.ok("search", "--server", "office", "--json").stdout) == []
+    recycled = json.loads(admin.ok("server", "recycle", "--root", server.root, "--json").stdout)
+    assert [r["file"] for r in recycled] == [FILE]
+    admin.ok("server", "undelete", FILE, "--server", "office")
+    assert [
+        r["file"] for r in json.loads(admin.ok("search", "--server", "office", "--json").stdout)
+    ] == [FILE]
+
+    locked = admin.ok("server", "lockdown", FILE, "--root", server.root, "--json")
+    assert json.loads(locked.stdout)["action"] == "lockdown"
+    row = json.loads(admin.ok("server", "files", "--root", server.root, "--json").stdout)[0]
+    assert row["locked_down"] is True
