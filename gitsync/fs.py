@@ -86,3 +86,24 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def file_settled(path: Path, settle: float) -> bool:
+    """True when a file's size and mtime stay the same for ``settle`` seconds (not being written).
+
+    A file not modified in the last ``2 * settle`` seconds is taken at once.
+    """
+    import time
+
+    try:
+        first = path.stat()
+    except OSError:
+        return False
+    if time.time_ns() - first.st_mtime_ns > settle * 2e9:
+        return True
+    time.sleep(settle)
+    try:
+        again = path.stat()
+    except OSError:
+        return False
+    return (again.st_size, again.st_mtime_ns) == (first.st_size, first.st_mtime_ns)

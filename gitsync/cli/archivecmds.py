@@ -55,6 +55,14 @@ def backup(
         bool,
         typer.Option("--include-sync", help="Keep the _Sync folder too (stored as _Sync_)."),
     ] = False,
+    include_documents: Annotated[
+        str | None,
+        typer.Option(
+            "--include-documents",
+            help="Also keep documents outside the tree: 'here' (on-demand and Never content in "
+            "this copy) or 'all' (every on-demand document's content, fetched first).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Write a verified backup: 'Backup of <name> (MM-DD-YYYY HH-MM-SS)' with the whole history."""
@@ -67,6 +75,7 @@ def backup(
             context.resolve(to),
             include_subfolders=include_subfolders,
             include_sync=include_sync,
+            include_documents=include_documents,
             progress=progress,
         )
     if as_json:

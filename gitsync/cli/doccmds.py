@@ -1,4 +1,5 @@
-"""Document Manager commands: ``folder add`` and ``doc add|move|update|versions|get|list|remove``.
+"""Document Manager commands: ``folder add`` and ``doc add|move|update|versions|get|list|remove``,
+with each document's sync behaviour: ``doc set --sync``, ``doc default``, ``doc drop``, ``doc open``.
 
 Folders (F) and documents (DOC) are named by id or by name; a name shared
 by several is refused with their ids.
@@ -19,10 +20,14 @@ doc_app = typer.Typer(help="Document Manager documents and their versions.", no_
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 DocArgument = Annotated[str, typer.Argument(help="The document: its id or its name.")]
+SYNC_HELP = (
+    "automatic (content travels with every sync), on-demand (only the record travels; "
+    "'doc get' fetches the content) or never (the content stays in this copy)."
+)
 
 
 def _doc_json(record: dict[str, Any]) -> dict[str, Any]:
-    from gitsync.model.records import document_content_path
+    from gitsync.model.records import document_content_path, document_sync
 
     return {
         "id": record["id"],
@@ -30,8 +35,12 @@ def _doc_json(record: dict[str, Any]) -> dict[str, Any]:
         "folder": record.get("folder"),
         "kind": record["kind"],
         "sync_mode": record["sync_mode"],
+        "sync": document_sync(record),
         "sha256": record["sha256"],
         "size": record["size"],
+        "blob": record.get("blob"),
+        "added_by": record.get("added_by"),
+        "kept_at": record.get("kept_at"),
         "path": document_content_path(record),
         "deleted": bool(record.get("deleted", False)),
     }
@@ -83,6 +92,10 @@ def doc_add(
             "(default: from the extension).",
         ),
     ] = None,
+    sync: Annotated[
+        str | None,
+        typer.Option("--sync", help=SYNC_HELP + " Default: the folder's or the client file's."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a file as a new document (one commit) and print its id."""
@@ -90,7 +103,7 @@ def doc_add(
     from gitsync.documents import add_document
 
     record = add_document(
-        context.client_file(), input_file(path), folder=folder, name=name, kind=kind
+        context.client_file(), input_file(path), folder=folder, name=name, kind=kind, sync=sync
     )
     if as_json:
         emit_json(_doc_json(record))
@@ -163,7 +176,14 @@ def doc_versions(doc: DocArgument, as_json: JsonOption = False) -> None:
 @doc_app.command("get")
 def doc_get(
     doc: DocArgument,
-    to: Annotated[Path, typer.Option("--to", help="Where to write it: a file, or a folder.")],
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to",
+            help="Where to write it: a file, or a folder (default: the document's own place "
+            "in the working files, fetching an on-demand document's content).",
+        ),
+    ] = None,
     version: Annotated[
         int | None,
         typer.Option(
@@ -172,32 +192,159 @@ def doc_get(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Retrieve a version of a document's content (removed ones too) into a file."""
+    """Retrieve a document's content: here in the working files, or a version into a file."""
     from gitsync.documents import get_version
+    from gitsync.documents.behaviour import fetch_here
 
-    chosen = get_version(context.client_file(), doc, version, context.resolve(to))
+    client_file = context.client_file()
+    if to is None and version is None:
+        record, placed = fetch_here(client_file, doc)
+        if as_json:
+            emit_json({**_doc_json(record), "file": str(placed)})
+        else:
+            say(f"{record['name']} is here: {placed}")
+        return
+    if to is None:
+        raise typer.BadParameter("--version needs --to (where to write that version)")
+    chosen = get_version(client_file, doc, version, context.resolve(to))
     if as_json:
         emit_json(chosen.as_json())
     else:
         say(f"Wrote version {chosen.number} ({chosen.size} bytes) to {context.resolve(to)}")
 
 
+@doc_app.command("open")
+def doc_open(doc: DocArgument) -> None:
+    """Fetch a document's content if needed and open it with the system's application."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from gitsync.documents.behaviour import fetch_here
+
+    record, placed = fetch_here(context.client_file(), doc)
+    opener = os.environ.get("GITSYNC_OPENER") or (
+        "open" if sys.platform == "darwin" else "xdg-open"
+    )
+    if opener == "none" or shutil.which(opener) is None:
+        say(f"{record['name']} is here: {placed} (no '{opener}' to open it with)")
+        return
+    subprocess.Popen([opener, str(placed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    say(f"Opened {placed}")
+
+
+@doc_app.command("set")
+def doc_set(
+    doc: DocArgument,
+    sync: Annotated[str, typer.Option("--sync", help=SYNC_HELP)],
+    as_json: JsonOption = False,
+) -> None:
+    """Change a document's sync behaviour (one change, merged by the record like any other)."""
+    from gitsync.documents.behaviour import set_behaviour
+
+    record = set_behaviour(context.client_file(), doc, sync)
+    if as_json:
+        emit_json(_doc_json(record))
+    else:
+        say(f"{record['name']} ({record['id']}) syncs {sync}")
+
+
+@doc_app.command("default")
+def doc_default(
+    sync: Annotated[str, typer.Option("--sync", help=SYNC_HELP)],
+    size_over: Annotated[
+        str | None,
+        typer.Option(
+            "--size-over", help="Only documents larger than this (5MB, 500KB); smaller: automatic."
+        ),
+    ] = None,
+    folder: Annotated[
+        str | None, typer.Option("--folder", help="For this folder only: its id or name.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set how new documents sync by default (tracked: every copy gets it)."""
+    from gitsync.documents.behaviour import parse_size, set_default
+
+    limit = parse_size(size_over) if size_over is not None else None
+    settings = set_default(context.client_file(), sync, limit, folder)
+    if as_json:
+        emit_json({k: v for k, v in settings.items() if k != "modified"})
+    else:
+        over = f" when larger than {limit:,} bytes" if limit is not None else ""
+        where = f" in folder {folder}" if folder else ""
+        say(f"New documents{where} sync {sync}{over}")
+
+
+@doc_app.command("lock")
+def doc_lock(doc: DocArgument, as_json: JsonOption = False) -> None:
+    """Take exclusive use of a document (online only; held at the top-level parent)."""
+    from gitsync.sync.doclocks import set_lock
+
+    held = set_lock(context.client_file(), doc, lock=True)
+    if as_json:
+        emit_json(held)
+    else:
+        say(f"{doc} is locked by {held.get('user')}; other users cannot change it until unlocked")
+
+
+@doc_app.command("unlock")
+def doc_unlock(
+    doc: DocArgument,
+    break_lock: Annotated[
+        bool,
+        typer.Option("--break", help="Break another user's lock (needs the lockdown right)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Give up exclusive use of a document, or (--break) end another user's lock."""
+    from gitsync.sync.doclocks import set_lock
+
+    removed = set_lock(context.client_file(), doc, lock=False, break_lock=break_lock)
+    if as_json:
+        emit_json(removed)
+    elif removed:
+        say(f"{doc} is unlocked (was locked by {removed.get('user')})")
+    else:
+        say(f"{doc} was not locked")
+
+
+@doc_app.command("drop")
+def doc_drop(doc: DocArgument) -> None:
+    """Free this copy's space for an on-demand document; it becomes a placeholder again."""
+    from gitsync.documents.behaviour import drop
+
+    record = drop(context.client_file(), doc)
+    say(f"{record['name']} is a placeholder here again ('gitsync doc get' fetches it)")
+
+
 @doc_app.command("list")
 def doc_list(as_json: JsonOption = False) -> None:
-    """List the live documents with their folder, kind and size."""
+    """List the live documents: folder, kind, size, sync behaviour, and whether the content is here."""
     from gitsync.documents import list_documents, list_folders
+    from gitsync.documents.behaviour import where
 
-    snapshot = context.client_file().snapshot()
-    documents = [_doc_json(r) for r in list_documents(snapshot)]
+    client_file = context.client_file()
+    snapshot = client_file.snapshot()
+    documents = [{**_doc_json(r), "here": where(client_file, r)} for r in list_documents(snapshot)]
     if as_json:
         emit_json(documents)
         return
     folder_names = {f["id"]: f["name"] for f in list_folders(snapshot)}
     table(
         None,
-        ["id", "name", "folder", "kind", "size"],
+        ["id", "name", "folder", "kind", "size", "sync", "content"],
         [
-            [d["id"], d["name"], folder_names.get(d["folder"], d["folder"]), d["kind"], d["size"]]
+            [
+                d["id"],
+                d["name"],
+                folder_names.get(d["folder"], d["folder"]),
+                d["kind"],
+                d["size"],
+                d["sync"],
+                d["here"],
+            ]
             for d in documents
         ],
         right=["size"],

@@ -23,13 +23,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitsync.documents.names import (
+    DOCUMENTS as DOCUMENTS,
+)
+from gitsync.documents.names import (
+    FOLDERS as FOLDERS,
+)
+from gitsync.documents.names import (
+    AmbiguousName as AmbiguousName,
+)
+from gitsync.documents.names import (
+    find_document as find_document,
+)
+from gitsync.documents.names import (
+    find_folder as find_folder,
+)
+from gitsync.documents.names import (
+    list_documents as list_documents,
+)
+from gitsync.documents.names import (
+    list_folders as list_folders,
+)
 from gitsync.errors import GitsyncError, NotFound, RuleViolation, UsageError
 from gitsync.model import canonical
 from gitsync.model.records import (
     KINDS,
     document_content_path,
     document_name_problem,
-    is_valid_id,
+    document_sync,
+    is_tombstone,
     new_id,
 )
 
@@ -39,8 +61,6 @@ if TYPE_CHECKING:
 
 Record = dict[str, Any]
 
-FOLDERS = KINDS["folder"].folder
-DOCUMENTS = KINDS["document"].folder
 
 #: Document kinds by file extension (lower case, without the dot).
 KIND_BY_EXTENSION: dict[str, str] = {
@@ -56,10 +76,6 @@ KIND_BY_EXTENSION: dict[str, str] = {
 DOCUMENT_KINDS = (*sorted(set(KIND_BY_EXTENSION.values())), "other")
 
 
-class AmbiguousName(UsageError):
-    """A name given for a folder or document matches more than one of them."""
-
-
 class DuplicateName(RuleViolation):
     """A folder or document with this name already exists in the same place."""
 
@@ -72,59 +88,6 @@ def kind_for(filename: str) -> str:
     """The document kind of a file name from its extension (``other`` when unknown)."""
     _, dot, ext = filename.rpartition(".")
     return KIND_BY_EXTENSION.get(ext.lower(), "other") if dot else "other"
-
-
-# --- reading ------------------------------------------------------------------
-
-
-def list_folders(snapshot: Snapshot) -> list[Record]:
-    """Every live folder, sorted by name then id."""
-    found = [record for _, record in snapshot.records(FOLDERS)]
-    return sorted(found, key=lambda r: (r["name"], r["id"]))
-
-
-def list_documents(snapshot: Snapshot) -> list[Record]:
-    """Every live document's metadata, sorted by name then id."""
-    found = [record for _, record in snapshot.records(DOCUMENTS)]
-    return sorted(found, key=lambda r: (r["name"], r["id"]))
-
-
-def _find(snapshot: Snapshot, folder: str, ref: str, what: str, *, removed: bool = False) -> Record:
-    kind = KINDS[what]
-    if is_valid_id(ref):
-        record = snapshot.read(kind.path_for(ref)) if removed else snapshot.live(kind.path_for(ref))
-        if record is not None:
-            return record
-    wanted = unicodedata.normalize("NFC", ref)
-    matches = [record for _, record in snapshot.records(folder) if record["name"] == wanted]
-    if not matches and removed:
-        matches = [
-            record
-            for _, record in snapshot.records(folder, tombstones=True)
-            if record["name"] == wanted
-        ]
-    if not matches:
-        raise NotFound(f"no {what} with id or name '{ref}'")
-    if len(matches) > 1:
-        ids = ", ".join(sorted(r["id"] for r in matches))
-        raise AmbiguousName(
-            f"{len(matches)} {what}s are named '{ref}' ({ids}); give the id instead"
-        )
-    return matches[0]
-
-
-def find_folder(snapshot: Snapshot, ref: str) -> Record:
-    """The live folder whose id or name is ``ref``."""
-    return _find(snapshot, FOLDERS, ref, "folder")
-
-
-def find_document(snapshot: Snapshot, ref: str, *, removed: bool = False) -> Record:
-    """The live document whose id or name is ``ref``.
-
-    With ``removed``, a removed document is found too (live ones first by
-    name), so the versions of a removed document stay retrievable.
-    """
-    return _find(snapshot, DOCUMENTS, ref, "document", removed=removed)
 
 
 # --- writing ------------------------------------------------------------------
@@ -204,13 +167,17 @@ def add_document(
     folder: str | None = None,
     name: str | None = None,
     kind: str | None = None,
+    sync: str | None = None,
 ) -> Record:
     """Copy the file at ``source`` into the client file as a new document; one commit.
 
     ``name`` defaults to the file's own name, ``kind`` to the one its
-    extension names (see KIND_BY_EXTENSION). Everything is checked before
-    anything is written.
+    extension names (see KIND_BY_EXTENSION), ``sync`` to the folder's or
+    the client file's default (see ``gitsync.documents.behaviour``).
+    Everything is checked before anything is written.
     """
+    from gitsync.documents import behaviour
+
     raw_name = name if name is not None else source.name
     doc_name = unicodedata.normalize("NFC", raw_name)
     problem = document_name_problem(doc_name)
@@ -221,12 +188,16 @@ def add_document(
         raise UsageError(
             f"--kind '{doc_kind}' is not a document kind ({', '.join(DOCUMENT_KINDS)})"
         )
+    if sync is not None:
+        behaviour.check_behaviour(sync)
     content = _read_source(source)
     with client_file.locked():
         snapshot = client_file.snapshot()
         folder_id = find_folder(snapshot, folder)["id"] if folder is not None else None
         doc_id = new_id()
         _check_unique_document(snapshot, doc_name, folder_id, doc_id)
+        if sync is None:
+            sync = behaviour.default_behaviour(snapshot, len(content), folder_id)
         record: Record = {
             "id": doc_id,
             "name": doc_name,
@@ -237,10 +208,11 @@ def add_document(
             "size": len(content),
             "modified": client_file.identity().modified(),
         }
+        extra = behaviour.new_record_fields(client_file, record, content, sync)
         _commit(
             client_file,
             {KINDS["document"].path_for(doc_id): record},
-            {document_content_path(record): content},
+            extra,
             f"Add document {doc_name}",
         )
     return record
@@ -272,6 +244,9 @@ def update_document(client_file: ClientFile, ref: str, source: Path) -> Record:
     with client_file.locked():
         snapshot = client_file.snapshot()
         record = dict(find_document(snapshot, ref))
+        from gitsync.documents.behaviour import check_not_locked
+
+        check_not_locked(client_file, record)
         digest = hashlib.sha256(content).hexdigest()
         if digest == record["sha256"] and len(content) == record["size"]:
             raise UsageError(
@@ -280,10 +255,12 @@ def update_document(client_file: ClientFile, ref: str, source: Path) -> Record:
         record["sha256"] = digest
         record["size"] = len(content)
         record["modified"] = client_file.identity().modified()
+        from gitsync.documents.behaviour import new_version
+
         _commit(
             client_file,
             {KINDS["document"].path_for(record["id"]): record},
-            {document_content_path(record): content},
+            new_version(client_file, record, content),
             f"Update document {record['name']}",
         )
     return record
@@ -350,6 +327,8 @@ def document_versions(client_file: ClientFile, ref: str) -> list[DocumentVersion
 def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
     from gitsync.repo.revisions import path_versions, read_blob
 
+    if document_sync(record) != "automatic" or "blob" in record:
+        return _record_versions(client_file, record)
     path = document_content_path(record)
     versions: list[DocumentVersion] = []
     # Oldest first: every commit that introduced content at ``path`` none of its parents had.
@@ -374,6 +353,60 @@ def _versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
     return versions
 
 
+def _record_versions(client_file: ClientFile, record: Record) -> list[DocumentVersion]:
+    """Versions named by the record's own history (its sha256), for content kept outside the tree.
+
+    The blob of a version is the record's ``blob`` (on demand), else the
+    content file of that commit (automatic then), else none (never synced).
+    """
+    from gitsync.repo.content import blob_at
+    from gitsync.repo.revisions import path_versions, read_blob
+
+    path = KINDS["document"].path_for(record["id"])
+    versions: list[DocumentVersion] = []
+    seen: set[str] = set()
+    for version in path_versions(client_file, path, oldest_first=True):
+        if version.blob is None:
+            continue
+        state = canonical.loads(read_blob(client_file, version.blob), path)
+        sha = str(state.get("sha256"))
+        if is_tombstone(state) or sha in seen:
+            continue
+        seen.add(sha)
+        commit = version.revision
+        blob = state.get("blob")
+        if not blob and document_sync(state) == "automatic":
+            blob = blob_at(client_file.repo, commit.id, document_content_path(state))
+        versions.append(
+            DocumentVersion(
+                number=len(versions) + 1,
+                commit=commit.id,
+                author=commit.author,
+                email=commit.email,
+                when=commit.when,
+                copy=commit.copy,
+                sha256=sha,
+                size=int(state.get("size", 0)),
+                blob=str(blob or ""),
+            )
+        )
+    return versions
+
+
+def version_bytes(client_file: ClientFile, record: Record, version: DocumentVersion) -> bytes:
+    """The bytes of one version: from this copy, else fetched up the route (on demand)."""
+    from gitsync.documents import behaviour
+    from gitsync.repo.content import has_blob
+
+    if version.blob and has_blob(client_file.repo, version.blob):
+        from gitsync.repo.revisions import read_blob
+
+        return read_blob(client_file, version.blob)
+    if version.blob:
+        return behaviour.content_bytes(client_file, record, version.blob, version.sha256)
+    return behaviour.never_bytes(client_file, record, version.sha256)
+
+
 def _current(record: Record, versions: list[DocumentVersion]) -> DocumentVersion:
     """The version the record names (its sha256 and size): the one the working file holds.
 
@@ -390,7 +423,7 @@ def content_by_sha256(client_file: ClientFile, record: Record, sha256: str) -> b
     """The bytes of the version of a document's content whose sha256 is ``sha256`` (None: none)."""
     for version in reversed(_versions(client_file, record)):
         if version.sha256 == sha256:
-            return bytes(client_file.repo[version.blob].read_raw())
+            return version_bytes(client_file, record, version)
     return None
 
 
@@ -411,9 +444,7 @@ def read_version(
             f"document '{record['name']}' has versions 1 to {len(versions)}; "
             f"there is no version {number}"
         )
-    from gitsync.repo.revisions import read_blob
-
-    return chosen, read_blob(client_file, chosen.blob)
+    return chosen, version_bytes(client_file, record, chosen)
 
 
 def get_version(

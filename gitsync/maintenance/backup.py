@@ -223,6 +223,7 @@ def backup(
     *,
     include_subfolders: bool = False,
     include_sync: bool = False,
+    include_documents: str | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> BackupReport:
@@ -249,6 +250,12 @@ def backup(
         folders = user_folders(client_file) if include_subfolders else []
         edits, deleted = _working_edits(client_file, set(user_folders(client_file)))
         stored_files = list(edits)
+        documents: list[dict[str, Any]] = []
+        if include_documents:  # on-demand and Never content: outside the tree (DESIGN 9)
+            from gitsync.documents.behaviour import backup_documents
+
+            document_files, documents = backup_documents(client_file, include_documents)
+            stored_files.extend(p for p in document_files if p not in stored_files)
         for folder in folders:
             stored_files.extend(_files_below(client_file.root / folder, client_file.root))
         sync_files: list[str] = []
@@ -306,6 +313,7 @@ def backup(
                 "deleted": deleted,
                 "subfolders": folders,
                 "include_sync": include_sync,
+                "documents": documents,
                 "longest_path": longest,
             }
             manifest_path = staging / MANIFEST

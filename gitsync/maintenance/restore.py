@@ -168,6 +168,8 @@ def _build(
     if progress:
         progress("verify", 1, 1)
     specs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+    if any(name.startswith("refs/gitsync/") for name in manifest.get("refs", {})):
+        specs.append("+refs/gitsync/*:refs/gitsync/*")  # on-demand documents' content
     if rejoin:
         specs.append("+refs/remotes/*:refs/remotes/*")
     git(
@@ -196,6 +198,10 @@ def _build(
         target = staging / (SYNC_DIR if rejoin else SYNC_KEPT)
         shutil.copytree(kept_sync, target, symlinks=True)
     client = client_file_at(staging)  # afresh: the local state was just put in place
+    if manifest.get("documents"):
+        from gitsync.documents.behaviour import adopt_restored
+
+        adopt_restored(client, list(manifest["documents"]))  # every sha256 checked
     report = _rejoin(client, manifest) if rejoin else _stand_alone(client, manifest, backup)
     fault_point("restore.state-written")
     report.working_edits = list(manifest.get("working_edits", []))

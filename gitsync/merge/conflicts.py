@@ -211,6 +211,8 @@ def _document_content(
         )
     updated = {k: v for k, v in record.items() if k not in DOCUMENT_CONTENT_KEYS}
     updated.update(chosen)
+    if updated.get("sync", "automatic") != "automatic":
+        return updated, {}  # on demand or never: the content stays outside the tree
     from gitsync.documents import content_by_sha256
 
     data = content_by_sha256(client_file, updated, chosen["sha256"])

@@ -39,6 +39,8 @@ DEFAULT_JOURNALS = {
 COPY_STATES = ("active", "deleted", "abandoned")
 CONFLICT_STATES = ("open", "resolved")
 SYNC_MODES = ("sync", "local")
+# A document's sync behaviour (DESIGN section 9); a record without ``sync`` is automatic.
+DOCUMENT_SYNC = ("automatic", "on-demand", "never")
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -168,6 +170,15 @@ def _any(v: Any) -> str | None:
     return None
 
 
+def _kept_at(v: Any) -> str | None:
+    """Where a Never document's content lives: the copy, its user and the file's path there."""
+    if not isinstance(v, dict) or not all(
+        isinstance(v.get(k), str) for k in ("copy", "user", "path")
+    ):
+        return "must be an object with copy, user and path"
+    return None
+
+
 @dataclass(frozen=True)
 class Field:
     check: Check
@@ -282,7 +293,29 @@ KINDS: dict[str, Kind] = {
                 "sync_mode": Field(_one_of(*SYNC_MODES)),
                 "sha256": Field(_str),
                 "size": Field(_int),
+                "sync": Field(_one_of(*DOCUMENT_SYNC), required=False),
+                "blob": Field(_opt(_str), required=False),
+                "added_by": Field(_str, required=False),
+                "kept_at": Field(_opt(_kept_at), required=False),
             },
+        ),
+        Kind(
+            "document-settings",
+            "settings",
+            "sync",
+            {
+                "sync": Field(_one_of(*DOCUMENT_SYNC)),
+                "size_over": Field(_int, required=False),
+                "folders": Field(_any, required=False),
+            },
+            singleton="settings/documents.json",
+        ),
+        Kind(
+            "document-locks",
+            "settings",
+            "locks",
+            {"locks": Field(_any)},
+            singleton="settings/document-locks.json",
         ),
         Kind(
             "user",
@@ -451,6 +484,11 @@ def _check_provenance(path: str, stamps: Any) -> None:
 def document_content_path(record: dict[str, Any]) -> str:
     """Where a document's content lives: ``documents/<id>/<name>``."""
     return f"documents/{record['id']}/{record['name']}"
+
+
+def document_sync(record: dict[str, Any]) -> str:
+    """A document's sync behaviour: automatic, on-demand or never."""
+    return str(record.get("sync", "automatic"))
 
 
 def iter_record_paths(paths: Iterator[str]) -> Iterator[str]:

@@ -78,6 +78,13 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
         "merge.gitsync.recursive": "binary",
         "core.quotepath": "false",
         "core.untrackedCache": "true",
+        # Documents (DESIGN section 9): big blobs are not delta-compressed, a pushed or
+        # fetched document stays one pack, and one content blob can be fetched by its oid.
+        "core.bigFileThreshold": "1m",
+        "receive.unpackLimit": "1",
+        "fetch.unpackLimit": "1",
+        "uploadpack.allowReachableSHA1InWant": "true",
+        "uploadpack.allowAnySHA1InWant": "true",
     }
     for key, value in wanted.items():
         try:

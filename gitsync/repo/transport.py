@@ -162,11 +162,26 @@ def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str,
     return heads, _transferred(result.stderr)
 
 
-def push(repo_dir: Path, address: str, local_ref: str) -> PushOutcome:
-    """Push ``local_ref`` to the address's shared line, fast-forward only; never forces."""
+def push(
+    repo_dir: Path, address: str, local_ref: str, extra: list[str] | None = None
+) -> PushOutcome:
+    """Push ``local_ref`` to the address's shared line, fast-forward only; never forces.
+
+    ``extra`` refspecs (on-demand documents' content) go in the same push,
+    atomically: the parent takes all of them or none.
+    """
     check_reachable(address)
+    atomic = ["--atomic"] if extra else []
     result = git(
-        ["push", "--porcelain", "--progress", address, f"{local_ref}:{SHARED_REF}"],
+        [
+            "push",
+            "--porcelain",
+            "--progress",
+            *atomic,
+            address,
+            f"{local_ref}:{SHARED_REF}",
+            *(extra or []),
+        ],
         repo_dir,
         check=False,
     )

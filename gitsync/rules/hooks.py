@@ -245,6 +245,11 @@ def pre_receive(reader: ObjectReader, stdin: str) -> HookResult:
         old, new, ref = parts
         if is_zero(new):
             continue  # a deleted ref carries no records
+        if ref.startswith("refs/gitsync/incoming/"):
+            problem = _incoming_problem(reader, ref, new)
+            if problem:
+                return HookResult(1, f"push refused: {problem}")
+            continue
         if reader.read(new) is None:
             return HookResult(1, f"push to {ref} refused: commit {new} is not readable")
         found = reader.read(f"{new}^{{tree}}")
@@ -264,10 +269,34 @@ def pre_receive(reader: ObjectReader, stdin: str) -> HookResult:
                     reader.git(["diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree])
                 )
                 check_changes(after, changed, PlumbingSnapshot(reader, old_tree))
-            check_pushed_commits(_receiving_state(reader, old), _new_commits(reader, new))
+            check_pushed_commits(
+                _receiving_state(reader, old), _new_commits(reader, new), _locks_state(reader)
+            )
         except (RuleViolation, InputError) as err:
             return HookResult(1, f"push to {ref} refused: {err}")
     return HookResult(0)
+
+
+def _incoming_problem(reader: ObjectReader, ref: str, new: str) -> str | None:
+    """Why pushed on-demand content is refused: it must be a blob with the sha256 it is named by."""
+    import hashlib
+    import re
+
+    sha = ref.removeprefix("refs/gitsync/incoming/")
+    if not re.fullmatch(r"[0-9a-f]{64}", sha):
+        return f"{ref}: not a sha256 name"
+    found = reader.read(new)
+    if found is None or found[1] != "blob":
+        return f"{ref}: {new} is not a document's content"
+    if hashlib.sha256(found[2]).hexdigest() != sha:
+        return f"{ref}: the content does not have sha256 {sha}"
+    return None
+
+
+def _locks_state(reader: ObjectReader) -> RecordView | None:
+    """The receiving parent's shared line, where document locks are pushed (``doc lock``)."""
+    found = reader.read("refs/heads/main^{tree}")
+    return PlumbingSnapshot(reader, found[0]) if found is not None else None
 
 
 def _receiving_state(reader: ObjectReader, old: str) -> RecordView | None:

@@ -15,7 +15,13 @@ from datetime import date, timedelta
 
 from gitsync.errors import InputError, RuleViolation
 from gitsync.model.money import format_amount, format_money
-from gitsync.model.records import KINDS, document_content_path, ident_of, is_tombstone
+from gitsync.model.records import (
+    KINDS,
+    document_content_path,
+    document_sync,
+    ident_of,
+    is_tombstone,
+)
 from gitsync.rules.engine import Record, RuleContext, rule
 
 MASK_PATH = KINDS["mask"].path_for("")
@@ -342,8 +348,9 @@ def _changed_documents(ctx: RuleContext) -> list[tuple[str, Record]]:
 def document_content_matches(ctx: RuleContext) -> Iterator[RuleViolation]:
     """A live document's content file is in the tree with the sha256 and size its record states.
 
-    A document kept locally (``sync_mode: local``) may leave its content out
-    of the tree; when the content is there, it must still match.
+    A document kept locally (``sync_mode: local``), on demand or never
+    synced leaves its content out of the tree; when the content is there,
+    it must still match.
     """
     for path, document in _changed_documents(ctx):
         if is_tombstone(document):
@@ -351,7 +358,7 @@ def document_content_matches(ctx: RuleContext) -> Iterator[RuleViolation]:
         content_path = document_content_path(document)
         data = ctx.after.read_bytes(content_path)
         if data is None:
-            if document["sync_mode"] != "local":
+            if document["sync_mode"] != "local" and document_sync(document) == "automatic":
                 yield RuleViolation(
                     path,
                     "name",

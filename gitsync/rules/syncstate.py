@@ -24,6 +24,7 @@ from typing import Any
 from gitsync.errors import RuleViolation
 from gitsync.model.records import KINDS, is_tombstone, kind_of
 from gitsync.model.view import RecordView
+from gitsync.rules.documentlocks import DOCUMENTS, LOCKS_PATH, document_of, locked_message, locks_of
 from gitsync.rules.engine import RuleContext, rule
 
 LOCKDOWN_PATH = KINDS["lockdown"].path_for("")
@@ -219,13 +220,18 @@ def _pushed_by_the_sender(new_commits: list[PushedCommit]) -> list[PushedCommit]
     return line
 
 
-def check_pushed_commits(before: RecordView | None, new_commits: Iterable[PushedCommit]) -> None:
+def check_pushed_commits(
+    before: RecordView | None,
+    new_commits: Iterable[PushedCommit],
+    locks: RecordView | None = None,
+) -> None:
     """Pre-receive: refuse what an abandoned copy sends, and changes by users without rights.
 
     An abandoned copy is refused when it pushes (its commits on the pushed
     line); what it had sent to a peer or a parent before it was abandoned
     still travels on with that copy's own changes, so nothing sent before
-    an abandon is lost and no other copy is blocked by it.
+    an abandon is lost and no other copy is blocked by it. ``locks`` is where
+    the document locks are read (the receiving shared line; default ``before``).
     """
     new_commits = list(new_commits)
     abandoned: set[str] = set()
@@ -255,4 +261,49 @@ def check_pushed_commits(before: RecordView | None, new_commits: Iterable[Pushed
                         path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
                     )
         check_author_rights(before, commit.author, changed)
+        check_document_locks(locks or before, commit.author, changed, parent_state, state)
         check_restricted_ids(before, parent_state, state, changed)
+
+
+def check_document_locks(
+    before: Any, author: str, changed: Iterable[str], parent_state: Any, state: Any
+) -> None:
+    """Raise RuleViolation when a commit by ``author`` touches a document another user holds.
+
+    ``before`` is what the receiving parent knows (its locks count), and
+    ``parent_state`` / ``state`` the commit's first parent and the commit.
+    """
+    held = locks_of(before)
+    if not held:
+        return
+    changed = set(changed)
+    for path in sorted(changed):
+        doc_id = document_of(path)
+        lock = held.get(doc_id) if doc_id else None
+        if lock and lock.get("user") != author:
+            record = state.read(f"{DOCUMENTS}/{doc_id}.json") or {}
+            raise RuleViolation(
+                path, "", "document-locked", locked_message(str(record.get("name", doc_id)), lock)
+            )
+    if LOCKS_PATH not in changed:
+        return
+    old, new = locks_of(parent_state), locks_of(state)
+    for doc_id, lock in held.items():
+        if lock.get("user") == author or old.get(doc_id) == new.get(doc_id):
+            continue
+        record = state.read(f"{DOCUMENTS}/{doc_id}.json") or {}
+        name = record.get("name", doc_id)
+        if doc_id not in new:  # breaking another user's lock
+            try:
+                require_right(before, author, "lockdown", LOCKS_PATH)
+            except RuleViolation:
+                raise RuleViolation(
+                    LOCKS_PATH,
+                    f"locks.{doc_id}",
+                    "document-locked",
+                    locked_message(name, lock) + f"; '{author}' may not break it",
+                ) from None
+            continue
+        raise RuleViolation(
+            LOCKS_PATH, f"locks.{doc_id}", "document-locked", locked_message(name, lock)
+        )

@@ -11,11 +11,13 @@ the same content is no change at all.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitsync.errors import InputError, RuleViolation
+from gitsync.fs import file_settled
 from gitsync.model import canonical
 from gitsync.model.records import is_document_content, kind_of
 from gitsync.rules.engine import check_all, find_violations
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 # only reads what changed since.
 CHECKED_FILE = "gitsync-checked"
 CLIENT_FILE_EXTRAS = (".gitattributes", ".gitignore")
+
+
+#: Seconds a document's size and mtime must hold still before an edit in place is taken.
+SETTLE = float(os.environ.get("GITSYNC_DOC_SETTLE", "0.5"))
 
 
 @dataclass
@@ -48,6 +54,8 @@ class NextCommit:
     """Working files that are not part of the client file: never committed."""
     unreadable: list[str] = field(default_factory=list)
     """Records that do not parse (only when not strict): taken as they are, for check to name."""
+    writing: list[str] = field(default_factory=list)
+    """Document content still being written (size or mtime moving): left for a later sync."""
 
     @property
     def paths(self) -> list[str]:
@@ -94,6 +102,9 @@ def next_commit(
         target = client.root / path
         if not target.is_file():
             plan.skipped.append(path)
+            continue
+        if is_document_content(path) and not file_settled(target, SETTLE):
+            plan.writing.append(path)  # still being written: never taken half-written
             continue
         data = target.read_bytes()
         if is_record:

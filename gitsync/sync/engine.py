@@ -72,6 +72,7 @@ class SyncReport:
     renumbered: list[dict[str, Any]] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # one line per document left as it was
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +94,8 @@ class SyncReport:
             text += f"; {len(self.conflicts)} new conflict(s) kept for review"
         if self.renumbered:
             text += f"; {len(self.renumbered)} entry(ies) renumbered"
+        for line in self.documents:
+            text += f"\n  {line}"
         return text
 
 
@@ -110,15 +113,28 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     when its content was edited in place. Working files that hold no change
     (a deleted tombstone or document content) are put back as committed.
     """
+    from gitsync.documents.behaviour import keep_edits, local_edits, remember_seen
     from gitsync.rules.workingfiles import next_commit
+
+    # On-demand and Never documents' files are outside git: noticed by their stat.
+    outside = local_edits(client_file, client_file.snapshot())
+    report.documents.extend(outside.skipped)
+    if outside.changes:
+        keep_edits(client_file, outside)
+        client_file.commit(outside.changes, "Commit documents edited in place")
+        report.committed += len(outside.changes)
+    remember_seen(client_file, outside)
 
     plan = next_commit(client_file)
     report.skipped_files.extend(plan.skipped)
+    report.documents.extend(
+        f"{p}: still being written; left for the next sync" for p in plan.writing
+    )
     if plan.restore:
         client_file.update_worktree(client_file.write_objects(plan.restore), plan.restore)
     if plan.changes:
         client_file.commit(plan.changes, "Commit edits made in the working files")
-        report.committed = len(plan.changes)
+        report.committed += len(plan.changes)
 
 
 def integrate(client_file: ClientFile, commit: Oid | str, source: str, report: SyncReport) -> None:
@@ -184,6 +200,9 @@ def publish(client_file: ClientFile, report: SyncReport) -> None:
     Children may push into the shared line at any moment: merge what they
     sent, then move it with compare-and-swap, and go round again if it moved.
     """
+    from gitsync.repo.content import fold_incoming
+
+    fold_incoming(client_file.repo)  # content children sent with their pushes
     for _ in range(MAX_RACE_ROUNDS):
         shared = client_file.ref(SHARED_BRANCH)
         if shared is not None:
@@ -214,7 +233,12 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         unsent = unsent_paths(repo_dir, str(head.id))
         refuse_after_lockdown(client_file, route.tracking_ref, unsent)
         to_send = len(unsent)
-        outcome = push(repo_dir, route.address, client_file.head_ref_name())
+        outcome = push(
+            repo_dir,
+            route.address,
+            client_file.head_ref_name(),
+            _content_to_send(client_file, theirs),
+        )
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
         if outcome.accepted:
@@ -222,6 +246,16 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             report.sent += to_send
             return
     raise LostRace(f"{route.address} kept moving; nothing was lost, run sync again")
+
+
+def _content_to_send(client_file: ClientFile, theirs: Oid) -> list[str]:
+    """Refspecs for the on-demand documents' content the unsent commits name (DESIGN section 9)."""
+    from gitsync.repo.content import blobs_to_send, incoming_refspecs
+
+    head = client_file.head_commit()
+    if head is None:
+        return []
+    return incoming_refspecs(blobs_to_send(client_file.repo, head.id, theirs))
 
 
 def refuse_after_lockdown(client_file: ClientFile, parent_ref: str, unsent: set[str]) -> None:
@@ -328,6 +362,9 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 report.state = "online-peer" if route.name == "peer" else "online"
                 break
             publish(client_file, report)
+        from gitsync.documents.behaviour import follow_versions
+
+        report.documents.extend(follow_versions(client_file))
         report.pending = pending_count(client_file)
         fault_point("sync.before-state-saved")
         last = {"state": report.state, "route": report.route, "address": report.address}

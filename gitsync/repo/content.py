@@ -1,0 +1,329 @@
+"""Content of on-demand documents: one content ref, incoming refs, one-blob fetches.
+
+DESIGN section 9. An on-demand document's content is a git blob that no
+commit of the shared line holds. A repository keeps the blobs it holds alive
+with one ref, ``refs/gitsync/content``: a parentless commit whose tree maps
+each content's sha256 to its blob. A copy sends new content up with the
+sync's own push, atomically, as ``refs/gitsync/incoming/<sha256>``; the
+receiving parent checks the sha256 (pre-receive) and folds those refs into
+its content ref. A copy fetches one blob by its oid, trying each address up
+the route, and keeps it in its own content ref so gc keeps it.
+
+Working files of on-demand and Never documents are untracked and listed in
+``.git/info/exclude`` (a block of our own), so git never sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pygit2
+
+from gitsync.errors import ExitCode, GitsyncError, Unreachable
+from gitsync.faults import fault_point
+from gitsync.repo.gitcli import git
+from gitsync.repo.transport import check_reachable
+
+CONTENT_REF = "refs/gitsync/content"
+INCOMING_PREFIX = "refs/gitsync/incoming/"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SIGNATURE = ("gitsync", "gitsync@gitsync.invalid")
+EXCLUDE_BEGIN = "# gitsync: documents kept outside git (on demand, never) - begin"
+EXCLUDE_END = "# gitsync: documents kept outside git - end"
+MAX_ROUNDS = 20
+
+
+class ContentMismatch(GitsyncError):
+    """Content whose bytes do not have the sha256 it was sent or recorded under."""
+
+    exit_code = ExitCode.RULE
+
+
+def is_sha256(text: str) -> bool:
+    return bool(_SHA256.match(text))
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def blob_id(data: bytes) -> str:
+    """The git id ``data`` gets as a blob (what ``git hash-object`` prints), nothing written."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def has_blob(repo: pygit2.Repository, oid: str | pygit2.Oid) -> bool:
+    try:
+        obj = repo.get(oid if isinstance(oid, pygit2.Oid) else pygit2.Oid(hex=oid))
+    except ValueError:
+        return False
+    return obj is not None and obj.type == pygit2.enums.ObjectType.BLOB
+
+
+def content_map(repo: pygit2.Repository) -> dict[str, str]:
+    """sha256 -> blob oid of every content this repository keeps."""
+    try:
+        commit = repo.references[CONTENT_REF].peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError):
+        return {}
+    return {entry.name: str(entry.id) for entry in commit.tree if entry.name is not None}
+
+
+def _ref_target(repo: pygit2.Repository, name: str) -> str | None:
+    try:
+        target = repo.references[name].target
+    except KeyError:
+        return None
+    return str(target) if isinstance(target, pygit2.Oid) else None
+
+
+def update_content(
+    repo: pygit2.Repository,
+    add: Mapping[str, str] | None = None,
+    remove: Iterable[str] = (),
+) -> dict[str, str]:
+    """Add (sha256 -> blob) and remove entries of the content ref; compare-and-swap, retried."""
+    add = dict(add or {})
+    gone = set(remove)
+    workdir = Path(repo.path)
+    for _ in range(MAX_ROUNDS):
+        old = _ref_target(repo, CONTENT_REF)
+        current = content_map(repo)
+        wanted = {k: v for k, v in {**current, **add}.items() if k not in gone}
+        if wanted == current and old is not None:
+            return current
+        builder = repo.TreeBuilder()
+        for sha, blob in sorted(wanted.items()):
+            builder.insert(sha, pygit2.Oid(hex=blob), pygit2.enums.FileMode.BLOB)
+        sig = pygit2.Signature(*_SIGNATURE, time=0, offset=0)
+        message = f"Content kept here: {len(wanted)} document version(s)\n"
+        commit = repo.create_commit(None, sig, sig, message, builder.write(), [])
+        result = git(
+            ["--git-dir", str(workdir), "update-ref", CONTENT_REF, str(commit), old or "0" * 40],
+            workdir,
+            check=False,
+        )
+        if result.returncode == 0:
+            return wanted
+    raise GitsyncError("the content ref kept changing; run the command again")
+
+
+def keep_blob(repo: pygit2.Repository, data: bytes) -> tuple[str, str]:
+    """Write ``data`` as a blob and keep it in the content ref; returns (sha256, blob oid)."""
+    sha = sha256_of(data)
+    oid = str(repo.create_blob(data))
+    update_content(repo, {sha: oid})
+    return sha, oid
+
+
+def fold_incoming(repo: pygit2.Repository) -> int:
+    """Fold every ``refs/gitsync/incoming/<sha256>`` into the content ref, then delete them.
+
+    Run by the receiving parent after a push, and by any command that syncs
+    it (a crash between the two leaves incoming refs that the next one folds).
+    """
+    incoming: dict[str, str] = {}
+    for name in list(repo.references):
+        if name.startswith(INCOMING_PREFIX):
+            target = _ref_target(repo, name)
+            sha = name.removeprefix(INCOMING_PREFIX)
+            if target is not None and is_sha256(sha) and has_blob(repo, target):
+                incoming[sha] = target
+    if not incoming:
+        return 0
+    update_content(repo, incoming)
+    fault_point("content.folded")
+    workdir = Path(repo.path)
+    lines = "".join(f"delete {INCOMING_PREFIX}{sha} {oid}\n" for sha, oid in incoming.items())
+    git(["--git-dir", str(workdir), "update-ref", "--stdin"], workdir, input=lines, check=False)
+    return len(incoming)
+
+
+def holds_content(folder: Path) -> bool:
+    """True when the repository at ``folder`` keeps on-demand content (a content or incoming ref)."""
+    result = git(["for-each-ref", "--count=1", "refs/gitsync/"], folder, check=False)
+    return result.returncode != 0 or bool(result.stdout.strip())
+
+
+def incoming_refspecs(blobs: Mapping[str, str]) -> list[str]:
+    """Push refspecs sending each (sha256 -> blob) as an incoming content ref."""
+    return [f"{oid}:{INCOMING_PREFIX}{sha}" for sha, oid in sorted(blobs.items())]
+
+
+def fetch_blob(repo: pygit2.Repository, addresses: Iterable[str], oid: str) -> str:
+    """Fetch one blob by its oid from the first address that has it; returns that address.
+
+    Raises Unreachable when no address could be reached, GitsyncError when
+    those reached do not hold it.
+    """
+    if has_blob(repo, oid):
+        return "here"
+    workdir = Path(repo.workdir or repo.path)
+    unreachable: list[str] = []
+    missing: list[str] = []
+    for address in addresses:
+        try:
+            check_reachable(address)
+        except Unreachable:
+            unreachable.append(address)
+            continue
+        result = git(
+            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", address, oid],
+            workdir,
+            check=False,
+        )
+        fault_point("content.fetched")
+        if result.returncode == 0 and has_blob(repo, oid):
+            return address
+        text = result.stderr.lower()
+        if "not our ref" in text or "upload-pack" in text or "no such remote ref" in text:
+            missing.append(address)
+        elif any(h in text for h in ("could not read", "does not appear", "unable to access")):
+            unreachable.append(address)
+        else:
+            missing.append(address)
+    if missing:
+        raise GitsyncError(
+            f"content {oid[:12]} is not held by {', '.join(missing)}"
+            + (f" (and {', '.join(unreachable)} cannot be reached)" if unreachable else "")
+        )
+    raise Unreachable(
+        "the content needs the parent, which cannot be reached"
+        + (f" ({', '.join(unreachable)})" if unreachable else " (working offline)")
+    )
+
+
+# --- .git/info/exclude ----------------------------------------------------------------
+
+
+def _exclude_file(repo: pygit2.Repository) -> Path:
+    return Path(repo.path) / "info" / "exclude"
+
+
+def _pattern(path: str) -> str:
+    escaped = re.sub(r"([\\*?\[\]!# ])", r"\\\1", path)
+    return "/" + escaped
+
+
+def excluded_paths(repo: pygit2.Repository) -> list[str]:
+    """The patterns of our block in ``.git/info/exclude``."""
+    target = _exclude_file(repo)
+    if not target.exists():
+        return []
+    inside, found = False, []
+    for line in target.read_text(encoding="utf-8").splitlines():
+        if line == EXCLUDE_BEGIN:
+            inside = True
+        elif line == EXCLUDE_END:
+            inside = False
+        elif inside and line:
+            found.append(line)
+    return found
+
+
+def set_excluded(repo: pygit2.Repository, paths: Iterable[str]) -> None:
+    """Make our block of ``.git/info/exclude`` list exactly ``paths`` (other lines are kept)."""
+    from gitsync.fs import atomic_write
+
+    wanted = sorted({_pattern(p) for p in paths})
+    if wanted == sorted(excluded_paths(repo)):
+        return
+    target = _exclude_file(repo)
+    kept: list[str] = []
+    if target.exists():
+        inside = False
+        for line in target.read_text(encoding="utf-8").splitlines():
+            if line == EXCLUDE_BEGIN:
+                inside = True
+            elif line == EXCLUDE_END:
+                inside = False
+            elif not inside:
+                kept.append(line)
+    block = [EXCLUDE_BEGIN, *wanted, EXCLUDE_END] if wanted else []
+    target.parent.mkdir(exist_ok=True)
+    atomic_write(target, ("\n".join(kept + block) + "\n").encode("utf-8"), durable=False)
+
+
+def blobs_to_send(
+    repo: pygit2.Repository, head: pygit2.Oid, since: pygit2.Oid | None
+) -> dict[str, str]:
+    """sha256 -> blob of the on-demand content named by the commits after ``since`` and held here.
+
+    Every version counts, not only the last, so nothing is lost upstream.
+    """
+    from gitsync.model import canonical
+    from gitsync.model.records import KINDS, document_sync
+
+    walker = repo.walk(head, pygit2.enums.SortMode.NONE)
+    if since is not None:
+        walker.hide(since)
+    folder = KINDS["document"].folder
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+
+    def subtree(tree: pygit2.Tree) -> pygit2.Tree | None:
+        try:
+            sub = tree[folder]
+        except KeyError:
+            return None
+        return sub if isinstance(sub, pygit2.Tree) else None
+
+    def entries(tree: pygit2.Tree) -> dict[str, str]:
+        sub = subtree(tree)
+        if sub is None:
+            return {}
+        return {str(e.name): str(e.id) for e in sub if e.type_str == "blob" and e.name}
+
+    for commit in walker:
+        mine = subtree(commit.tree)
+        if mine is None or any(
+            (theirs := subtree(p.tree)) is not None and theirs.id == mine.id for p in commit.parents
+        ):
+            continue  # no document record changed in this commit
+        before: set[str] = set()
+        for parent in commit.parents:
+            before.update(entries(parent.tree).values())
+        for name, oid in entries(commit.tree).items():
+            if oid in before or oid in seen or not name.endswith(".json"):
+                continue
+            seen.add(oid)
+            record = canonical.loads(repo[oid].read_raw(), f"{folder}/{name}")
+            blob = record.get("blob")
+            if blob and document_sync(record) == "on-demand" and has_blob(repo, blob):
+                found[str(record["sha256"])] = str(blob)
+    return found
+
+
+def blob_at(repo: pygit2.Repository, commit_id: str, path: str) -> str | None:
+    """The blob id at ``path`` in a commit, or None."""
+    commit = repo.get(commit_id)
+    if not isinstance(commit, pygit2.Commit):
+        return None
+    try:
+        entry = commit.tree[path]
+    except KeyError:
+        return None
+    return str(entry.id) if entry.type_str == "blob" else None
+
+
+def commit_on(
+    repo: pygit2.Repository,
+    base: pygit2.Oid,
+    changes: Mapping[str, bytes],
+    message: str,
+    signature: pygit2.Signature,
+    copy_id: str,
+) -> pygit2.Oid:
+    """A commit of ``changes`` on top of ``base`` that no branch points to yet (for a direct push)."""
+    from gitsync.repo.clientfile import COPY_TRAILER, build_tree
+
+    parent = repo[base]
+    assert isinstance(parent, pygit2.Commit)
+    blobs: dict[str, pygit2.Oid | None] = {p: repo.create_blob(d) for p, d in changes.items()}
+    tree = build_tree(repo, parent.tree, blobs)
+    body = message.rstrip("\n") + f"\n\n{COPY_TRAILER}: {copy_id}\n"
+    commit: pygit2.Oid = repo.create_commit(None, signature, signature, body, tree, [base])
+    return commit
