@@ -256,7 +256,12 @@ def check_pushed_commits(
                 and path.rsplit("/", 1)[-1].removesuffix(".json") in abandoned
             ):
                 data = state.read_bytes(path)
-                if data is not None and b'"state": "abandoned"' not in data:
+                before_data = parent_state.read_bytes(path) if parent_state is not None else None
+                # A change made while the copy was still active (say, its peer link) may
+                # travel on and merges under the abandon; what a commit may never do is
+                # bring an abandoned record back to life.
+                was_active = before_data is not None and b'"state": "abandoned"' not in before_data
+                if data is not None and b'"state": "abandoned"' not in data and not was_active:
                     raise RuleViolation(
                         path, "state", "abandoned-copy", "an abandoned copy can never rejoin"
                     )
