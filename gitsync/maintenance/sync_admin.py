@@ -192,14 +192,14 @@ def clear_sync(client_file: ClientFile) -> MaintenanceReport:
         registry = snapshot.paths(COPIES)
         if registry:
             from gitsync.repo.clientfile import build_tree
+            from gitsync.repo.revisions import commit_tree
 
             head = client_file.head_commit()
             assert head is not None
             tree = build_tree(client_file.repo, head.tree, dict.fromkeys(registry))
             who = client_file.identity()
-            sig = who.signature()
-            message = f"Clear sync: remove the hierarchy registry ({len(registry)} record(s))\n\nGitsync-Copy: {who.copy_id}\n"
-            commit = client_file.repo.create_commit(None, sig, sig, message, tree, [head.id])
+            message = f"Clear sync: remove the hierarchy registry ({len(registry)} record(s))"
+            commit = commit_tree(client_file, tree, [head.id], message, who)
             client_file.advance_head(commit)
             client_file.set_ref("refs/heads/main", commit, client_file.ref("refs/heads/main"))
         _make_ordinary(client_file)

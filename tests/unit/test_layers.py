@@ -26,9 +26,6 @@ PYGIT2_STILL_OUTSIDE_REPO = {
     "rules/hooks.py",  # the hooks open the repository themselves
     "rules/workingfiles.py",  # the last clean tree
     "ledger/books.py",  # the total a plain git merge made, read from its trees
-    "sync/engine.py",  # create_commit of a merge
-    "maintenance/lockdown.py",  # create_commit of the clean-up
-    "maintenance/sync_admin.py",  # create_commit of clear-sync
 }
 
 #: Lowest first. A package may import its own layer's packages (without a cycle)
