@@ -40,7 +40,7 @@ from typing import Any
 import pygit2
 
 from gitsync.errors import GitsyncError
-from gitsync.ledger.books import tree_merge_books_conflict
+from gitsync.merge.books import tree_merge_books_conflict
 from gitsync.merge.record import (
     DELETED_REFERENCE,
     Conflict,
@@ -54,12 +54,10 @@ from gitsync.model import canonical
 from gitsync.model.provenance import stamp_at
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
 from gitsync.repo.clientfile import build_tree, changed_paths
+from gitsync.repo.trees import MergeFailed as MergeFailed
+from gitsync.repo.trees import merge_bases as merge_bases
 
 ENTRIES = KINDS["entry"].folder
-
-
-class MergeFailed(GitsyncError):
-    """Two commits cannot be merged (a record on one side is not a readable record)."""
 
 
 @dataclass(frozen=True)
@@ -127,21 +125,6 @@ def merge_commits(repo: pygit2.Repository, ours: pygit2.Oid, theirs: pygit2.Oid)
     theirs_tree = repo[theirs].peel(pygit2.Tree)
     base_tree = _base_tree(repo, ours, theirs)
     return merge_trees(repo, base_tree, ours_tree, theirs_tree)
-
-
-def merge_bases(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> list[pygit2.Oid]:
-    """Every best common ancestor of two commits, sorted by id (pygit2 exposes only one)."""
-    if a == b:
-        return [a]
-    from gitsync.repo.gitcli import git
-
-    # --git-dir: a hook's GIT_DIR must not send git to another repository.
-    result = git(["--git-dir", repo.path, "merge-base", "--all", str(a), str(b)], check=False)
-    if result.returncode not in (0, 1):
-        raise MergeFailed(f"cannot find the common history of {a} and {b}: {result.stderr.strip()}")
-    return sorted(
-        pygit2.Oid(hex=line.strip()) for line in result.stdout.splitlines() if line.strip()
-    )
 
 
 def _base_tree(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> pygit2.Tree | None:
@@ -298,7 +281,7 @@ def merge_trees(
             result, touched_entries, set(ours_changes), set(theirs_changes)
         )
         conflicts.extend(_fix_deleted_references(result, touched_entries, trees["base"]))
-    if ours_changes and theirs_changes:  # the books must still balance (gitsync.ledger.books)
+    if ours_changes and theirs_changes:  # the books must still balance (gitsync.merge.books)
         conflicts.extend(
             tree_merge_books_conflict(
                 repo, trees, result, {*ours_changes, *theirs_changes, *result.changes}

@@ -11,6 +11,27 @@ from collections.abc import Mapping
 
 import pygit2
 
+from gitsync.errors import GitsyncError
+
+
+class MergeFailed(GitsyncError):
+    """Two commits cannot be merged (a record on one side is not a readable record)."""
+
+
+def merge_bases(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> list[pygit2.Oid]:
+    """Every best common ancestor of two commits, sorted by id (pygit2 exposes only one)."""
+    if a == b:
+        return [a]
+    from gitsync.repo.gitcli import git
+
+    # --git-dir: a hook's GIT_DIR must not send git to another repository.
+    result = git(["--git-dir", repo.path, "merge-base", "--all", str(a), str(b)], check=False)
+    if result.returncode not in (0, 1):
+        raise MergeFailed(f"cannot find the common history of {a} and {b}: {result.stderr.strip()}")
+    return sorted(
+        pygit2.Oid(hex=line.strip()) for line in result.stdout.splitlines() if line.strip()
+    )
+
 
 def build_tree(
     repo: pygit2.Repository, base: pygit2.Tree | None, changes: Mapping[str, pygit2.Oid | None]

@@ -332,7 +332,7 @@ def post_merge(repo: pygit2.Repository) -> HookResult:
     if repo.workdir is None:
         return HookResult(0)
     try:
-        from gitsync.ledger.books import write_books_conflict_after_merge
+        from gitsync.merge.books import write_books_conflict_after_merge
 
         write_books_conflict_after_merge(Path(repo.workdir))  # committed with the driver's
         commit_driver_conflicts(Path(repo.workdir))

@@ -25,7 +25,6 @@ PYGIT2_STILL_OUTSIDE_REPO = {
     "merge/tree.py",  # the tree merge walks pygit2 trees
     "rules/hooks.py",  # the hooks open the repository themselves
     "rules/workingfiles.py",  # the last clean tree
-    "ledger/books.py",  # the total a plain git merge made, read from its trees
 }
 
 #: Lowest first. A package may import its own layer's packages (without a cycle)
@@ -46,8 +45,6 @@ LAYERS: list[set[str]] = [
 UPWARD_STILL = {
     ("repo", "rules"),  # ClientFile.commit runs the rules itself
     ("sync", "maintenance"),  # sync.hierarchy asks maintenance.sync_admin who signed out
-    ("merge", "ledger"),  # merge.tree and merge.conflicts call ledger.books (the books balance)
-    ("rules", "ledger"),  # rules.hooks (post-merge) calls ledger.books
 }
 
 
