@@ -246,6 +246,14 @@ class ClientFile:
         """The tree of a commit."""
         return self.repo[self.oid(commit)].peel(pygit2.Tree)
 
+    def tree_by_id(self, tree_id: str) -> pygit2.Tree | None:
+        """The tree with this id (hex), or None when the store has no such tree."""
+        try:
+            tree = self.repo.get(tree_id)
+        except ValueError:
+            return None
+        return tree if isinstance(tree, pygit2.Tree) else None
+
     def is_ancestor(self, ancestor: pygit2.Oid, descendant: pygit2.Oid) -> bool:
         return ancestor == descendant or bool(self.repo.descendant_of(descendant, ancestor))
 

@@ -13,6 +13,9 @@ import pygit2
 
 from gitsync.errors import GitsyncError
 
+Tree = pygit2.Tree
+"""A tree, as the layers above hold one (they never import pygit2)."""
+
 
 class MergeFailed(GitsyncError):
     """Two commits cannot be merged (a record on one side is not a readable record)."""

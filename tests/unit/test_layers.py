@@ -23,8 +23,6 @@ PACKAGE = Path(gitsync.__file__).resolve().parent
 #: Remove an entry when its module moves behind gitsync/repo (the test fails until you do).
 PYGIT2_STILL_OUTSIDE_REPO = {
     "merge/tree.py",  # the tree merge walks pygit2 trees
-    "rules/hooks.py",  # the hooks open the repository themselves
-    "rules/workingfiles.py",  # the last clean tree
 }
 
 #: Lowest first. A package may import its own layer's packages (without a cycle)
