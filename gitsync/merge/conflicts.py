@@ -124,6 +124,8 @@ def set_at_pointer(record: Record, pointer: str, value: Any) -> Record:
 
 
 Settler = Callable[["ClientFile", "Snapshot", str, Record, Any], "Resolution"]
+ContentFinder = Callable[["ClientFile", Record, str], bytes | None]
+"""Finds a document's content by sha256 in the history (``gitsync.documents.content_by_sha256``)."""
 """Settles one conflict of a rule the layers above own: (client file, snapshot, path, conflict,
 chosen value) -> the resolution, committed while the lock is held."""
 
@@ -135,6 +137,7 @@ def resolve_conflict(
     take: int | None = None,
     value: Any = UNSET,
     settlers: Mapping[str, Settler] | None = None,
+    find_content: ContentFinder | None = None,
 ) -> Resolution:
     """Write the chosen value into the record and mark the conflict resolved, as one commit.
 
@@ -142,6 +145,8 @@ def resolve_conflict(
     ``value`` gives a value of one's own (any JSON; ``None`` removes).
     ``settlers`` settle the conflicts of the rules the layers above own, by
     rule (``gitsync.ledger.books.SETTLERS``: the books' balances at once).
+    ``find_content`` finds the document content a ``document-content``
+    conflict takes (``gitsync.documents.content_by_sha256``).
     """
     if (take is None) == (value is UNSET):
         raise UsageError("give exactly one of --take N or --value JSON")
@@ -177,7 +182,9 @@ def resolve_conflict(
         if _is_whole_record(record_path, record, conflict, chosen):
             updated = {k: v for k, v in chosen.items() if k not in ("modified", "provenance")}
         elif conflict.get("rule") == DOCUMENT_CONTENT:
-            updated, extra = _document_content(client_file, record_path, record, chosen)
+            updated, extra = _document_content(
+                client_file, record_path, record, chosen, find_content
+            )
         else:
             updated = set_at_pointer(record, str(conflict["field"]), chosen)
         if "provenance" in record:
@@ -214,7 +221,11 @@ def _is_whole_record(path: str, record: Record, conflict: Record, value: Any) ->
 
 
 def _document_content(
-    client_file: ClientFile, path: str, record: Record, chosen: Any
+    client_file: ClientFile,
+    path: str,
+    record: Record,
+    chosen: Any,
+    find_content: ContentFinder | None,
 ) -> tuple[Record, dict[str, bytes]]:
     """A document's content taken whole: its record fields, and the content file from history."""
     if (
@@ -227,9 +238,9 @@ def _document_content(
         )
     updated = {k: v for k, v in record.items() if k not in DOCUMENT_CONTENT_KEYS}
     updated.update(chosen)
-    from gitsync.documents import content_by_sha256
-
-    data = content_by_sha256(client_file, updated, chosen["sha256"])
+    if find_content is None:
+        raise UsageError(f"{path}: a document's content is found by gitsync.documents")
+    data = find_content(client_file, updated, chosen["sha256"])
     if data is None:
         raise NotFound(
             f"{path}: no version of the document with sha256 {chosen['sha256'][:12]} in the history"

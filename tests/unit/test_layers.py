@@ -21,7 +21,7 @@ PACKAGE = Path(gitsync.__file__).resolve().parent
 
 #: Modules outside gitsync/repo that still import pygit2 or write commits themselves.
 #: Remove an entry when its module moves behind gitsync/repo (the test fails until you do).
-PYGIT2_STILL_OUTSIDE_REPO = {}
+PYGIT2_STILL_OUTSIDE_REPO: set[str] = set()
 
 #: Lowest first. A package may import its own layer's packages (without a cycle)
 #: and any layer below; never one above.
