@@ -66,7 +66,9 @@ def resolve(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Write the chosen value into the record and mark the conflict resolved (one commit)."""
+    from gitsync.documents import content_by_sha256
     from gitsync.errors import UsageError
+    from gitsync.ledger.books import SETTLERS
     from gitsync.merge.conflicts import UNSET, resolve_conflict
 
     parsed: Any = UNSET
@@ -75,7 +77,14 @@ def resolve(
             parsed = json.loads(value)
         except json.JSONDecodeError as err:
             raise UsageError(f"--value: not valid JSON: {err.msg} (column {err.colno})") from None
-    done = resolve_conflict(context.client_file(), conflict_id, take=take, value=parsed)
+    done = resolve_conflict(
+        context.client_file(),
+        conflict_id,
+        take=take,
+        value=parsed,
+        settlers=SETTLERS,
+        find_content=content_by_sha256,
+    )
     if as_json:
         emit_json(done.to_json())
     else:

@@ -245,6 +245,7 @@ def cleanup(
         blobs = client_file.write_objects(dict.fromkeys(plan))
         if plan or changes:
             from gitsync.repo.clientfile import build_tree
+            from gitsync.repo.revisions import commit_tree
 
             head = client_file.head_commit()
             assert head is not None
@@ -255,10 +256,8 @@ def cleanup(
             message = (
                 f"Clean up: remove {len(plan)} settled record(s) and old content\n\n"
                 + "".join(f"  {p}\n" for p in plan[:50])
-                + f"\nGitsync-Copy: {who.copy_id}\n"
             )
-            sig = who.signature()
-            commit = client_file.repo.create_commit(None, sig, sig, message, tree, [head.id])
+            commit = commit_tree(client_file, tree, [head.id], message, who)
             client_file.advance_head(commit)
             publish(client_file, SyncReport(client_file.copy_id, "top-level"))
         _compact(client_file.root)

@@ -21,9 +21,10 @@ from gitsync.faults import fault_point
 from gitsync.fs import make_staging
 from gitsync.maintenance.lockdown import MaintenanceReport, require_top_level
 from gitsync.model import canonical
-from gitsync.model.records import KINDS, is_tombstone, now_stamp
+from gitsync.model.records import KINDS, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
+from gitsync.rules import syncstate
 from gitsync.rules.syncstate import active_copies
 from gitsync.sync.engine import sync
 
@@ -192,14 +193,14 @@ def clear_sync(client_file: ClientFile) -> MaintenanceReport:
         registry = snapshot.paths(COPIES)
         if registry:
             from gitsync.repo.clientfile import build_tree
+            from gitsync.repo.revisions import commit_tree
 
             head = client_file.head_commit()
             assert head is not None
             tree = build_tree(client_file.repo, head.tree, dict.fromkeys(registry))
             who = client_file.identity()
-            sig = who.signature()
-            message = f"Clear sync: remove the hierarchy registry ({len(registry)} record(s))\n\nGitsync-Copy: {who.copy_id}\n"
-            commit = client_file.repo.create_commit(None, sig, sig, message, tree, [head.id])
+            message = f"Clear sync: remove the hierarchy registry ({len(registry)} record(s))"
+            commit = commit_tree(client_file, tree, [head.id], message, who)
             client_file.advance_head(commit)
             client_file.set_ref("refs/heads/main", commit, client_file.ref("refs/heads/main"))
         _make_ordinary(client_file)
@@ -265,7 +266,7 @@ def checkin(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, A
 
 def signed_out(client_file: ClientFile) -> list[dict[str, Any]]:
     """The live sign-outs and check-outs of a file."""
-    return [r for _, r in client_file.snapshot().records(CHECKOUTS) if not is_tombstone(r)]
+    return syncstate.signed_out(client_file.snapshot())
 
 
 def add_milestone(client_file: ClientFile, name: str) -> str:

@@ -9,6 +9,7 @@ marks the conflict resolved, as one normal change.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +21,13 @@ from gitsync.merge.record import (
     Record,
 )
 from gitsync.model import canonical
+from gitsync.model.books import UNBALANCED_BOOKS
 from gitsync.model.provenance import is_keyed_list
 from gitsync.model.records import document_content_path, is_valid_id, kind_of
 
 if TYPE_CHECKING:
     from gitsync.repo.clientfile import ClientFile
+    from gitsync.repo.snapshot import Snapshot
 
 
 class AlreadyResolved(UsageError):
@@ -120,13 +123,30 @@ def set_at_pointer(record: Record, pointer: str, value: Any) -> Record:
     return result
 
 
+Settler = Callable[["ClientFile", "Snapshot", str, Record, Any], "Resolution"]
+ContentFinder = Callable[["ClientFile", Record, str], bytes | None]
+"""Finds a document's content by sha256 in the history (``gitsync.documents.content_by_sha256``)."""
+"""Settles one conflict of a rule the layers above own: (client file, snapshot, path, conflict,
+chosen value) -> the resolution, committed while the lock is held."""
+
+
 def resolve_conflict(
-    client_file: ClientFile, conflict_id: str, *, take: int | None = None, value: Any = UNSET
+    client_file: ClientFile,
+    conflict_id: str,
+    *,
+    take: int | None = None,
+    value: Any = UNSET,
+    settlers: Mapping[str, Settler] | None = None,
+    find_content: ContentFinder | None = None,
 ) -> Resolution:
     """Write the chosen value into the record and mark the conflict resolved, as one commit.
 
     ``take`` picks one of the conflict's values (1-based, in the order listed);
     ``value`` gives a value of one's own (any JSON; ``None`` removes).
+    ``settlers`` settle the conflicts of the rules the layers above own, by
+    rule (``gitsync.ledger.books.SETTLERS``: the books' balances at once).
+    ``find_content`` finds the document content a ``document-content``
+    conflict takes (``gitsync.documents.content_by_sha256``).
     """
     if (take is None) == (value is UNSET):
         raise UsageError("give exactly one of --take N or --value JSON")
@@ -147,10 +167,11 @@ def resolve_conflict(
             chosen = values[take - 1].get("value")
         else:
             chosen = value
-        if conflict.get("rule") == "unbalanced-books":  # balances of many accounts at once
-            from gitsync.ledger.books import settle_books_conflict
-
-            return settle_books_conflict(client_file, snapshot, path, conflict, chosen)
+        settle = (settlers or {}).get(str(conflict.get("rule")))
+        if settle is not None:
+            return settle(client_file, snapshot, path, conflict, chosen)
+        if conflict.get("rule") == UNBALANCED_BOOKS:  # balances of many accounts at once
+            raise UsageError(f"{path}: the books' balances are settled by gitsync.ledger.books")
         record_path = str(conflict["record"])
         record = snapshot.read(record_path)
         if record is None:
@@ -161,7 +182,9 @@ def resolve_conflict(
         if _is_whole_record(record_path, record, conflict, chosen):
             updated = {k: v for k, v in chosen.items() if k not in ("modified", "provenance")}
         elif conflict.get("rule") == DOCUMENT_CONTENT:
-            updated, extra = _document_content(client_file, record_path, record, chosen)
+            updated, extra = _document_content(
+                client_file, record_path, record, chosen, find_content
+            )
         else:
             updated = set_at_pointer(record, str(conflict["field"]), chosen)
         if "provenance" in record:
@@ -198,7 +221,11 @@ def _is_whole_record(path: str, record: Record, conflict: Record, value: Any) ->
 
 
 def _document_content(
-    client_file: ClientFile, path: str, record: Record, chosen: Any
+    client_file: ClientFile,
+    path: str,
+    record: Record,
+    chosen: Any,
+    find_content: ContentFinder | None,
 ) -> tuple[Record, dict[str, bytes]]:
     """A document's content taken whole: its record fields, and the content file from history."""
     if (
@@ -213,9 +240,9 @@ def _document_content(
     updated.update(chosen)
     if updated.get("sync", "automatic") != "automatic":
         return updated, {}  # on demand or never: the content stays outside the tree
-    from gitsync.documents import content_by_sha256
-
-    data = content_by_sha256(client_file, updated, chosen["sha256"])
+    if find_content is None:
+        raise UsageError(f"{path}: a document's content is found by gitsync.documents")
+    data = find_content(client_file, updated, chosen["sha256"])
     if data is None:
         raise NotFound(
             f"{path}: no version of the document with sha256 {chosen['sha256'][:12]} in the history"

@@ -37,10 +37,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import pygit2
-
 from gitsync.errors import GitsyncError
-from gitsync.ledger.books import tree_merge_books_conflict
+from gitsync.merge.books import tree_merge_books_conflict
 from gitsync.merge.record import (
     DELETED_REFERENCE,
     Conflict,
@@ -54,12 +52,20 @@ from gitsync.model import canonical
 from gitsync.model.provenance import stamp_at
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
 from gitsync.repo.clientfile import build_tree, changed_paths
+from gitsync.repo.trees import MergeFailed as MergeFailed
+from gitsync.repo.trees import (
+    Oid,
+    Repository,
+    Tree,
+    TreeLookup,
+    blob_data,
+    blob_or_none,
+    commit_tree_of,
+    write_blob,
+)
+from gitsync.repo.trees import merge_bases as merge_bases
 
 ENTRIES = KINDS["entry"].folder
-
-
-class MergeFailed(GitsyncError):
-    """Two commits cannot be merged (a record on one side is not a readable record)."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +111,11 @@ class TreeMerge:
     - ``base``: the tree the merge used as base (None: no common history).
     """
 
-    tree: pygit2.Oid
+    tree: Oid
     conflicts: list[Conflict] = field(default_factory=list)
     renumbered: list[Renumbered] = field(default_factory=list)
-    changes: dict[str, pygit2.Oid | None] = field(default_factory=dict)
-    base: pygit2.Oid | None = None
+    changes: dict[str, Oid | None] = field(default_factory=dict)
+    base: Oid | None = None
 
     @property
     def changed(self) -> list[str]:
@@ -121,114 +127,53 @@ class TreeMerge:
         return not self.conflicts
 
 
-def merge_commits(repo: pygit2.Repository, ours: pygit2.Oid, theirs: pygit2.Oid) -> TreeMerge:
+def merge_commits(repo: Repository, ours: Oid, theirs: Oid) -> TreeMerge:
     """Merge commit ``theirs`` into commit ``ours``; writes objects only and returns the outcome."""
-    ours_tree = repo[ours].peel(pygit2.Tree)
-    theirs_tree = repo[theirs].peel(pygit2.Tree)
+    ours_tree = commit_tree_of(repo, ours)
+    theirs_tree = commit_tree_of(repo, theirs)
     base_tree = _base_tree(repo, ours, theirs)
     return merge_trees(repo, base_tree, ours_tree, theirs_tree)
 
 
-def merge_bases(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> list[pygit2.Oid]:
-    """Every best common ancestor of two commits, sorted by id (pygit2 exposes only one)."""
-    if a == b:
-        return [a]
-    from gitsync.repo.gitcli import git
-
-    # --git-dir: a hook's GIT_DIR must not send git to another repository.
-    result = git(["--git-dir", repo.path, "merge-base", "--all", str(a), str(b)], check=False)
-    if result.returncode not in (0, 1):
-        raise MergeFailed(f"cannot find the common history of {a} and {b}: {result.stderr.strip()}")
-    return sorted(
-        pygit2.Oid(hex=line.strip()) for line in result.stdout.splitlines() if line.strip()
-    )
-
-
-def _base_tree(repo: pygit2.Repository, a: pygit2.Oid, b: pygit2.Oid) -> pygit2.Tree | None:
+def _base_tree(repo: Repository, a: Oid, b: Oid) -> Tree | None:
     bases = merge_bases(repo, a, b)
     if not bases:
         return None
-    virtual = repo[bases[0]].peel(pygit2.Tree)
+    virtual = commit_tree_of(repo, bases[0])
     for other in bases[1:]:
         inner = _base_tree(repo, bases[0], other)
-        merged = merge_trees(repo, inner, virtual, repo[other].peel(pygit2.Tree))
-        virtual = repo[merged.tree].peel(pygit2.Tree)
+        merged = merge_trees(repo, inner, virtual, commit_tree_of(repo, other))
+        virtual = commit_tree_of(repo, merged.tree)
     return virtual
-
-
-def _blob_bytes(repo: pygit2.Repository, oid: pygit2.Oid | None) -> bytes | None:
-    return None if oid is None else _data(repo, oid)
-
-
-def _data(repo: pygit2.Repository, oid: pygit2.Oid) -> bytes:
-    blob = repo[oid]
-    if not isinstance(blob, pygit2.Blob):
-        raise MergeFailed(f"{oid} is not a file")
-    return bytes(blob.data)
-
-
-class TreeLookup:
-    """Blob ids by path in one tree, reading each folder once.
-
-    ``tree[path]`` re-reads every folder on the path at each call, which costs
-    about a millisecond in a folder of a thousand records; a merge looks up
-    thousands of paths.
-    """
-
-    def __init__(self, repo: pygit2.Repository, tree: pygit2.Tree | None) -> None:
-        self.repo = repo
-        self.tree = tree
-        self._folders: dict[str, dict[str, pygit2.Object]] = {}
-
-    def folder(self, folder: str) -> dict[str, pygit2.Object]:
-        """Name -> entry of the folder (``""`` is the top), empty when absent."""
-        if folder not in self._folders:
-            listing: dict[str, pygit2.Object] = {}
-            if self.tree is not None:
-                if folder == "":
-                    listing = {e.name or "": e for e in self.tree}
-                else:
-                    parent, _, name = folder.rpartition("/")
-                    entry = self.folder(parent).get(name)
-                    if entry is not None and entry.type_str == "tree":
-                        sub = self.repo[entry.id].peel(pygit2.Tree)
-                        listing = {e.name or "": e for e in sub}
-            self._folders[folder] = listing
-        return self._folders[folder]
-
-    def oid(self, path: str) -> pygit2.Oid | None:
-        folder, _, name = path.rpartition("/")
-        entry = self.folder(folder).get(name)
-        return entry.id if entry is not None and entry.type_str == "blob" else None
 
 
 class _Result:
     """The merged state as ``ours`` plus changes, readable as records."""
 
-    def __init__(self, repo: pygit2.Repository, ours: TreeLookup) -> None:
+    def __init__(self, repo: Repository, ours: TreeLookup) -> None:
         self.repo = repo
         self.ours = ours
-        self.changes: dict[str, pygit2.Oid | None] = {}
+        self.changes: dict[str, Oid | None] = {}
         self._records: dict[str, Record | None] = {}
 
-    def oid(self, path: str) -> pygit2.Oid | None:
+    def oid(self, path: str) -> Oid | None:
         if path in self.changes:
             return self.changes[path]
         return self.ours.oid(path)
 
-    def set_oid(self, path: str, oid: pygit2.Oid | None) -> None:
+    def set_oid(self, path: str, oid: Oid | None) -> None:
         self.changes[path] = oid
         self._records.pop(path, None)
 
     def read(self, path: str) -> Record | None:
         if path not in self._records:
-            data = _blob_bytes(self.repo, self.oid(path))
+            data = blob_or_none(self.repo, self.oid(path))
             self._records[path] = None if data is None else _load(data, path)
         return self._records[path]
 
     def write(self, path: str, record: Record | None) -> None:
         self.set_oid(
-            path, None if record is None else self.repo.create_blob(canonical.dumps(record))
+            path, None if record is None else write_blob(self.repo, canonical.dumps(record))
         )
         self._records[path] = record
 
@@ -254,10 +199,10 @@ def _load(data: bytes, path: str) -> Record:
 
 
 def merge_trees(
-    repo: pygit2.Repository,
-    base: pygit2.Tree | None,
-    ours: pygit2.Tree,
-    theirs: pygit2.Tree,
+    repo: Repository,
+    base: Tree | None,
+    ours: Tree,
+    theirs: Tree,
 ) -> TreeMerge:
     """Merge two trees against ``base`` (None: empty); writes objects only."""
     ours_changes = changed_paths(repo, base, ours)
@@ -298,7 +243,7 @@ def merge_trees(
             result, touched_entries, set(ours_changes), set(theirs_changes)
         )
         conflicts.extend(_fix_deleted_references(result, touched_entries, trees["base"]))
-    if ours_changes and theirs_changes:  # the books must still balance (gitsync.ledger.books)
+    if ours_changes and theirs_changes:  # the books must still balance (gitsync.merge.books)
         conflicts.extend(
             tree_merge_books_conflict(
                 repo, trees, result, {*ours_changes, *theirs_changes, *result.changes}
@@ -313,7 +258,7 @@ def merge_trees(
         seen.add(conflict.id)
         if result.oid(conflict.path) is not None:
             continue  # already known on one side (open or resolved): never reopen it
-        result.set_oid(conflict.path, repo.create_blob(conflict.to_bytes()))
+        result.set_oid(conflict.path, write_blob(repo, conflict.to_bytes()))
         written.append(conflict)
 
     changes = {p: oid for p, oid in result.changes.items() if oid != trees["ours"].oid(p)}
@@ -328,10 +273,10 @@ def merge_trees(
 
 
 def _merge_record_path(
-    repo: pygit2.Repository, result: _Result, path: str, trees: dict[str, TreeLookup]
+    repo: Repository, result: _Result, path: str, trees: dict[str, TreeLookup]
 ) -> list[Conflict]:
     def read(side: str) -> Record | None:
-        data = _blob_bytes(repo, trees[side].oid(path))
+        data = blob_or_none(repo, trees[side].oid(path))
         return None if data is None else _load(data, path)
 
     merged = merge_records(path, read("base"), read("ours"), read("theirs"))
@@ -340,26 +285,26 @@ def _merge_record_path(
 
 
 def _merge_other_file(
-    repo: pygit2.Repository,
+    repo: Repository,
     result: _Result,
     path: str,
-    ours: pygit2.Oid | None,
-    theirs: pygit2.Oid | None,
+    ours: Oid | None,
+    theirs: Oid | None,
 ) -> None:
     """A file that is no record (``.gitattributes``, ...): the present, then the greater, wins."""
     if ours is None or theirs is None:
         result.set_oid(path, ours or theirs)
         return
-    pick = max((ours, theirs), key=lambda oid: (_data(repo, oid), str(oid)))
+    pick = max((ours, theirs), key=lambda oid: (blob_data(repo, oid), str(oid)))
     result.set_oid(path, pick)
 
 
 def _merge_document_content(
-    repo: pygit2.Repository,
+    repo: Repository,
     result: _Result,
     path: str,
-    ours: pygit2.Oid | None,
-    theirs: pygit2.Oid | None,
+    ours: Oid | None,
+    theirs: Oid | None,
 ) -> None:
     """Document content merges as a whole file: the merged metadata's sha256 names the current one.
 
@@ -372,13 +317,13 @@ def _merge_document_content(
     wanted = meta.get("sha256") if meta else None
     candidates = [oid for oid in (ours, theirs) if oid is not None]
     for oid in candidates:
-        if hashlib.sha256(_data(repo, oid)).hexdigest() == wanted:
+        if hashlib.sha256(blob_data(repo, oid)).hexdigest() == wanted:
             result.set_oid(path, oid)
             return
     if not candidates:
         result.set_oid(path, None)
         return
-    result.set_oid(path, max(candidates, key=lambda oid: (_data(repo, oid), str(oid))))
+    result.set_oid(path, max(candidates, key=lambda oid: (blob_data(repo, oid), str(oid))))
 
 
 def _created_order(path: str, record: Record) -> tuple[str, str, str]:
@@ -464,7 +409,7 @@ def _fix_deleted_references(
         entry_path = referenced[target]
         revived = {k: v for k, v in record.items() if k != "deleted"}
         result.write(target, revived)
-        base_data = _blob_bytes(result.repo, base.oid(target))
+        base_data = blob_or_none(result.repo, base.oid(target))
         base_record = None if base_data is None else _load(base_data, target)
         user = result.read(entry_path) or {}
         d, u = Stamp.parse(stamp_at(record, "/deleted")), Stamp.of(user)

@@ -39,7 +39,10 @@ GIT_CHECKOUT_FROM = 200
 
 _GIT_PROGRESS = re.compile(rb"Updating files:\s+\d+% \((\d+)/(\d+)\)")
 
-__all__ = ["ClientFile", "Identity", "build_tree", "changed_paths"]
+__all__ = ["ClientFile", "Identity", "Oid", "build_tree", "changed_paths"]
+
+Oid = pygit2.Oid
+"""An object id, as the layers above hold one (they never import pygit2)."""
 
 
 class EditedDuringWork(GitsyncError):
@@ -238,6 +241,18 @@ class ClientFile:
         if oid is None:
             return None
         return Snapshot(self.repo, self.repo[oid].peel(pygit2.Tree))
+
+    def tree_of(self, commit: pygit2.Oid | str) -> pygit2.Tree:
+        """The tree of a commit."""
+        return self.repo[self.oid(commit)].peel(pygit2.Tree)
+
+    def tree_by_id(self, tree_id: str) -> pygit2.Tree | None:
+        """The tree with this id (hex), or None when the store has no such tree."""
+        try:
+            tree = self.repo.get(tree_id)
+        except ValueError:
+            return None
+        return tree if isinstance(tree, pygit2.Tree) else None
 
     def is_ancestor(self, ancestor: pygit2.Oid, descendant: pygit2.Oid) -> bool:
         return ancestor == descendant or bool(self.repo.descendant_of(descendant, ancestor))

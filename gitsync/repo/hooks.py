@@ -26,6 +26,33 @@ ATTRIBUTES = (
 )
 
 
+def hook_workdir(cwd: Path | None = None) -> Path | None:
+    """The work folder of the repository a hook runs in (None when bare), as git's environment says.
+
+    FROM_ENV honours GIT_DIR, GIT_OBJECT_DIRECTORY and
+    GIT_ALTERNATE_OBJECT_DIRECTORIES.
+    """
+    import pygit2
+    from pygit2.enums import RepositoryOpenFlag
+
+    from gitsync.errors import GitsyncError
+
+    previous = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        # pygit2 opens nothing without a path; libgit2 ignores GIT_DIR once given
+        # one, so hand it GIT_DIR (or the folder git runs the hook in) ourselves.
+        start = os.environ.get("GIT_DIR") or "."
+        repo = pygit2.Repository(start, RepositoryOpenFlag.FROM_ENV)
+    except pygit2.GitError as err:
+        raise GitsyncError(f"{cwd or previous}: no git repository for the hook ({err})") from None
+    finally:
+        if cwd is not None:
+            os.chdir(previous)
+    return None if repo.workdir is None else Path(repo.workdir)
+
+
 def _hook_text(name: str) -> str:
     from gitsync.resources import hook_template
 

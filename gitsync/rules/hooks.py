@@ -53,8 +53,6 @@ from gitsync.rules.engine import check_all, check_changes
 from gitsync.rules.syncstate import PushedCommit, check_pushed_commits
 
 if TYPE_CHECKING:
-    import pygit2
-
     from gitsync.model.view import RecordView
 
 HOOKS = ("pre-commit", "pre-receive", "post-merge")
@@ -67,30 +65,6 @@ class HookResult:
 
     code: int
     message: str | None = None
-
-
-def open_repository(cwd: Path | None = None) -> pygit2.Repository:
-    """The repository a hook runs in, opened as git's environment describes it (post-merge).
-
-    FROM_ENV honours GIT_DIR, GIT_OBJECT_DIRECTORY and
-    GIT_ALTERNATE_OBJECT_DIRECTORIES.
-    """
-    import pygit2
-    from pygit2.enums import RepositoryOpenFlag
-
-    previous = Path.cwd()
-    if cwd is not None:
-        os.chdir(cwd)
-    try:
-        # pygit2 opens nothing without a path; libgit2 ignores GIT_DIR once given
-        # one, so hand it GIT_DIR (or the folder git runs the hook in) ourselves.
-        start = os.environ.get("GIT_DIR") or "."
-        return pygit2.Repository(start, RepositoryOpenFlag.FROM_ENV)
-    except pygit2.GitError as err:
-        raise GitsyncError(f"{cwd or previous}: no git repository for the hook ({err})") from None
-    finally:
-        if cwd is not None:
-            os.chdir(previous)
 
 
 def hooks_dir(cwd: Path | None = None) -> Path:
@@ -120,7 +94,9 @@ def run_hook(name: str, args: Sequence[str], stdin: str, cwd: Path | None = None
     if legacy_code != 0:
         return HookResult(legacy_code)
     if name == "post-merge":
-        return post_merge(open_repository(cwd))
+        from gitsync.repo.hooks import hook_workdir
+
+        return post_merge(hook_workdir(cwd))
     with ObjectReader(cwd) as reader:
         if name == "pre-commit":
             return pre_commit(reader)
@@ -348,8 +324,11 @@ def _commit_states(
     return states
 
 
-def post_merge(repo: pygit2.Repository) -> HookResult:
-    """Commit the conflicts that the merge driver recorded during a plain ``git merge``."""
+def post_merge(workdir: Path | None) -> HookResult:
+    """Commit the conflicts that the merge driver recorded during a plain ``git merge``.
+
+    ``workdir`` is the work folder of the repository the hook runs in (None: bare).
+    """
     try:
         from gitsync.merge.driver import (  # type: ignore[import-not-found,unused-ignore]
             commit_driver_conflicts,
@@ -358,13 +337,13 @@ def post_merge(repo: pygit2.Repository) -> HookResult:
         if err.name in ("gitsync.merge.driver", None) or "commit_driver_conflicts" in str(err):
             return HookResult(0)  # the merge driver is not there yet: nothing to commit
         raise
-    if repo.workdir is None:
+    if workdir is None:
         return HookResult(0)
     try:
-        from gitsync.ledger.books import write_books_conflict_after_merge
+        from gitsync.merge.books import write_books_conflict_after_merge
 
-        write_books_conflict_after_merge(Path(repo.workdir))  # committed with the driver's
-        commit_driver_conflicts(Path(repo.workdir))
+        write_books_conflict_after_merge(workdir)  # committed with the driver's
+        commit_driver_conflicts(workdir)
     except GitsyncError as err:
         return HookResult(1, f"after the merge: {err}")
     return HookResult(0)

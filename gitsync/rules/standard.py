@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from gitsync.errors import InputError, RuleViolation
+from gitsync.model.books import UNBALANCED_BOOKS, book_balance
 from gitsync.model.money import format_amount, format_money
 from gitsync.model.records import (
     KINDS,
@@ -384,23 +385,8 @@ def document_content_matches(ctx: RuleContext) -> Iterator[RuleViolation]:
 # --- the books balance ------------------------------------------------------------------
 
 BALANCED_BOOKS = "balanced-books"
-UNBALANCED_BOOKS = "unbalanced-books"  # the rule name of the merge's conflict
 ACCOUNTS = KINDS["account"].folder
 CONFLICTS = KINDS["conflict"].folder
-
-
-def book_balance(record: Record | None) -> int:
-    """What one account record adds to the trial balance total: its balance while live, else 0.
-
-    ``gitsync tb`` totals the live accounts' unadjusted balances plus every
-    posted entry line; each live entry sums to zero (rule ``balanced-entry``),
-    so the adjusted total is the sum of the live accounts' balances. Units and
-    prior-year balances are not in the total, as they are not in ``tb``.
-    """
-    if record is None or is_tombstone(record):
-        return 0
-    balance = record.get("balance")
-    return balance if isinstance(balance, int) and not isinstance(balance, bool) else 0
 
 
 def books_total(ctx: RuleContext) -> int | None:

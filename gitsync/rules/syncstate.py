@@ -30,6 +30,7 @@ from gitsync.rules.engine import RuleContext, rule
 LOCKDOWN_PATH = KINDS["lockdown"].path_for("")
 MASK_PATH = KINDS["mask"].path_for("")
 COPIES = KINDS["copy"].folder
+CHECKOUTS = KINDS["checkout"].folder
 RESTRICTED_KINDS = ("journal", "taxcode", "unit")
 COPY_TRAILER = "Gitsync-Copy"
 
@@ -63,6 +64,11 @@ def is_locked_down(snapshot: RecordView | None) -> bool:
         return False
     record = snapshot.read(LOCKDOWN_PATH)
     return bool(record and record.get("locked") is True and not is_tombstone(record))
+
+
+def signed_out(snapshot: RecordView) -> list[dict[str, Any]]:
+    """The live sign-outs and check-outs of a file."""
+    return [r for _, r in snapshot.records(CHECKOUTS) if not is_tombstone(r)]
 
 
 def active_copies(snapshot: RecordView, *, exclude: str | None = None) -> list[dict[str, Any]]:

@@ -23,10 +23,9 @@ from gitsync.model.records import is_document_content, kind_of
 from gitsync.rules.engine import check_all, find_violations
 
 if TYPE_CHECKING:
-    import pygit2
-
     from gitsync.repo.clientfile import ClientFile
     from gitsync.repo.snapshot import Snapshot
+    from gitsync.repo.trees import Tree
 
 # In .git: the last committed tree a check found clean, so the next check
 # only reads what changed since.
@@ -197,15 +196,12 @@ def _checked_file(client: ClientFile) -> Path:
     return Path(client.repo.path) / CHECKED_FILE
 
 
-def _last_clean_tree(client: ClientFile) -> pygit2.Tree | None:
-    import pygit2
-
+def _last_clean_tree(client: ClientFile) -> Tree | None:
     try:
         tree_id = _checked_file(client).read_text(encoding="ascii").strip()
-        tree = client.repo.get(tree_id)
-    except (OSError, ValueError):
+    except OSError:
         return None
-    return tree if isinstance(tree, pygit2.Tree) else None
+    return client.tree_by_id(tree_id)
 
 
 def _remember_clean(client: ClientFile, tree_id: str) -> None:

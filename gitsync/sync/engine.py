@@ -21,7 +21,7 @@ from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_pat
 from gitsync.sync.route import Route, routes_of
 
 if TYPE_CHECKING:
-    from pygit2 import Oid
+    from gitsync.repo.clientfile import Oid
 
 
 MAX_RACE_ROUNDS = 20
@@ -167,6 +167,7 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
         report.received += _received(client_file, theirs, ours)
         return
     from gitsync.merge.tree import merge_commits
+    from gitsync.repo.revisions import commit_tree
 
     outcome = merge_commits(client_file.repo, ours, theirs)
     who = client_file.identity()
@@ -176,11 +177,7 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
         lines.append(f"Conflicts kept for review: {', '.join(new_conflicts)}")
     for renumber in outcome.renumbered:
         lines.append(str(renumber))
-    lines.extend(["", f"Gitsync-Copy: {who.copy_id}", ""])
-    sig = who.signature()
-    commit = client_file.repo.create_commit(
-        None, sig, sig, "\n".join(lines), outcome.tree, [ours, theirs]
-    )
+    commit = commit_tree(client_file, outcome.tree, [ours, theirs], "\n".join(lines), who)
     fault_point("sync.merge-written")
     report.files_updated += client_file.advance_head(commit)
     report.received += _received(client_file, theirs, ours)

@@ -79,9 +79,9 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: the folder exists and is not empty")
     if parent_file is not None:
-        from gitsync.maintenance.sync_admin import signed_out
+        from gitsync.rules.syncstate import signed_out
 
-        out = signed_out(parent_file)
+        out = signed_out(parent_file.snapshot())
         if out:
             taken = ", ".join(f"{r['component']} (to {r['user']})" for r in out)
             raise UsageError(

@@ -230,6 +230,16 @@ def test_a_merge_that_would_unbalance_the_books_keeps_a_conflict(
     take = 1 + [v["value"] for v in conflict["values"]].index(
         {"1000": 20000, "2000": 0, "3000": -20000}
     )
+    # merge.conflicts settles the books only through the ledger's settlers (merge sits below it).
+    from gitsync.errors import UsageError
+    from gitsync.merge.conflicts import resolve_conflict
+    from gitsync.repo.clientfile import ClientFile
+
+    top = ClientFile.open(h.top)
+    head = top.ref(top.head_ref_name())
+    with pytest.raises(UsageError, match=r"settled by gitsync\.ledger\.books"):
+        resolve_conflict(top, conflict["id"], take=take)
+    assert top.ref(top.head_ref_name()) == head and head is not None
     refused = gitsync("conflicts", "resolve", conflict["id"], "--value", '{"1000": 100}', cwd=h.top)
     assert refused.code == 2 and "still out of balance" in refused.stderr
     _ok(gitsync("conflicts", "resolve", conflict["id"], "--take", str(take), cwd=h.top))

@@ -85,13 +85,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-# Cycles known on main and left to their owners (issue 9 lists the cycle check): the
-# books rule's merge conflict reaches back from ledger.books into merge.tree.
-KNOWN_CYCLES = [["gitsync.ledger.books", "gitsync.merge.conflicts", "gitsync.merge.tree"]]
-
-
 def test_gitsync_has_no_import_cycle() -> None:
-    assert [c for c in cycles(import_graph()) if c not in KNOWN_CYCLES] == []
+    assert cycles(import_graph()) == []
 
 
 def test_the_rules_never_import_the_client_file() -> None:

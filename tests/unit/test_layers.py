@@ -22,13 +22,6 @@ PACKAGE = Path(gitsync.__file__).resolve().parent
 #: Modules outside gitsync/repo that still import pygit2 or write commits themselves.
 #: Remove an entry when its module moves behind gitsync/repo (the test fails until you do).
 PYGIT2_STILL_OUTSIDE_REPO = {
-    "merge/tree.py",  # the tree merge walks pygit2 trees
-    "rules/hooks.py",  # the hooks open the repository themselves
-    "rules/workingfiles.py",  # the last clean tree
-    "ledger/books.py",  # the total a plain git merge made, read from its trees
-    "sync/engine.py",  # create_commit of a merge
-    "maintenance/lockdown.py",  # create_commit of the clean-up
-    "maintenance/sync_admin.py",  # create_commit of clear-sync
     "server/receive.py",  # the identity check walks the pushed commits with pygit2
     "server/admin.py",  # the admin actions read the hosted bare repositories
     "server/web.py",  # the file's page walks the hosted history
@@ -51,10 +44,6 @@ LAYERS: list[set[str]] = [
 #: Imports that still point upward: (from, to). Asserted exact, so it shrinks.
 UPWARD_STILL = {
     ("repo", "rules"),  # ClientFile.commit runs the rules itself
-    ("sync", "maintenance"),  # sync.hierarchy asks maintenance.sync_admin who signed out
-    ("merge", "ledger"),  # merge.tree and merge.conflicts call ledger.books (the books balance)
-    ("rules", "ledger"),  # rules.hooks (post-merge) calls ledger.books
-    ("merge", "documents"),  # merge.conflicts brings a document version's file back
     ("sync", "server"),  # sync.agent (long-poll) and sync.hierarchy (copy) use server.client
 }
 
