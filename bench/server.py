@@ -132,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if args.keep is None:  # the rows and the fleet leave nothing behind either
+            shutil.rmtree(work, ignore_errors=True)
     for name, row in rows.items():
         print(f"{name:8} " + "  ".join(f"{k} {v:,.0f} ms" for k, v in row.items()))
-    if args.keep is None:
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
