@@ -13,6 +13,13 @@ HTTP to the same server (the same rules run for both): a one-record edit +
 sync vs commit + pull + push; propagation A -> server -> B with two watch
 agents vs a plain clone pulling every 100 ms; ``gitsync copy`` vs ``git
 clone``. It prints the load average before and after.
+
+``--fleet N --rounds R`` makes N copies of the published file and runs R
+rounds in which all N run ``gitsync sync`` at once, each after a one-record
+edit of its own entry; then it levels them and prints the syncs per second,
+the failures, whether every tree is the same and every edit arrived, and the
+server process's peak resident memory (VmHWM). ``--budget`` seconds stops
+the rounds early (it says how many ran).
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path)
     parser.add_argument("--rows", action="store_true", help="the issue's gitsync-vs-git rows")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--fleet", type=int, default=0, help="copies syncing at once")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--budget", type=float, default=480.0, help="seconds for the rounds")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="gitsync-bench-server-"))
     shutil.rmtree(work, ignore_errors=True)
@@ -106,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{published['bytes_sent']} bytes sent"
         )
         served = f"{url}/git/file"
+        if args.fleet:
+            print(f"load average before: {os.getloadavg()}")
+            fleet(run, gitsync, env, work, server.pid, args.fleet, args.rounds, args.budget)
+            print(f"load average after: {os.getloadavg()}")
+            return 0
         if args.rows:
             print(f"load average before: {os.getloadavg()}")
             issue_rows(run, gitsync, env, work, served, args.reps)
@@ -117,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if args.keep is None:  # the rows and the fleet leave nothing behind either
+            shutil.rmtree(work, ignore_errors=True)
     for name, row in rows.items():
         print(f"{name:8} " + "  ".join(f"{k} {v:,.0f} ms" for k, v in row.items()))
-    if args.keep is None:
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
@@ -296,6 +311,98 @@ def issue_rows(
         plain.append(time.perf_counter() - started)
         shutil.rmtree(work / f"clone-{i}")
     _row("gitsync copy vs git clone over HTTP", mine, plain, 1.2)
+
+
+def fleet(
+    run: Any,
+    gitsync: Any,
+    env: dict[str, str],
+    work: Path,
+    server_pid: int,
+    size: int,
+    rounds: int,
+    budget: float,
+) -> None:
+    """``size`` copies syncing at once through one server for ``rounds`` rounds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gitsync.model import canonical
+
+    copies = [work / f"fleet-{i:02}" for i in range(size)]
+    started = time.perf_counter()
+    for copy in copies:
+        gitsync("copy", "bench:file", copy)
+    print(f"{size} copies made in {time.perf_counter() - started:,.0f} s")
+    names = sorted(p.name for p in (work / "file" / "entries").glob("*.json"))[:size]
+
+    def one(i: int, tag: str) -> tuple[bool, float, str]:
+        path = copies[i] / "entries" / names[i]
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["description"] = tag
+        path.write_bytes(canonical.dumps(record))
+        began = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "gitsync", "sync"],
+            cwd=copies[i],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        return proc.returncode == 0, time.perf_counter() - began, proc.stderr.strip()
+
+    failures: list[str] = []
+    took: list[float] = []
+    walls: list[float] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=size) as pool:
+        for r in range(rounds):
+            began = time.perf_counter()
+            tags = [f"round {r} copy {i}" for i in range(size)]
+            results = list(pool.map(one, range(size), tags))
+            walls.append(time.perf_counter() - began)
+            done += 1
+            for i, (ok, seconds, err) in enumerate(results):
+                took.append(seconds)
+                if not ok:
+                    failures.append(f"round {r} copy {i}: {err.splitlines()[-1] if err else '?'}")
+            if sum(walls) > budget and r + 1 < rounds:
+                print(f"budget of {budget:.0f} s spent: stopped after {done} of {rounds} rounds")
+                break
+    peak = _peak_rss(server_pid)
+    for _ in range(2):  # level: every copy takes what the others sent
+        for copy in copies:
+            gitsync("sync", cwd=copy)
+    trees = {run("git", "rev-parse", "HEAD^{tree}", cwd=c).strip() for c in copies}
+    last = done - 1
+    lost = [
+        f"copy {i}"
+        for i in range(size)
+        for c in copies
+        if json.loads((c / "entries" / names[i]).read_text(encoding="utf-8"))["description"]
+        != f"round {last} copy {i}"
+    ]
+    syncs = done * size
+    print(
+        f"FLEET | {size} copies x {done} rounds = {syncs} syncs in {sum(walls):,.1f} s | "
+        f"{syncs / sum(walls):.2f} syncs/s | round median {statistics.median(walls):,.1f} s "
+        f"(max {max(walls):,.1f}) | one sync median {statistics.median(took) * 1000:,.0f} ms "
+        f"(max {max(took) * 1000:,.0f}) | failures {len(failures)} | "
+        f"identical trees {'yes' if len(trees) == 1 else f'no ({len(trees)})'} | "
+        f"edits missing {len(lost)} | server peak RSS {peak}"
+    )
+    for line in failures[:10]:
+        print(f"  failed: {line}")
+
+
+def _peak_rss(pid: int) -> str:
+    """The process's peak resident set (VmHWM), read from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return f"{int(line.split()[1]) / 1024:,.0f} MiB"
+    except OSError:
+        pass
+    return "unknown"
 
 
 if __name__ == "__main__":

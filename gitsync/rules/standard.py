@@ -112,7 +112,9 @@ def entries_dated_in_the_engagement(ctx: RuleContext) -> Iterator[RuleViolation]
     first, last = window
     entries = (
         ctx.every("entry")
-        if not ctx.whole and ENGAGEMENT_PATH in ctx.changed_paths()
+        if not ctx.whole
+        and ENGAGEMENT_PATH in ctx.changed_paths()
+        and _window_before(ctx) != window
         else iter(ctx.targets("entry"))
     )
     for path, entry in entries:
@@ -130,6 +132,23 @@ def entries_dated_in_the_engagement(ctx: RuleContext) -> Iterator[RuleViolation]
                 f"{entry['date']} is outside the engagement's period: entries are dated "
                 f"{first.isoformat()} to {last.isoformat()} (year end {engagement['year_end']})",
             )
+
+
+def _window_before(ctx: RuleContext) -> tuple[date, date] | None:
+    """The entry window before the change; None when it had none (then every entry is read).
+
+    An engagement edit that keeps the year end (a city, a name) leaves every
+    unchanged entry as valid as it was: only the changed ones are read.
+    """
+    if ctx.before is None:
+        return None
+    try:
+        engagement = ctx.before.read(ENGAGEMENT_PATH)
+    except InputError:
+        return None
+    if engagement is None or is_tombstone(engagement):
+        return None
+    return entry_window(engagement.get("year_end", ""))
 
 
 # --- referential integrity ------------------------------------------------------------
