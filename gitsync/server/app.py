@@ -265,13 +265,7 @@ class ServerApp:
         name = body.get("path")
         if not isinstance(name, str):
             raise Refused(400)
-        older = client_format(scope)
-        if older is not None and older < FORMAT_VERSION:
-            raise Refused(
-                403,
-                f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
-                f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
-            )
+        _refuse_an_older_client(scope)
         try:
             name = check_file_name(name)
         except BadPath:
@@ -319,13 +313,7 @@ class ServerApp:
         name = body.get("path")
         if not isinstance(name, str):
             raise Refused(400)
-        older = client_format(scope)
-        if older is not None and older < FORMAT_VERSION:
-            raise Refused(
-                403,
-                f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
-                f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
-            )
+        _refuse_an_older_client(scope)
         hosted, _ = await self._visible_file(user, name, "admin")
         if hosted.state == "ready":
             await send_json(
@@ -547,3 +535,14 @@ def _stamp(at: float) -> str:
 
 
 __all__ = ["RIGHTS", "ServerApp"]
+
+
+def _refuse_an_older_client(scope: Scope) -> None:
+    """A publish from a gitsync that writes an older format than this server keeps is refused."""
+    older = client_format(scope)
+    if older is not None and older < FORMAT_VERSION:
+        raise Refused(
+            403,
+            f"this server keeps format_version {FORMAT_VERSION} and this gitsync writes "
+            f"{older}: upgrade gitsync, then run 'gitsync convert' in the file",
+        )
