@@ -34,6 +34,14 @@ How it merges:
   from, so it credits every field to its writer; ``modified`` is the later
   of the two sides' (compared by at, then copy, then by). Stamps never
   conflict.
+- Two sides that wrote the same value concurrently (each stamp names a
+  write the other side and the base do not know; two copies adding the
+  same tax code) are both credited: the merged stamp is the later one with
+  the other in ``also``. So a later change made on one line, which never saw
+  the other line's write, still meets it: a ``same-field`` or
+  ``delete-edit`` conflict keeps it, named by its writer. Likewise a side
+  that wrote ``/deleted`` back to the base's state (removed and added back)
+  wrote it: that counts as an edit against the other side's change of state.
 - An entry's lines conflict as one value: any conflict under ``/lines`` is
   one conflict on ``/lines`` whose values are each side's whole set of lines
   (taking one writes a balanced entry). Two balanced sides that merge line by
@@ -220,6 +228,29 @@ def _stamp_key(stamp: Any) -> tuple[tuple[str, str, str], bytes]:
     return Stamp.parse(stamp).order(), b"" if stamp is None else canonical.dumps(stamp)
 
 
+ALSO = "also"
+
+
+def writers(stamp: Any) -> list[Any]:
+    """Every write a stamp names: itself, and the equal concurrent writes in its ``also``."""
+    if not isinstance(stamp, dict):
+        return []
+    own = {k: v for k, v in stamp.items() if k != ALSO}
+    also = stamp.get(ALSO)
+    return [own, *(also if isinstance(also, list) else [])]
+
+
+def joint_stamp(stamps: list[Any]) -> Any:
+    """One stamp for writes of one value made concurrently: the latest, the others in ``also``."""
+    found: list[Any] = []
+    for one in sorted(stamps, key=_stamp_key, reverse=True):
+        if not any(same(one, seen) for seen in found):
+            found.append(one)
+    if len(found) == 1:
+        return found[0]
+    return {**found[0], ALSO: found[1:]}
+
+
 class _Side:
     """One side of the merge: its record and the stamps of its fields."""
 
@@ -282,8 +313,34 @@ class _Merger:
                 self.prov[ptr] = stamp
 
     def take_both(self, ptr: str) -> None:
-        """Both sides hold the same value: credit the later write of it."""
+        """Both sides hold the same value: credit its writers.
+
+        When each side wrote the value concurrently (each names a write the
+        other and the base do not), the merged stamp names both (``also``),
+        so a later change on one line still meets the other line's write. A
+        side that knows no write the other lacks gives way; else the later
+        write is credited.
+        """
         ours, theirs = self.sides[OURS], self.sides[THEIRS]
+        o_stamp, t_stamp = ours.stamp_at(ptr), theirs.stamp_at(ptr)
+        leaf = all(set(side.below(ptr)) <= {ptr} for side in (ours, theirs))
+        if leaf and o_stamp is not None and t_stamp is not None and not same(o_stamp, t_stamp):
+            known = writers(provenance.stamp_at(self.base, ptr))
+            o_all, t_all = writers(o_stamp), writers(t_stamp)
+            o_new = [w for w in o_all if not _among(w, known) and not _among(w, t_all)]
+            t_new = [w for w in t_all if not _among(w, known) and not _among(w, o_all)]
+            # A stamp inherited from a prefix or from ``modified`` is no write of this
+            # field, unless there is no base (each side created the record).
+            o_new = o_new if self.base is None or ptr in ours.own else []
+            t_new = t_new if self.base is None or ptr in theirs.own else []
+            if o_new and t_new:
+                for key in [k for k in self.prov if provenance.is_below(k, ptr)]:
+                    del self.prov[key]
+                self.prov[ptr] = joint_stamp([w for w in o_all + t_all if not _among(w, known)])
+                return
+            if o_new or t_new:
+                self.take(ptr, OURS if o_new else THEIRS)
+                return
         key_o = (_stamp_key(ours.stamp_at(ptr)), canonical.dumps(ours.below(ptr)))
         key_t = (_stamp_key(theirs.stamp_at(ptr)), canonical.dumps(theirs.below(ptr)))
         self.take(ptr, THEIRS if key_t > key_o else OURS)
@@ -296,13 +353,23 @@ class _Merger:
 
     # --- values -------------------------------------------------------------------
 
+    def fresh_stamp(self, side_name: str, ptr: str) -> Any:
+        """The latest write at ``ptr`` on a side that the base does not know (else its stamp)."""
+        stamp = self.sides[side_name].stamp_at(ptr)
+        known = writers(provenance.stamp_at(self.base, ptr))
+        new = [w for w in writers(stamp) if not _among(w, known)]
+        if not new:
+            return None if stamp is None else writers(stamp)[0]
+        return max(new, key=_stamp_key)
+
     def _value_of(self, side_name: str, ptr: str, value: Any) -> ConflictValue:
-        stamp = self.sides[side_name].stamp(ptr)
+        stamp = Stamp.parse(self.fresh_stamp(side_name, ptr))
         return ConflictValue(_plain(value), stamp.by, stamp.at, stamp.copy)
 
     def later_is_ours(self, ptr: str, ours: Any, theirs: Any) -> bool:
         """True when ours is the later write at ``ptr`` (its stamp, then greater canonical bytes)."""
-        o, t = self.sides[OURS].stamp(ptr).order(), self.sides[THEIRS].stamp(ptr).order()
+        o = Stamp.parse(self.fresh_stamp(OURS, ptr)).order()
+        t = Stamp.parse(self.fresh_stamp(THEIRS, ptr)).order()
         if o != t:
             return o > t
         return _bytes_key(ours) > _bytes_key(theirs)
@@ -417,6 +484,10 @@ class _Merger:
         self.conflicts = [c for c in self.conflicts if not provenance.is_below(c.field, ptr)]
         self.record_conflict(ptr, rule, base, values, current)
         return current
+
+
+def _among(stamp: Any, stamps: list[Any]) -> bool:
+    return any(same(stamp, other) for other in stamps)
 
 
 def _who(stamp: Any) -> tuple[str, str, str]:
@@ -566,12 +637,26 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
     changer, stayer = (OURS, THEIRS) if o != was else (THEIRS, OURS)
     stayer_record = theirs if changer == OURS else ours
     stayer_edited = base is None or not same(_content(stayer_record), _content(base))
-    if not stayer_edited:
+    # A stayer may have written its state since the base without changing it: a removal
+    # and an add back, or a write of the same state concurrent with the changer's line
+    # (two adds met in a merge; then one line removes): that write is not the changer's
+    # to drop.
+    # Only a stamp of ``/deleted`` itself counts, as in ``rewrote``.
+    kept_state = merger.fresh_stamp(stayer, ptr)
+    stayer_wrote = (
+        base is not None
+        and ptr in merger.sides[stayer].own
+        and not _among(kept_state, writers(provenance.stamp_at(base, ptr)))
+    )
+    if not stayer_edited and not stayer_wrote:
         merger.take(ptr, changer)
         return raw_ours if changer == OURS else raw_theirs
+    candidates = [kept_state] if stayer_wrote else []
+    if stayer_edited:
+        candidates.append(stayer_record.get("modified"))  # the edit that kept the state
     stamps = {
-        changer: merger.sides[changer].stamp_at(ptr),
-        stayer: stayer_record.get("modified"),  # the edit that kept the record alive
+        changer: merger.fresh_stamp(changer, ptr),
+        stayer: max(candidates, key=_stamp_key),
     }
     o_key, t_key = Stamp.parse(stamps[OURS]).order(), Stamp.parse(stamps[THEIRS]).order()
     ours_later = o_key > t_key if o_key != t_key else _bytes_key(o) > _bytes_key(t)

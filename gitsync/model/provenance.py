@@ -14,6 +14,9 @@ to the stamp of the write that last set the value at that pointer.
   stamped prefix, else the record's ``modified``. A write at a pointer drops
   the entries below it (they described values the write replaced), so an
   entry below a prefix is never older than the prefix.
+- A merge of two equal values written concurrently names both writes:
+  the later stamp, with the other in ``also`` (a list of stamps). A write
+  at that pointer replaces the whole stamp.
 - Every writer stamps exactly the pointers whose value changed, from the
   old record to the new one (``restamp``); the first change of a record
   without provenance first records the old ``modified`` at ``""``, so the

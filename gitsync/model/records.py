@@ -469,7 +469,11 @@ def validate(path: str, record: dict[str, Any]) -> Kind:
 
 
 def _check_provenance(path: str, stamps: Any) -> None:
-    """``provenance``: JSON pointer -> the stamp ({at, by, copy}) of the write that set it."""
+    """``provenance``: JSON pointer -> the stamp ({at, by, copy}) of the write that set it.
+
+    A stamp may name, in ``also``, other writes of the same value made
+    concurrently (two copies added the same tax code; the merge keeps both).
+    """
     if not isinstance(stamps, dict):
         raise RuleViolation(path, "provenance", "schema", "must be an object")
     for pointer, stamp in stamps.items():
@@ -478,7 +482,12 @@ def _check_provenance(path: str, stamps: Any) -> None:
             raise RuleViolation(path, where, "schema", "must be keyed by JSON pointers")
         if not isinstance(stamp, dict):
             raise RuleViolation(path, where, "schema", "must be a stamp {at, by, copy}")
-        _check_fields(path, stamp, MODIFIED, f"{where}.")
+        also = stamp.get("also", [])
+        if not isinstance(also, list) or not all(isinstance(s, dict) for s in also):
+            raise RuleViolation(path, f"{where}.also", "schema", "must be a list of stamps")
+        _check_fields(path, {k: v for k, v in stamp.items() if k != "also"}, MODIFIED, f"{where}.")
+        for i, other in enumerate(also):
+            _check_fields(path, other, MODIFIED, f"{where}.also[{i}].")
 
 
 def document_content_path(record: dict[str, Any]) -> str:

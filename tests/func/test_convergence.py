@@ -840,3 +840,26 @@ def test_code_removed_then_another_added_still_syncs(hierarchy: Hierarchy) -> No
     ok(hierarchy.run(hierarchy.a, "taxcode", "add", "HST", "Harmonized sales tax"))  # allowed alone
     result = hierarchy.run(hierarchy.a, "sync", "--json")
     assert result.code == 0, result.stderr
+
+
+def test_an_add_met_by_another_add_survives_a_later_removal(tmp_path: Path) -> None:
+    """Found by the long run (six copies, schedule 387), here on the small hierarchy.
+
+    B adds tax code HST, G adds it too and syncs, G removes it without having
+    seen B's add. Once everyone has synced, the removal (the later write) is
+    current and B's add is kept in a ``delete-edit`` conflict, not lost.
+    """
+    pristine = build_hierarchy(tmp_path, SMALL)
+    tally = Tally()
+    machine = machine_for(pristine, tally)()
+    machine.toggle_tax_code(copy="B", code="HST")
+    machine.toggle_tax_code(copy="G", code="HST")
+    machine.sync(copy="G")
+    machine.toggle_tax_code(copy="G", code="HST")
+    machine.nothing_lost_anywhere()
+    machine.teardown()  # converges, then checks nothing is lost and the later write wins
+    assert tally.converged == 1
+    top = View(pristine.path(TOP))
+    record = top.read("taxcodes/HST.json")
+    assert record is not None and record["deleted"] is True
+    assert top.conflict_values("taxcodes/HST.json", "/deleted") == {"false", "true"}

@@ -83,7 +83,15 @@ CASES: list[tuple[str, Any, Any, Any, Any, list[str]]] = [
         None,
         acct("Ours", at=T2),
         acct("Theirs", balance=4, at=T3),
-        acct("Theirs", balance=4, at=T3),
+        # both copies wrote number, type and the live state: the merge names both writers
+        acct(
+            "Theirs",
+            balance=4,
+            at=T3,
+            provenance={
+                p: {**stamp(T3), "also": [stamp(T2)]} for p in ("/deleted", "/number", "/type")
+            },
+        ),
         ["/balance", "/name"],
     ),
     (
