@@ -10,6 +10,7 @@ is never tracked.
 from __future__ import annotations
 
 import io
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,9 @@ from gitsync.fs import atomic_write
 
 SYNC_DIR = "_Sync"
 STATE_FILE = "sync.yaml"
+# A JSON copy of sync.yaml's data, valid while sync.yaml's stat stamp is the one it
+# names: reading the state (every status, every sync) then needs no YAML parser.
+STATE_CACHE = "sync.cache.json"
 
 USER_KEYS = {
     "sync-path": "sync_path",
@@ -136,9 +140,12 @@ class LocalState:
     @classmethod
     def load(cls, root: Path) -> LocalState | None:
         path = cls.path(root)
-        if not path.exists():
-            return None
-        data = _load(path)
+        data = _cached_state(path)
+        if data is None:
+            if not path.exists():
+                return None
+            data = _load(path)
+            _cache_state(path, data)
         if "copy_id" not in data:
             raise UsageError(f"{path}: copy_id is missing; run 'gitsync repair'")
         state = cls(copy_id=str(data["copy_id"]))
@@ -166,3 +173,36 @@ class LocalState:
         for key, value in self.extra.items():
             data[key] = value
         _dump(path, data)
+        _cache_state(path, data)
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        seen = path.stat()
+    except OSError:
+        return None
+    return [seen.st_ino, seen.st_size, seen.st_mtime_ns, seen.st_ctime_ns]
+
+
+def _cached_state(path: Path) -> dict[str, Any] | None:
+    """sync.yaml's data from its JSON copy, or None when there is none or sync.yaml changed since."""
+    try:
+        cached = json.loads((path.parent / STATE_CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cached, dict) or not isinstance(cached.get("data"), dict):
+        return None
+    stamp = _stamp(path)
+    return cached["data"] if stamp is not None and cached.get("stamp") == stamp else None
+
+
+def _cache_state(path: Path, data: Any) -> None:
+    """Keep a JSON copy of sync.yaml's data; left out when a value has no JSON form."""
+    stamp = _stamp(path)
+    if stamp is None or not isinstance(data, dict):
+        return
+    try:
+        text = json.dumps({"stamp": stamp, "data": data}, ensure_ascii=False)
+        atomic_write(path.parent / STATE_CACHE, text.encode("utf-8"), durable=False)
+    except (TypeError, ValueError, OSError):
+        pass  # a timestamp or a read-only folder: the YAML is read each time

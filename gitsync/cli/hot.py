@@ -1,10 +1,12 @@
-"""The hot commands without typer: ``[-C DIR] status|sync [--json]``.
+"""The hot commands without typer: ``[-C DIR] status|sync|check [--json]``.
 
 An agent, a script or a user's prompt runs these many times a day, and
 building the typer application costs more than the work itself (DESIGN
 section 8: start-up is the cost at small sizes). Anything else on the line,
 ``--help`` included, goes to the full command line in ``gitsync.cli.app``,
-which defines the same two commands with the same output.
+which defines the same commands with the same output. ``sync`` and
+``check`` answer here only when they have nothing to do
+(``gitsync.sync.idle``); otherwise they go to the full command line too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from gitsync.cli import context
 from gitsync.cli.output import emit_json, say
 from gitsync.cli.paths import use_directory
 
-HOT = ("status", "sync")
+HOT = ("status", "sync", "check")
 
 
 def _parse(argv: list[str]) -> tuple[str, bool] | None:
@@ -39,12 +41,24 @@ def run_hot(argv: list[str]) -> bool:
     if parsed is None:
         return False
     command, as_json = parsed
-    if command == "status":
+    if command == "check":
+        from gitsync.sync.idle import idle_check
+
+        if not idle_check(context.directory()):
+            return False
+        emit_json([]) if as_json else say("No rule is broken")
+    elif command == "status":
         from gitsync.sync.status import copy_status
 
         status = copy_status(context.directory())
         emit_json(status.as_dict()) if as_json else say(status.line())
     else:
+        from gitsync.sync.idle import idle_sync
+
+        report = idle_sync(context.directory())
+        if report is not None:
+            emit_json(report.as_dict()) if as_json else say(report.line())
+            return True
         from gitsync.cli.progress import ProgressBar
         from gitsync.server.client import sync_file
 

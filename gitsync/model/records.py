@@ -24,8 +24,7 @@ from typing import Any
 
 from gitsync.errors import RuleViolation
 from gitsync.model.money import is_money
-
-FORMAT_VERSION = 1
+from gitsync.model.version import FORMAT_VERSION as FORMAT_VERSION  # re-exported
 
 ACCOUNT_TYPES = ("asset", "liability", "equity", "revenue", "expense")
 BALANCE_SHEET_TYPES = ("asset", "liability", "equity")

@@ -50,7 +50,7 @@ def gitsync_config() -> list[tuple[str, str]]:
     kept by git's ``store`` helper in gitsync's own file (``credentials_path``),
     added after the user's helpers: ``gitsync login`` writes no git config.
     """
-    from gitsync.model.records import FORMAT_VERSION
+    from gitsync.model.version import FORMAT_VERSION
 
     return [
         ("http.extraHeader", f"X-Gitsync-Format: {FORMAT_VERSION}"),

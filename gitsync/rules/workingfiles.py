@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from gitsync.repo.trees import Tree
 
 # In .git: the last committed tree a check found clean, so the next check
-# only reads what changed since.
+# only reads what changed since, then the commit it was HEAD's tree in, so a
+# check with nothing changed since is answered from the ref and git's status
+# alone (``gitsync.sync.idle.idle_check``).
 CHECKED_FILE = "gitsync-checked"
 CLIENT_FILE_EXTRAS = (".gitattributes", ".gitignore")
 
@@ -187,8 +189,9 @@ def check_working_files(client: ClientFile) -> list[RuleViolation]:
         found.extend(find_violations(after, changed, Snapshot(client.repo, clean)))
     else:
         found.extend(check_all(after))
-    if not found and not changes and head is not None:
-        _remember_clean(client, str(head.id))
+    commit = client.head_commit()
+    if not found and not changes and head is not None and commit is not None:
+        _remember_clean(client, str(head.id), str(commit.id))
     return sorted(found, key=lambda v: (v.where, v.field, v.rule))
 
 
@@ -198,13 +201,14 @@ def _checked_file(client: ClientFile) -> Path:
 
 def _last_clean_tree(client: ClientFile) -> Tree | None:
     try:
-        tree_id = _checked_file(client).read_text(encoding="ascii").strip()
-    except OSError:
+        words = _checked_file(client).read_text(encoding="ascii").split()
+    except (OSError, ValueError):
         return None
-    return client.tree_by_id(tree_id)
+    return client.tree_by_id(words[0]) if words else None
 
 
-def _remember_clean(client: ClientFile, tree_id: str) -> None:
+def _remember_clean(client: ClientFile, tree_id: str, commit_id: str) -> None:
     from gitsync.fs import atomic_write
 
-    atomic_write(_checked_file(client), f"{tree_id}\n".encode("ascii"), durable=False)
+    text = f"{tree_id}\n{commit_id}\n"
+    atomic_write(_checked_file(client), text.encode("ascii"), durable=False)

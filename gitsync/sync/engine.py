@@ -10,15 +10,17 @@ its own working line (``refs/heads/work``) when it syncs or is opened.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gitsync.errors import ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import fetch, push
 from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
+from gitsync.sync.report import SyncReport
 from gitsync.sync.route import Route, routes_of
+
+__all__ = ["SyncReport", "open_parent", "sync"]
 
 if TYPE_CHECKING:
     from gitsync.repo.clientfile import Oid
@@ -49,54 +51,6 @@ class CopyLockedDown(Refused):
             f"{unsent} change(s) made in this copy cannot be sent: keep them with "
             "'gitsync backup', then leave with 'gitsync delete-copy --discard-unsent'"
         )
-
-
-@dataclass
-class SyncReport:
-    """What one sync did. ``state`` is the copy's state after it."""
-
-    copy_id: str
-    role: str
-    state: str = "n/a"
-    route: str | None = None
-    address: str | None = None
-    committed: int = 0
-    sent: int = 0
-    received: int = 0
-    merged: int = 0
-    files_updated: int = 0
-    bytes_sent: int = 0
-    bytes_received: int = 0
-    pending: int = 0
-    conflicts: list[str] = field(default_factory=list)
-    renumbered: list[dict[str, Any]] = field(default_factory=list)
-    unreachable: list[str] = field(default_factory=list)
-    skipped_files: list[str] = field(default_factory=list)
-    documents: list[str] = field(default_factory=list)  # one line per document left as it was
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def line(self) -> str:
-        """One readable line."""
-        if self.role != "child":
-            text = f"Top-level parent: {self.received} change(s) from sync copies applied"
-        elif self.state == "offline":
-            text = f"Offline: {self.pending} change(s) queued"
-            if self.unreachable:
-                text += f" (could not reach {', '.join(self.unreachable)})"
-        else:
-            via = f" via {self.route}" if self.route else ""
-            text = f"Synced{via}: sent {self.sent}, received {self.received}, merged {self.merged}"
-        if self.committed:
-            text += f"; committed {self.committed} edited file(s)"
-        if self.conflicts:
-            text += f"; {len(self.conflicts)} new conflict(s) kept for review"
-        if self.renumbered:
-            text += f"; {len(self.renumbered)} entry(ies) renumbered"
-        for line in self.documents:
-            text += f"\n  {line}"
-        return text
 
 
 def routes(client_file: ClientFile) -> list[Route]:
