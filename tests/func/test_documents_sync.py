@@ -550,3 +550,57 @@ def test_kill_while_the_parent_folds_content_then_the_next_open_completes(
     assert _objects_hold(h.top, record["blob"])
     h.sync(h.b)
     assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
+
+
+def _writer(target: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """A process appending to ``target`` for about ``seconds`` (an application saving slowly)."""
+    steps = int(seconds / 0.05)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "with open(sys.argv[1], 'ab') as f:\n"
+            f"    for _ in range({steps}):\n"
+            "        f.write(b'x' * 100); f.flush(); time.sleep(0.05)\n",
+            str(target),
+        ]
+    )
+
+
+@pytest.mark.parametrize("sync", ["automatic", "on-demand"])
+def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
+    hierarchy: Hierarchy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync: str
+) -> None:
+    import time
+
+    h = hierarchy
+    source = tmp_path / "letter.docx"
+    source.write_bytes(b"draft")
+    record = _doc(h, h.b, source, "--sync", sync)
+    h.sync(h.b)
+    target = h.b / record["path"]
+    # still written past the wait: refused, nothing deleted, nothing half taken
+    monkeypatch.setenv("GITSYNC_DOC_WAIT", "0.2")
+    writer = _writer(target, 3.0)
+    try:
+        time.sleep(0.2)
+        refused = h.run(h.b, "delete-copy")
+    finally:
+        writer.wait()
+    assert refused.code == 6, refused.stderr
+    assert "still being written" in refused.stderr and record["path"] in refused.stderr
+    assert (h.b / ".git").is_dir()
+    # saved within the wait: delete-copy waits, then sends the whole save and leaves
+    monkeypatch.setenv("GITSYNC_DOC_WAIT", "30")
+    writer = _writer(target, 1.5)
+    try:
+        time.sleep(0.2)
+        done = h.run(h.b, "delete-copy")
+    finally:
+        writer.wait()
+    assert done.code == 0, done.stderr
+    assert not (h.b / ".git").exists()
+    h.sync(h.a)
+    listed = _listing(h, h.a)["letter.docx"]
+    assert listed["size"] == 5 + 100 * int(3.0 / 0.05) + 100 * int(1.5 / 0.05)
