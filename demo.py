@@ -226,6 +226,56 @@ def run(work: Path) -> None:
     gitsync("sync", where=manager, user="manager")
     same = {git_tree(p) for p in (top, senior, manager)}
     print(f"\nEvery copy holds the same records: {len(same) == 1} (tree {next(iter(same))[:12]})")
+    documents(work, top, senior, manager)
+
+
+def documents(work: Path, top: Path, senior: Path, manager: Path) -> None:
+    """On Demand documents and a file-change conflict (issue 12)."""
+    import hashlib
+    import time
+
+    banner("7. Documents: On Demand content travels only when asked for")
+    scan = work / "bank-statement.pdf"
+    scan.write_bytes(b"%PDF-1.4 scanned bank statement\n" * 8000)
+    schedule = work / "lead-schedule.xlsx"
+    schedule.write_bytes(b"lead schedule, as prepared\n" * 2000)
+    gitsync("doc", "add", scan, "--sync", "on-demand", where=top)
+    gitsync("doc", "add", schedule, "--sync", "on-demand", where=top)
+    gitsync("sync", where=manager, user="manager", show=False)
+    gitsync("sync", where=senior, user="senior", show=False)
+    gitsync("doc", "list", where=manager, user="manager")
+    gitsync("doc", "get", "bank-statement.pdf", where=manager, user="manager")
+    gitsync("doc", "get", "lead-schedule.xlsx", where=manager, user="manager")
+    gitsync("doc", "get", "lead-schedule.xlsx", where=senior, user="senior")
+
+    banner("8. Both edit the workpaper offline: the later save is current, both are kept")
+    listed = json.loads(gitsync("doc", "list", "--json", where=senior, show=False))
+    path = next(d["path"] for d in listed if d["name"] == "lead-schedule.xlsx")
+    now = time.time()
+    edits = {}
+    for who, where, saved in (("senior", senior, now - 120), ("manager", manager, now - 60)):
+        gitsync("offline", where=where, user=who, show=False)
+        data = f"lead schedule, reviewed by the {who}\n".encode() * 2000
+        (where / path).write_bytes(data)
+        os.utime(where / path, (saved, saved))  # saved a minute apart; the manager's is later
+        edits[who] = hashlib.sha256(data).hexdigest()
+        print(f"[{who}] saves {path} in the spreadsheet application")
+    for who, where in (("senior", senior), ("manager", manager)):
+        gitsync("online", where=where, user=who, show=False)
+    gitsync("sync", where=senior, user="senior")
+    gitsync("sync", where=manager, user="manager")
+    gitsync("sync", where=senior, user="senior", show=False)
+    gitsync("open", where=top, show=False)
+    gitsync("doc", "versions", "lead-schedule.xlsx", where=top)
+    current = next(
+        d
+        for d in json.loads(gitsync("doc", "list", "--json", where=top, show=False))
+        if d["name"] == "lead-schedule.xlsx"
+    )
+    print(
+        f"Current version is the manager's (saved later): {current['sha256'] == edits['manager']}"
+        "; the senior's stays retrievable with 'doc get --version N --to PATH'"
+    )
 
 
 def git_tree(path: Path) -> str:

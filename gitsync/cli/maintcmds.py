@@ -43,6 +43,14 @@ def cleanup(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only say what would be removed.")
     ] = False,
+    drop_old_versions: Annotated[
+        bool,
+        typer.Option(
+            "--old-versions",
+            help="Also drop old versions of on-demand documents (the current one stays), "
+            "once every copy has synced them.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Purge tombstones, settled conflicts and old document content, and compact the store."""
@@ -55,11 +63,23 @@ def cleanup(
         say(f"Cleanup will remove {len(plan)} record(s) and file(s)" + (":" if plan else ""))
         for path in plan:
             say(f"  {path}")
-    report = run(client_file, abandon_outstanding=abandon_outstanding, dry_run=dry_run)
+    report = run(
+        client_file,
+        abandon_outstanding=abandon_outstanding,
+        dry_run=dry_run,
+        drop_old_versions=drop_old_versions,
+    )
     _show(
         report,
         as_json,
-        "Nothing removed (dry run)" if dry_run else "Cleanup done; history store compacted",
+        "Nothing removed (dry run)"
+        if dry_run
+        else "Cleanup done; history store compacted"
+        + (
+            f"; {len(dropped)} old document version(s) dropped"
+            if (dropped := report.detail.get("old_versions_dropped"))
+            else ""
+        ),
     )
 
 

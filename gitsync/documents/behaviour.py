@@ -494,6 +494,7 @@ class LocalEdits:
     content: dict[str, bytes] = field(default_factory=dict)  # sha256 -> on-demand content to keep
     skipped: list[str] = field(default_factory=list)  # one line each
     seen: dict[str, str] = field(default_factory=dict)  # doc id -> sha256 now in the file
+    writing: list[str] = field(default_factory=list)  # paths still being written
 
 
 def settled(path: Path, settle: float = SETTLE_SECONDS) -> bool:
@@ -554,6 +555,7 @@ def local_edits(
             found.skipped.append(
                 f"{document_content_path(record)}: still being written; left for the next sync"
             )
+            found.writing.append(document_content_path(record))
             continue
         data = target.read_bytes()
         digest = sha256_of(data)

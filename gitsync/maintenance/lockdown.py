@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitsync.errors import GitsyncError, NotAClientFile, Refused, UsageError
+from gitsync.errors import ExitCode, GitsyncError, NotAClientFile, Refused, UsageError
 from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_tombstone, now_stamp
@@ -214,8 +214,89 @@ def cleanup_plan(client_file: ClientFile) -> list[str]:
     return sorted(removals)
 
 
+class OldVersionsKept(GitsyncError):
+    """``cleanup --old-versions`` refused: a copy has not synced the current versions yet."""
+
+    exit_code = ExitCode.BUSY
+
+
+def old_versions(client_file: ClientFile) -> dict[str, str]:
+    """sha256 -> blob of on-demand content kept here that no live document's record names now.
+
+    The current version of every document stays, and so does every version
+    an open conflict names (its sha256 is in the conflict record).
+    """
+    from gitsync.documents.names import list_documents
+    from gitsync.repo.content import content_map
+
+    snapshot = client_file.snapshot()
+    wanted = {str(r.get("sha256")) for r in list_documents(snapshot)}
+    for path in snapshot.all_paths:
+        if path.startswith(f"{CONFLICTS}/") and path.endswith(".json"):
+            record = snapshot.read(path)
+            if record is not None and record.get("status") != "resolved":
+                wanted.update(_sha256s(record))
+    return {sha: blob for sha, blob in content_map(client_file.repo).items() if sha not in wanted}
+
+
+def _sha256s(value: Any) -> set[str]:
+    import re
+
+    if isinstance(value, str):
+        return {value} if re.fullmatch(r"[0-9a-f]{64}", value) else set()
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(_sha256s(v) for v in value)) if value else set()
+    return set()
+
+
+def copies_behind(client_file: ClientFile) -> list[Blocker]:
+    """The active copies that have not synced the top-level parent's shared line as it is now."""
+    main = client_file.ref(SHARED_BRANCH)
+    found: list[Blocker] = []
+    for record in active_copies(client_file.snapshot(), exclude=client_file.copy_id):
+        address = record.get("address")
+        folder = local_path(address) if isinstance(address, str) else None
+        head = None
+        if folder is not None and folder.exists():
+            try:
+                copy = ClientFile.open(folder)
+                head = copy.head_commit() if copy.copy_id == record["id"] else None
+            except (NotAClientFile, GitsyncError):
+                head = None
+        if head is None or main is None or not _has(copy, main, head.id):
+            found.append(
+                Blocker(
+                    record["id"], str(record.get("user", "")), "has not synced the current versions"
+                )
+            )
+    return found
+
+
+def _drop_old_versions(client_file: ClientFile) -> list[str]:
+    """Drop old on-demand versions from the content ref (every copy synced past them); their sha256."""
+    from gitsync.repo.content import update_content
+
+    behind = copies_behind(client_file)
+    if behind:
+        raise OldVersionsKept(
+            "cleanup --old-versions refused, old versions kept: "
+            + "; ".join(f"copy {b.copy_id} ({b.user}) {b.reason}" for b in behind)
+            + "; sync them first"
+        )
+    dropped = sorted(old_versions(client_file))
+    if dropped:
+        update_content(client_file.repo, remove=dropped)
+    return dropped
+
+
 def cleanup(
-    client_file: ClientFile, *, abandon_outstanding: bool = False, dry_run: bool = False
+    client_file: ClientFile,
+    *,
+    abandon_outstanding: bool = False,
+    dry_run: bool = False,
+    drop_old_versions: bool = False,
 ) -> MaintenanceReport:
     """Purge tombstones, settled conflicts and old document content, then compact the store.
 
@@ -238,9 +319,14 @@ def cleanup(
         return MaintenanceReport("cleanup", detail={"compacted": True, "synced": True})
     plan = cleanup_plan(client_file)
     if dry_run:
-        return MaintenanceReport("cleanup", removed=plan, done=False)
+        versions = sorted(old_versions(client_file)) if drop_old_versions else []
+        return MaintenanceReport(
+            "cleanup", removed=plan, done=False, detail={"old_versions": versions}
+        )
     changes = _prepare(client_file, "cleanup", abandon_outstanding)
     with client_file.locked():
+        # Checked before cleanup's own commit, which no copy has synced yet.
+        dropped = _drop_old_versions(client_file) if drop_old_versions else []
         plan = cleanup_plan(client_file)
         blobs = client_file.write_objects(dict.fromkeys(plan))
         if plan or changes:
@@ -260,13 +346,20 @@ def cleanup(
             commit = commit_tree(client_file, tree, [head.id], message, who)
             client_file.advance_head(commit)
             publish(client_file, SyncReport(client_file.copy_id, "top-level"))
-        _compact(client_file.root)
+        _compact(client_file.root, prune_now=bool(dropped))
     abandoned = sorted(p.rsplit("/", 1)[-1][:-5] for p in changes)
     return MaintenanceReport(
-        "cleanup", removed=plan, abandoned=abandoned, detail={"compacted": True}
+        "cleanup",
+        removed=plan,
+        abandoned=abandoned,
+        detail={"compacted": True, "old_versions_dropped": dropped},
     )
 
 
-def _compact(root: Path) -> None:
-    """Repack the history store (the reflogs stay: they show every move of every line)."""
-    git(["gc", "--quiet"], root, check=False)
+def _compact(root: Path, *, prune_now: bool = False) -> None:
+    """Repack the history store (the reflogs stay: they show every move of every line).
+
+    ``prune_now`` frees the old versions' content at once (under the copy's
+    lock; git would otherwise keep unreachable objects two weeks).
+    """
+    git(["gc", "--quiet", *(["--prune=now"] if prune_now else [])], root, check=False)

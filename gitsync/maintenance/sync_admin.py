@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from typing import Any
 
-from gitsync.errors import GitsyncError, Refused, UsageError
+from gitsync.errors import ExitCode, GitsyncError, Refused, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import make_staging
 from gitsync.maintenance.lockdown import MaintenanceReport, require_top_level
@@ -26,7 +27,7 @@ from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.rules import syncstate
 from gitsync.rules.syncstate import active_copies
-from gitsync.sync.engine import sync
+from gitsync.sync.engine import SyncReport, sync
 
 COPIES = KINDS["copy"].folder
 CHECKOUTS = KINDS["checkout"].folder
@@ -48,6 +49,35 @@ def _is_sync_file(client_file: ClientFile) -> str | None:
     return None
 
 
+class DocumentsBeingWritten(GitsyncError):
+    """A document in the copy is still being written (open in its application): not taken half-written."""
+
+    exit_code = ExitCode.BUSY
+
+
+def _sync_when_written(client_file: ClientFile, wait: float | None = None) -> SyncReport:
+    """Sync, waiting up to ``wait`` seconds for documents still being written to be saved.
+
+    A copy about to be deleted must not leave an edit behind: while a
+    document's size or mtime still moves, sync leaves it for the next sync,
+    so this syncs again once it settles, and refuses when it never does.
+    """
+    import time
+
+    limit = float(os.environ.get("GITSYNC_DOC_WAIT", "30")) if wait is None else wait
+    deadline = time.monotonic() + limit
+    report = sync(client_file)
+    while report.writing and time.monotonic() < deadline:
+        time.sleep(0.5)
+        report = sync(client_file)
+    if report.writing:
+        raise DocumentsBeingWritten(
+            f"delete-copy refused: {', '.join(report.writing)} still being written "
+            f"after {limit:g} s; save and close it, then run delete-copy again"
+        )
+    return report
+
+
 def delete_copy(
     client_file: ClientFile, *, keep: bool = False, discard_unsent: bool = False
 ) -> MaintenanceReport:
@@ -64,7 +94,7 @@ def delete_copy(
     if state.offline:
         raise UsageError(f"{client_file.root}: the copy is offline; run 'gitsync online' first")
     discarded = _discard_unsent(client_file, state.copy_id) if discard_unsent else 0
-    report = sync(client_file)
+    report = _sync_when_written(client_file)
     if report.state == "offline":
         raise GitsyncError(
             f"delete-copy refused: the parent cannot be reached ({', '.join(report.unreachable)}); "

@@ -142,6 +142,34 @@ def fold_incoming(repo: pygit2.Repository) -> int:
     return len(incoming)
 
 
+def fold_incoming_at(folder: Path) -> int:
+    """``fold_incoming`` for the repository at ``folder`` (a bare one on a server, too)."""
+    return fold_incoming(pygit2.Repository(str(folder)))
+
+
+def content_batches(
+    repo: pygit2.Repository, skip: Iterable[str] = (), limit: int = 64 * 1024 * 1024
+) -> list[list[str]]:
+    """Push refspecs sending every content kept here as incoming refs, in batches of ``limit`` bytes.
+
+    ``skip`` names the sha256 the receiver already holds as incoming refs (a
+    publish that resumes). A batch holds one content at least, whatever its size.
+    """
+    known = set(skip)
+    batches: list[list[str]] = []
+    size = 0
+    for sha, oid in sorted(content_map(repo).items()):
+        if sha in known or not has_blob(repo, oid):
+            continue
+        length = repo.odb.read_header(pygit2.Oid(hex=oid))[1]
+        if not batches or (size + length > limit and batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(f"{oid}:{INCOMING_PREFIX}{sha}")
+        size += length
+    return batches
+
+
 def holds_content(folder: Path) -> bool:
     """True when the repository at ``folder`` keeps on-demand content (a content or incoming ref)."""
     result = git(["for-each-ref", "--count=1", "refs/gitsync/"], folder, check=False)

@@ -51,6 +51,7 @@ from gitsync.server.receive import (
     PushContext,
     check_push,
     describe_file,
+    fold_received,
     parse_updates,
 )
 from gitsync.server.respond import Refused, _query, read_json, send_json
@@ -490,6 +491,8 @@ class ServerApp:
             hosted = await asyncio.to_thread(self.catalogue.file, ctx.file)
             if hosted is None:
                 return 200, ""
+            if hosted.state == "ready":
+                await asyncio.to_thread(fold_received, ctx.repository)
             moved = False
             for update in parse_updates(body):
                 if update.ref.startswith("refs/heads/"):
@@ -506,6 +509,7 @@ def _complete_publish(repository: Path) -> str | None:
     """Move the publish ref onto the shared line (once); the tip, or None when nothing arrived."""
     from gitsync.repo.gitcli import git
 
+    fold_received(repository)  # the publisher's on-demand content, sent before the complete
     main = git(["rev-parse", "--verify", "--quiet", "refs/heads/main"], repository, check=False)
     if main.returncode == 0:
         return main.stdout.strip()

@@ -371,6 +371,7 @@ def send_file(
             if on_progress:
                 on_progress(done, len(steps), sent)
             fault_point("publish.step")
+        sent += _send_content(client_file, file_url)
         _http("POST", f"{url}/api/publish/complete", user, json={"path": path})
     _become_copy(client_file, file_url, user, tip)
     return {
@@ -380,6 +381,43 @@ def send_file(
         "skipped_steps": skipped,
         "bytes_sent": sent,
     }
+
+
+def _send_content(client_file: Any, file_url: str) -> int:
+    """Send the on-demand content this file keeps as incoming refs, in batches; the bytes sent.
+
+    The server folds them into its content ref when the publish completes. A
+    publish that resumes skips the content that already arrived (its incoming
+    refs are there).
+    """
+    from gitsync.repo.content import INCOMING_PREFIX, content_batches, content_map
+    from gitsync.repo.transport import _hook_refusal, _unreachable
+
+    if not content_map(client_file.repo):
+        return 0
+    there = git(["ls-remote", file_url, f"{INCOMING_PREFIX}*"], client_file.root, check=False)
+    if there.returncode != 0:
+        raise Unreachable(f"{file_url}: the server cannot be reached; publish again to resume")
+    arrived = {
+        line.split()[1].removeprefix(INCOMING_PREFIX) for line in there.stdout.splitlines() if line
+    }
+    sent = 0
+    for batch in content_batches(client_file.repo, arrived):
+        result = git(
+            ["push", "--porcelain", "--progress", file_url, *batch], client_file.root, check=False
+        )
+        sent += _transferred(result.stderr)
+        if result.returncode != 0:
+            refusal = _hook_refusal(result.stdout + result.stderr)
+            if refusal:
+                raise GitsyncError(f"the server refused the file's documents: {refusal}")
+            if _unreachable(result.stderr):
+                raise Unreachable(
+                    f"{file_url}: the server cannot be reached; publish again to resume"
+                )
+            raise GitsyncError(f"publish to {file_url} failed; publish again to resume")
+        fault_point("publish.content")
+    return sent
 
 
 def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:

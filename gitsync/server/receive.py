@@ -14,8 +14,14 @@ store and runs the same pre-receive rules a client file's parent runs
   registered to its author and linked to one of the sender's copies in the
   file's registry without passing through the server (``forwarded``);
 - a file being published takes its history only into ``refs/gitsync/publish``
-  and only from its publisher; a published file takes the shared line and the
-  on-demand content refs, never the publish ref again.
+  (and its on-demand content as incoming refs) and only from its publisher; a
+  published file takes the shared line and the on-demand content refs, never
+  the publish ref again.
+
+After the push lands, ``fold_received`` folds the on-demand content it sent
+(``refs/gitsync/incoming/<sha256>``, checked by sha256 in the rules) into
+the file's content ref and deletes the incoming refs, as a local parent does
+when it is opened (DESIGN section 9).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 PUBLISH_REF = "refs/gitsync/publish"
+INCOMING_PREFIX = "refs/gitsync/incoming/"
 ZERO = "0" * 40
 
 
@@ -106,14 +113,29 @@ def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -
     return None
 
 
+def fold_received(repository: Path) -> int:
+    """After a push: fold the on-demand content it sent into the file's content ref.
+
+    Run for every push that lands (the rules are resident, so it costs no
+    process), which also folds what a push before a server crash left as
+    incoming refs. Until then that content is held by its incoming ref, so a
+    copy can fetch it all the same. Returns how many contents were folded.
+    """
+    from gitsync.repo.content import fold_incoming_at
+
+    return fold_incoming_at(repository)
+
+
 def _check_ref(ctx: PushContext, update: RefUpdate) -> str | None:
     if ctx.publishing:
+        if update.ref.startswith(INCOMING_PREFIX) and not _zero(update.new):
+            return None  # the publisher's on-demand content, folded when the publish completes
         if update.ref != PUBLISH_REF:
             return f"push to {update.ref} refused: the file is being published"
         return None
     if update.ref == PUBLISH_REF:
         return f"push to {update.ref} refused: the file is already published"
-    if update.ref.startswith(("refs/heads/", "refs/gitsync/incoming/")):
+    if update.ref.startswith(("refs/heads/", INCOMING_PREFIX)):
         if _zero(update.new):
             return f"push to {update.ref} refused: refs are never deleted on the server"
         return None

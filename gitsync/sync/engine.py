@@ -73,6 +73,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     # On-demand and Never documents' files are outside git: noticed by their stat.
     outside = local_edits(client_file, client_file.snapshot())
     report.documents.extend(outside.skipped)
+    report.writing.extend(outside.writing)
     if outside.changes:
         keep_edits(client_file, outside)
         client_file.commit(outside.changes, "Commit documents edited in place")
@@ -84,6 +85,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     report.documents.extend(
         f"{p}: still being written; left for the next sync" for p in plan.writing
     )
+    report.writing.extend(plan.writing)
     if plan.restore:
         client_file.update_worktree(client_file.write_objects(plan.restore), plan.restore)
     if plan.changes:

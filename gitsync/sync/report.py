@@ -28,6 +28,7 @@ class SyncReport:
     unreachable: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # one line per document left as it was
+    writing: list[str] = field(default_factory=list)  # documents still being written: not taken
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

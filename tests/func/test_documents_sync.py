@@ -550,3 +550,96 @@ def test_kill_while_the_parent_folds_content_then_the_next_open_completes(
     assert _objects_hold(h.top, record["blob"])
     h.sync(h.b)
     assert h.run(h.b, "doc", "get", "scan.pdf").code == 0
+
+
+def _writer(target: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """A process appending to ``target`` for about ``seconds`` (an application saving slowly)."""
+    steps = int(seconds / 0.05)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "with open(sys.argv[1], 'ab') as f:\n"
+            f"    for _ in range({steps}):\n"
+            "        f.write(b'x' * 100); f.flush(); time.sleep(0.05)\n",
+            str(target),
+        ]
+    )
+
+
+@pytest.mark.parametrize("sync", ["automatic", "on-demand"])
+def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
+    hierarchy: Hierarchy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync: str
+) -> None:
+    import time
+
+    h = hierarchy
+    source = tmp_path / "letter.docx"
+    source.write_bytes(b"draft")
+    record = _doc(h, h.b, source, "--sync", sync)
+    h.sync(h.b)
+    target = h.b / record["path"]
+    # still written past the wait: refused, nothing deleted, nothing half taken
+    monkeypatch.setenv("GITSYNC_DOC_WAIT", "0.2")
+    writer = _writer(target, 3.0)
+    try:
+        time.sleep(0.2)
+        refused = h.run(h.b, "delete-copy")
+    finally:
+        writer.wait()
+    assert refused.code == 6, refused.stderr
+    assert "still being written" in refused.stderr and record["path"] in refused.stderr
+    assert (h.b / ".git").is_dir()
+    # saved within the wait: delete-copy waits, then sends the whole save and leaves
+    monkeypatch.setenv("GITSYNC_DOC_WAIT", "30")
+    writer = _writer(target, 1.5)
+    try:
+        time.sleep(0.2)
+        done = h.run(h.b, "delete-copy")
+    finally:
+        writer.wait()
+    assert done.code == 0, done.stderr
+    assert not (h.b / ".git").exists()
+    h.sync(h.a)
+    listed = _listing(h, h.a)["letter.docx"]
+    assert listed["size"] == 5 + 100 * int(3.0 / 0.05) + 100 * int(1.5 / 0.05)
+
+
+def test_cleanup_drops_old_versions_only_when_asked_and_once_every_copy_synced(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    h = hierarchy
+    work = tmp_path / "workpaper.xlsx"
+    work.write_bytes(b"version one " * 5000)
+    record = _doc(h, h.a, work, "--sync", "on-demand")
+    old_blob = record["blob"]
+    work.write_bytes(b"version two " * 6000)
+    assert h.run(h.a, "doc", "update", "workpaper.xlsx", work).code == 0
+    h.sync(h.a)
+    assert h.run(h.top, "open").code == 0
+    held = git(h.top, "ls-tree", "refs/gitsync/content").stdout
+    assert _sha(b"version one " * 5000) in held and _sha(b"version two " * 6000) in held
+    # without the flag, cleanup keeps every version
+    assert h.run(h.top, "cleanup").code == 0, "cleanup"
+    assert _objects_hold(h.top, old_blob)
+    # b, then g, have not synced the new version yet: asked, it refuses and keeps them
+    refused = h.run(h.top, "cleanup", "--old-versions")
+    assert refused.code == 6, refused.stderr
+    assert "old versions kept" in refused.stderr and "has not synced" in refused.stderr
+    assert _sha(b"version one " * 5000) in git(h.top, "ls-tree", "refs/gitsync/content").stdout
+    for _ in range(2):
+        for where in (h.a, h.b, h.g):
+            h.sync(where)
+    dropped = h.run(h.top, "cleanup", "--old-versions", "--json")
+    assert dropped.code == 0, dropped.stderr
+    detail = json.loads(dropped.stdout)["detail"]
+    assert detail["old_versions_dropped"] == [_sha(b"version one " * 5000)]
+    held = git(h.top, "ls-tree", "refs/gitsync/content").stdout
+    assert _sha(b"version one " * 5000) not in held and _sha(b"version two " * 6000) in held
+    assert not _objects_hold(h.top, old_blob)
+    # the current version always stays: a copy that never held it gets it
+    h.sync(h.b)
+    got = h.run(h.b, "doc", "get", "workpaper.xlsx")
+    assert got.code == 0, got.stderr
+    assert (h.b / record["path"]).read_bytes() == b"version two " * 6000
