@@ -20,7 +20,9 @@ How it merges:
 - Tombstones (``"deleted": true``) keep every field, so a delete-versus-edit
   merges the edit's fields into the record and then decides ``deleted`` alone:
   the later of the delete and the edit wins, and a ``delete-edit`` conflict on
-  ``/deleted`` is recorded either way.
+  ``/deleted`` is recorded either way. An edit that wins keeps the state it
+  stood on with its own stamp (the stamp of ``/deleted`` becomes the edit's),
+  so a later judgement of the state meets the edit's time.
 - Who wrote what is per field (``gitsync.model.provenance``): a record's
   ``provenance`` maps JSON pointers to the stamp ({at, by, copy}) of the
   write that set the value there. A true conflict (both sides changed one
@@ -663,6 +665,15 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
     winner = OURS if ours_later else THEIRS
     current = o if winner == OURS else t
     merger.take(ptr, winner)
+    if winner == stayer and not same(stamps[stayer], kept_state):
+        # The state stands because of the stayer's edit: that edit is now its last write,
+        # so a later judgement of the state (a line that never saw the edit writes again)
+        # meets the edit's time, not the older write of the state the edit kept.
+        fresh = writers(merger.sides[stayer].stamp_at(ptr)) if stayer_wrote else []
+        known = writers(provenance.stamp_at(base, ptr))
+        merger.prov[ptr] = joint_stamp(
+            [stamps[stayer], *(w for w in fresh if not _among(w, known))]
+        )
     values = [ConflictValue(o, *_who(stamps[OURS])), ConflictValue(t, *_who(stamps[THEIRS]))]
     merger.record_conflict(ptr, DELETE_EDIT, was, values, current)
     if current:

@@ -158,6 +158,21 @@ def test_a_merged_record_with_both_writers_serves_as_a_base() -> None:
     assert canonical.dumps(other) == canonical.dumps(met)
 
 
+def test_an_edit_that_keeps_a_record_alive_is_the_last_write_of_its_state() -> None:
+    """X removes at 10, Y edits at 30: alive. X then edits its tombstone at 20: still alive."""
+    base = added(0, "T")
+    x_removed = remove(base, 10, "X")
+    met, first = both_ways(base, x_removed, write(base, 30, "Y", description="Harmonized"))
+    assert not deleted(met) and kept(first) == {(True, "X"), (False, "Y")}
+    assert stamp_at(met, "/deleted") == stamp(30, "Y")  # not the creation's stamp
+    x_edited = write(x_removed, 20, "X", description="by hand")  # never saw Y's edit
+    final, conflicts = both_ways(x_removed, x_edited, met)
+    assert not deleted(final) and final["description"] == "Harmonized"
+    assert kept(conflicts) == {(True, "X"), (False, "Y")}
+    [conflict] = [c for c in conflicts if c.field == "/deleted"]
+    assert [v.at for v in conflict.values if v.by == "Y"] == [stamp(30, "Y")["at"]]
+
+
 # --- the table: every pair of delete / revive / edit / nothing on the two lines ----------
 
 ALIVE, DEAD = "alive", "dead"
@@ -252,11 +267,11 @@ def _criss_cross_problems(start: str, acts: tuple[str, str, str], order: str) ->
     overwritten = {f for f, _, _ in x_second}
     standing = [(w, "X") for w in x_second] + [(w, "Y") for w in y_first]
     standing += [(w, "X") for w in x_first if w[0] not in overwritten]
-    # The latest edit of any field: a delete against a later edit goes to the edit (the
-    # single-merge table above checks that rule); here the later-write check is made
-    # only where no edit came after the last write of the state.
-    written = [r for r, before in ((x1, base), (y1, base), (x2, x1)) if r is not before]
-    edits = [r["modified"]["at"] for r in written]
+    # An edit of a record is also a write of its state (a delete against a later edit
+    # goes to the edit): each line's last write, of any field, stands for its state.
+    x_last = x2 if x2 is not x1 else x1
+    lines = [(r, by) for r, by in ((x_last, "X"), (y1, "Y")) if r is not base]
+    states = [(deleted(r), r["modified"]["at"], by) for r, by in lines]
     problems = []
     for field in ("/deleted", "/description"):
         name = field[1:]
@@ -266,11 +281,11 @@ def _criss_cross_problems(start: str, acts: tuple[str, str, str], order: str) ->
         for value, at, by in mine:
             if current != value and (value, by) not in kept_values:
                 problems.append(f"{field} = {value!r} by {by} at {at} is lost")
+        if field == "/deleted":
+            mine = states
         if not mine:
             continue
         latest = max(mine, key=lambda w: w[1])
-        if field == "/deleted" and any(at > latest[1] for at in edits):
-            continue
         if current != latest[0]:
             problems.append(f"{field}: {current!r} is current, not the later write of {mine}")
     return problems
