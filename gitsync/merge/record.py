@@ -20,7 +20,14 @@ How it merges:
 - Tombstones (``"deleted": true``) keep every field, so a delete-versus-edit
   merges the edit's fields into the record and then decides ``deleted`` alone:
   the later of the delete and the edit wins, and a ``delete-edit`` conflict on
-  ``/deleted`` is recorded either way.
+  ``/deleted`` is recorded either way. An edit that wins keeps the state it
+  stood on with its own stamp (the stamp of ``/deleted`` becomes the edit's),
+  so a later judgement of the state meets the edit's time. Any write of a
+  field the other line never saw counts as an edit against a change of
+  state (an equal concurrent write, named in ``also``, too), and an edit
+  that lost every field it wrote (its values kept in ``same-field``
+  conflicts) is still named in the merged stamp of ``/deleted``: a later
+  delete or revive on the winner's line meets it in a ``delete-edit``.
 - Who wrote what is per field (``gitsync.model.provenance``): a record's
   ``provenance`` maps JSON pointers to the stamp ({at, by, copy}) of the
   write that set the value there. A true conflict (both sides changed one
@@ -568,6 +575,7 @@ def merge_records(
         merged["modified"] = merger.modified
     if merger.is_entry:
         _keep_entry_whole(merger, base, ours, theirs, merged)
+    _name_overruled_writes(merger, base, ours, theirs)
     if merger.prov:
         merged[PROVENANCE] = merger.prov
     merger.conflicts.sort(key=lambda c: (c.field, c.id))
@@ -636,7 +644,12 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
     # One side changed the state, the other did not.
     changer, stayer = (OURS, THEIRS) if o != was else (THEIRS, OURS)
     stayer_record = theirs if changer == OURS else ours
-    stayer_edited = base is None or not same(_content(stayer_record), _content(base))
+    content_edited = base is None or not same(_content(stayer_record), _content(base))
+    # A stayer whose stamps name a write the base does not know edited the record, even
+    # where its content equals the base's: an equal concurrent write of a field (named in
+    # ``also``) is a write the changer's line never saw.
+    unseen = _unseen_writes(stayer_record, base)
+    stayer_edited = content_edited or bool(unseen)
     # A stayer may have written its state since the base without changing it: a removal
     # and an add back, or a write of the same state concurrent with the changer's line
     # (two adds met in a merge; then one line removes): that write is not the changer's
@@ -652,8 +665,10 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
         merger.take(ptr, changer)
         return raw_ours if changer == OURS else raw_theirs
     candidates = [kept_state] if stayer_wrote else []
-    if stayer_edited:
+    if content_edited:
         candidates.append(stayer_record.get("modified"))  # the edit that kept the state
+    if unseen:
+        candidates.append(max(unseen, key=_stamp_key))
     stamps = {
         changer: merger.fresh_stamp(changer, ptr),
         stayer: max(candidates, key=_stamp_key),
@@ -663,11 +678,70 @@ def _merge_deleted(merger: _Merger, base: Record | None, ours: Record, theirs: R
     winner = OURS if ours_later else THEIRS
     current = o if winner == OURS else t
     merger.take(ptr, winner)
+    if winner == stayer and not same(stamps[stayer], kept_state):
+        # The state stands because of the stayer's edit: that edit is now its last write,
+        # so a later judgement of the state (a line that never saw the edit writes again)
+        # meets the edit's time, not the older write of the state the edit kept.
+        fresh = writers(merger.sides[stayer].stamp_at(ptr)) if stayer_wrote else []
+        known = writers(provenance.stamp_at(base, ptr))
+        merger.prov[ptr] = joint_stamp(
+            [stamps[stayer], *(w for w in fresh if not _among(w, known))]
+        )
     values = [ConflictValue(o, *_who(stamps[OURS])), ConflictValue(t, *_who(stamps[THEIRS]))]
     merger.record_conflict(ptr, DELETE_EDIT, was, values, current)
     if current:
         return True
     return raw_theirs if o else raw_ours
+
+
+def _name_overruled_writes(
+    merger: _Merger, base: Record | None, ours: Record, theirs: Record
+) -> None:
+    """A side's write that the merged record no longer names is still a write of its state.
+
+    An edit that lost every field it wrote (a ``same-field`` conflict keeps its
+    values) would leave no trace in the merged record, which can then equal
+    the winner's own: a later delete or revive on the winner's line, which
+    never saw that edit, would meet nothing. The merged stamp of ``/deleted``
+    names such writes (with the side's own new writes of the state), so the
+    change of state meets them in a ``delete-edit`` conflict.
+    """
+    ptr = "/deleted"
+    if base is None or any(c.field == ptr for c in merger.conflicts):
+        return
+    known = _stamped_writes(base) + writers(base.get("modified"))
+    named = [w for stamp in merger.prov.values() for w in writers(stamp)]
+    named += writers(None if merger.modified is MISSING else merger.modified)
+    lost = [
+        w
+        for side in (ours, theirs)
+        for w in _stamped_writes(side)
+        if not _among(w, known) and not _among(w, named)
+    ]
+    if not lost:
+        return
+    state = [w for w in writers(merger.merged_stamp_at(ptr)) if not _among(w, known)]
+    merger.prov[ptr] = joint_stamp(state + lost)
+
+
+def _stamped_writes(record: Record) -> list[Any]:
+    """Every write a record's provenance names (its fields' writers, with ``also``)."""
+    found: list[Any] = []
+    for stamp in provenance.stamps(record).values():
+        found += writers(stamp)
+    return found
+
+
+def _unseen_writes(record: Record, base: Record | None) -> list[Any]:
+    """The writes ``record``'s provenance names that ``base``'s stamps do not know.
+
+    Only provenance counts: a record whose ``modified`` alone moved (touched,
+    nothing changed) wrote no field.
+    """
+    if base is None:
+        return []
+    known = _stamped_writes(base) + writers(base.get("modified"))
+    return [w for w in _stamped_writes(record) if not _among(w, known)]
 
 
 def _settled_conflict(path: str, ours: Record, theirs: Record) -> Record | None:

@@ -134,7 +134,13 @@ CASES: list[tuple[str, Any, Any, Any, Any, list[str]]] = [
             "Alice's name",
             at=T4,
             by="carol",
-            provenance={"": stamp(T1), "/name": stamp(T3, "alice"), "/map": stamp(T4, "carol")},
+            # bob's write lost its only field: the live state still names it
+            provenance={
+                "": stamp(T1),
+                "/deleted": stamp(T2, "bob"),
+                "/name": stamp(T3, "alice"),
+                "/map": stamp(T4, "carol"),
+            },
             map="100",
         ),
         ["/name"],
