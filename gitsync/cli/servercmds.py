@@ -165,24 +165,6 @@ def revoke(
     say(f"{user} has no right on {file} any more")
 
 
-@server_app.command("convert")
-def convert_file(
-    file: Annotated[str, typer.Argument(help="The file's path on the server (folder/name).")],
-    root: RootOption,
-) -> None:
-    """Convert a hosted file to this gitsync's format; older clients are refused after."""
-    from gitsync.server.convertfile import convert_hosted
-
-    report = convert_hosted(context.resolve(root), file)
-    if report.commit is None:
-        say(f"{file} is already at format_version {report.to_version}")
-    else:
-        say(
-            f"Converted {file} from format_version {report.from_version} to "
-            f"{report.to_version} ({report.records_changed} record(s) changed)"
-        )
-
-
 @server_app.command("add")
 def server_add(
     url: Annotated[

@@ -112,6 +112,15 @@ def _admin_tables() -> Any:
         Column("by", String(100), nullable=False),
         Column("at", Float, nullable=False),
     )
+    Table(
+        "copy_reports",
+        meta,
+        Column("file_id", Integer, primary_key=True, autoincrement=False),
+        Column("copy", String(64), primary_key=True),
+        Column("user", String(100), nullable=False),
+        Column("seen", Float, nullable=False),
+        Column("pending", Integer, nullable=True),
+    )
     _admin_meta = meta
     return meta
 
@@ -166,6 +175,37 @@ def audit_log(
         }
         for r in rows
     ]
+
+
+def report_copy(
+    catalogue: Catalogue, hosted: HostedFile, copy: str, user: str, pending: int | None
+) -> None:
+    """What a copy told the server when it fetched, pushed or listened: it was seen now, and
+    (when it said) how many changes it holds that the server has not taken yet."""
+    from sqlalchemy.exc import IntegrityError
+
+    reports = tables(catalogue)["copy_reports"]
+    values: dict[str, Any] = {"user": user, "seen": time.time()}
+    if pending is not None:
+        values["pending"] = pending
+    where = (reports.c.file_id == hosted.id) & (reports.c.copy == copy)
+    for _ in range(2):
+        try:
+            with catalogue.engine.begin() as conn:
+                if conn.execute(reports.update().where(where).values(**values)).rowcount:
+                    return
+                conn.execute(reports.insert().values(file_id=hosted.id, copy=copy, **values))
+                return
+        except IntegrityError:
+            continue  # another request inserted it a moment ago: update it instead
+
+
+def copy_reports(catalogue: Catalogue, hosted: HostedFile) -> dict[str, tuple[str, int | None]]:
+    """copy id -> (last seen, pending changes as far as the server knows)."""
+    reports = tables(catalogue)["copy_reports"]
+    with catalogue.engine.connect() as conn:
+        rows = conn.execute(reports.select().where(reports.c.file_id == hosted.id)).all()
+    return {r.copy: (_stamp(r.seen), r.pending) for r in rows}
 
 
 def redirect_of(catalogue: Catalogue, path: str) -> str | None:
@@ -257,16 +297,25 @@ def last_seen(repo: pygit2.Repository) -> dict[str, str]:
     return seen
 
 
-def copies_of(repo: pygit2.Repository, snapshot: Snapshot | None) -> list[dict[str, Any]]:
+def copies_of(
+    repo: pygit2.Repository,
+    snapshot: Snapshot | None,
+    reports: dict[str, tuple[str, int | None]] | None = None,
+) -> list[dict[str, Any]]:
+    """The registered copies; ``reports`` (``copy_reports``) adds when each copy last talked
+    to the server and what it said it had not sent."""
     from gitsync.model.records import KINDS, is_tombstone
 
     if snapshot is None:
         return []
     seen = last_seen(repo)
+    reports = reports or {}
     found = []
     for _, record in snapshot.records(KINDS["copy"].folder):
         if is_tombstone(record):
             continue
+        copy_id = str(record.get("id", ""))
+        reported_at, pending = reports.get(copy_id, ("", None))
         found.append(
             {
                 "id": record.get("id", ""),
@@ -274,8 +323,9 @@ def copies_of(repo: pygit2.Repository, snapshot: Snapshot | None) -> list[dict[s
                 "machine": record.get("machine", record.get("address", "")),
                 "parent": record.get("parent"),
                 "state": record.get("state", ""),
-                "last_seen": seen.get(str(record.get("id")), ""),
-                "pending": None,  # the server cannot know what a copy has not sent
+                # ISO stamps of one format: the later one is the greater string
+                "last_seen": max(seen.get(copy_id, ""), reported_at),
+                "pending": pending,  # None: the copy never said (an older gitsync, plain git)
             }
         )
     return sorted(found, key=lambda c: (c["state"] != "active", c["user"], c["id"]))
@@ -293,7 +343,9 @@ def open_conflicts(snapshot: Snapshot | None) -> list[dict[str, Any]]:
     ]
 
 
-def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
+def file_info(
+    root: ServerRoot, hosted: HostedFile, catalogue: Catalogue | None = None
+) -> dict[str, Any]:
     """The extended information of one hosted file (the ``server files`` row)."""
     from gitsync.rules.syncstate import is_locked_down
 
@@ -319,7 +371,8 @@ def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
         return info
     repo = _repo(root, hosted)
     snapshot = main_snapshot(repo)
-    info["copies"] = copies_of(repo, snapshot)
+    reports = copy_reports(catalogue, hosted) if catalogue is not None else None
+    info["copies"] = copies_of(repo, snapshot, reports)
     info["locked_down"] = bool(snapshot is not None and is_locked_down(snapshot))
     info["open_conflicts"] = [
         {"id": c.get("id", ""), "record": c.get("record", ""), "field": c.get("field", "")}
@@ -342,7 +395,7 @@ def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
 def list_files(root: ServerRoot, catalogue: Catalogue, user: User) -> list[dict[str, Any]]:
     """Every file the user is an admin of, with its extended information."""
     rows = [
-        file_info(root, hosted)
+        file_info(root, hosted, catalogue)
         for hosted, right in catalogue.search(user, "", limit=100000)
         if right_at_least(right, "admin")
     ]
@@ -513,6 +566,25 @@ def export(root: ServerRoot, catalogue: Catalogue, user: User, path: str, to: Pa
     return Outcome("export", hosted.path, detail)
 
 
+def convert(root: ServerRoot, catalogue: Catalogue, user: User, path: str) -> Outcome:
+    """Convert a hosted file to this gitsync's format (``gitsync.server.convertfile``); older
+    clients are refused from then on."""
+    from gitsync.server.convertfile import convert_file
+
+    hosted = require_admin(catalogue, user, path)
+    if hosted.state != "ready":
+        raise UsageError(f"{hosted.path}: the file is still being published")
+    report = convert_file(root, catalogue, hosted, by=user.name)
+    detail = {
+        "commit": report.commit,
+        "from_version": report.from_version,
+        "to_version": report.to_version,
+        "records_changed": report.records_changed,
+    }
+    log_action(catalogue, user, "convert", hosted.path, **detail)
+    return Outcome("convert", hosted.path, detail)
+
+
 def repair(root: ServerRoot, catalogue: Catalogue, user: User, path: str) -> Outcome:
     """Verify the history (fsck), rebuild the relay hooks and settings, check every rule
     on the shared line, and refresh the catalogue row."""
@@ -677,6 +749,8 @@ def delete(
             )
         )
         conn.execute(t["events"].delete().where(t["events"].c.file_id == hosted.id))
+        reports = tables(catalogue)["copy_reports"]
+        conn.execute(reports.delete().where(reports.c.file_id == hosted.id))
         conn.execute(t["access"].delete().where(t["access"].c.file_id == hosted.id))
         conn.execute(t["files"].delete().where(t["files"].c.id == hosted.id))
         repository.rename(bin_folder / stored)  # inside the transaction: a failure rolls back

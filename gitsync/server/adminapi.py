@@ -10,7 +10,7 @@
     POST /api/admin/compress {file | all}
     POST /api/admin/delete   {file, abandon_outstanding}     POST /api/admin/undelete {file}
     POST /api/admin/lockdown {file, abandon_outstanding}     POST /api/admin/clear-sync {file}
-    POST /api/admin/repair   {file}
+    POST /api/admin/repair   {file}               POST /api/admin/convert {file}
     POST /api/admin/export   {file}               the verified backup folder, as a tar stream
 
 Refusals: 404 for a file the user may not see (or none), 403 for a user short of the admin
@@ -127,6 +127,7 @@ async def handle(
             ),
             "clear-sync": lambda: admin.clear_sync(root, catalogue, user, name),
             "repair": lambda: admin.repair(root, catalogue, user, name),
+            "convert": lambda: admin.convert(root, catalogue, user, name),
             "access": lambda: admin.set_access(
                 catalogue, user, name, _text(body, "user"), _text(body, "right")
             ),

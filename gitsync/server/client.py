@@ -443,13 +443,15 @@ def follow_changes(
     stop: Any,
     *,
     own_tip: Callable[[], str | None] = lambda: None,
+    said: Callable[[], dict[str, str]] = dict,
 ) -> None:
     """Hold one long-poll request on a server file and call ``on_change`` when another copy pushed.
 
     When the request fails (server stopped, network cut, sign-in gone), wait
     with a doubling backoff (1 s up to 30 s), call ``on_change`` so the agent
     polls by syncing, and try again: it never busy-loops. Runs until
-    ``stop`` (a threading.Event) is set.
+    ``stop`` (a threading.Event) is set. ``said`` gives the headers by which the
+    copy tells the server who it is and what it holds unsent, on every request.
     """
     import httpx
 
@@ -467,7 +469,7 @@ def follow_changes(
                     if cursor is None
                     else {"since": str(cursor), "timeout": str(LONG_POLL_SECONDS)}
                 )
-                response = http.get(address, params=params, auth=auth)
+                response = http.get(address, params=params, auth=auth, headers=said())
                 if response.status_code == 400 and cursor is not None:
                     cursor = None  # the server's cursor went back (a new catalogue): start again
                     continue

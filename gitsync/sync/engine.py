@@ -215,7 +215,9 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     """Fetch, merge and push with one parent until the push lands (a lost race goes round again)."""
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
-        heads, received = fetch(repo_dir, route.address, route.tracking_prefix)
+        heads, received = fetch(
+            repo_dir, route.address, route.tracking_prefix, copy=client_file.copy_id
+        )
         fault_point("sync.fetched")
         report.bytes_received += received
         theirs = client_file.oid(heads["main"])
@@ -235,6 +237,8 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             route.address,
             client_file.head_ref_name(),
             _content_to_send(client_file, theirs),
+            copy=client_file.copy_id,
+            pending=to_send,
         )
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")
