@@ -242,10 +242,33 @@ def publish(
     name: Annotated[
         str | None, typer.Option("--name", help="The file's name there (default: its folder name).")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace Server Copy: this sync copy's history becomes the server's "
+            "(admins; for a damaged server copy, which goes to the recycle area).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Upload this client file with its history; it becomes a sync copy of the server's."""
     from gitsync.server.client import publish as run_publish
+
+    if replace:
+        from gitsync.repo.clientfile import ClientFile
+        from gitsync.server.client import replace_server_copy
+        from gitsync.sync.status import find_root
+
+        done = replace_server_copy(ClientFile.open(find_root(context.directory())))
+        if as_json:
+            emit_json(done)
+        else:
+            say(
+                f"Replaced the server copy of {done['file']} with this copy's "
+                f"(the old one is in the server's recycle area)"
+            )
+        return
 
     def progress(done: int, total: int, sent: int) -> None:
         if not as_json:

@@ -759,6 +759,71 @@ def delete(
     return Outcome("delete", hosted.path, {"abandoned": abandoned, "recycled_as": stored})
 
 
+def replace(
+    root: ServerRoot, catalogue: Catalogue, user: User, path: str, bundle: Path, ref: str
+) -> Outcome:
+    """Replace Server Copy: the history in ``bundle`` (a sync copy's, its line at ``ref``)
+    becomes the hosted file's; the old repository goes to the recycle area, where
+    ``undelete`` brings it back once the name is free. The catalogue row and the access list
+    stay, so copies whose history connects rejoin by syncing."""
+    hosted = require_admin(catalogue, user, path)
+    if hosted.state != "ready":
+        raise UsageError(f"{hosted.path}: the file is still being published")
+    if not ref.startswith("refs/heads/") or any(c in ref for c in " ~^:?*[\\"):
+        raise UsageError(f"'{ref}': not a branch of the copy")
+    repository = root.repository(hosted.path)
+    (root.path / WORK).mkdir(exist_ok=True)
+    from gitsync.fs import make_staging
+
+    staging = make_staging(root.path / WORK, ".replace-")
+    new = staging / "new.git"
+    try:
+        git(["init", "--quiet", "--bare", "--initial-branch=main", str(new)])
+        # The whole history, needing nothing else: verified in an empty repository.
+        checked = git(["bundle", "verify", "-q", str(bundle)], new, check=False)
+        heads = git(["bundle", "list-heads", str(bundle)], new, check=False).stdout.split()
+        if checked.returncode != 0 or ref not in heads:
+            raise UsageError(f"{hosted.path}: the copy's history arrived incomplete; run it again")
+        git(["fetch", "--quiet", str(bundle), f"{ref}:refs/heads/main"], new)
+        tip = git(["rev-parse", "refs/heads/main"], new).stdout.strip()
+        fsck = git(["fsck", "--no-progress"], new, check=False)
+        if fsck.returncode != 0:
+            raise UsageError(f"{hosted.path}: the copy's history is damaged too; nothing changed")
+        bin_folder = root.path / RECYCLE
+        bin_folder.mkdir(exist_ok=True)
+        stored = (
+            f"{time.strftime('%Y%m%d-%H%M%S')}-{hosted.id} "
+            f"{hosted.path.replace('/', '~')} (replaced).git"
+        )
+        t = catalogue.t
+        recycle = tables(catalogue)["recycle"]
+        with catalogue.engine.begin() as conn:
+            row = conn.execute(t["files"].select().where(t["files"].c.id == hosted.id)).first()
+            access = conn.execute(
+                t["access"].select().where(t["access"].c.file_id == hosted.id)
+            ).all()
+            assert row is not None
+            kept = {k: v for k, v in dict(row._mapping).items() if k != "id"}
+            conn.execute(
+                recycle.insert().values(
+                    path=hosted.path,
+                    stored=stored,
+                    row=json.dumps(kept),
+                    access=json.dumps([dict(a._mapping) for a in access]),
+                    by=user.name,
+                    at=time.time(),
+                )
+            )
+            repository.rename(bin_folder / stored)  # inside the transaction: a failure rolls back
+        created = root.create_repository(hosted.path)
+        git(["fetch", "--quiet", str(new), "refs/heads/main:refs/heads/main"], created)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _refresh(catalogue, root, hosted, user)
+    log_action(catalogue, user, "replace", hosted.path, tip=tip, recycled_as=stored)
+    return Outcome("replace", hosted.path, {"tip": tip, "recycled_as": stored})
+
+
 def recycled(catalogue: Catalogue, user: User) -> list[dict[str, Any]]:
     require_server_admin(user, "recycle area")
     recycle = tables(catalogue)["recycle"]
@@ -786,9 +851,12 @@ def undelete(root: ServerRoot, catalogue: Catalogue, user: User, path: str) -> O
     target.parent.mkdir(parents=True, exist_ok=True)
     source = root.path / RECYCLE / row.stored
     with catalogue.engine.begin() as conn:
-        conn.execute(t["files"].insert().values(**values))
+        # A replaced copy's row has no id (its file kept it): it takes a new one.
+        result = conn.execute(t["files"].insert().values(**values))
+        inserted = result.inserted_primary_key
+        file_id = values.get("id") or (inserted[0] if inserted else None)
         for entry in access:
-            conn.execute(t["access"].insert().values(**entry))
+            conn.execute(t["access"].insert().values(**dict(entry, file_id=file_id)))
         conn.execute(recycle.delete().where(recycle.c.id == row.id))
         source.rename(target)
     log_action(catalogue, user, "undelete", path)

@@ -33,6 +33,11 @@ class LostRace(GitsyncError):
     exit_code = ExitCode.BUSY
 
 
+class HistoryDisconnected(Refused):
+    """The parent's line shares no history with this copy's (its server copy was replaced by
+    one made apart from this copy): nothing is merged, and the copy must be taken again."""
+
+
 class CopyLockedDown(Refused):
     """The client file was locked down while this copy held changes the parents will never take.
 
@@ -166,6 +171,11 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
         report.files_updated += client_file.advance_head(theirs)
         report.received += _received(client_file, theirs, ours)
         return
+    if not client_file.connects(ours, theirs):
+        raise HistoryDisconnected(
+            f"{source} no longer shares this copy's history (its file was replaced): take a "
+            "new copy with 'gitsync copy'; this folder is left as it is"
+        )
     from gitsync.merge.tree import merge_commits
     from gitsync.repo.revisions import commit_tree
 
