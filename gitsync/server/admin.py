@@ -772,6 +772,7 @@ def replace(
     if not ref.startswith("refs/heads/") or any(c in ref for c in " ~^:?*[\\"):
         raise UsageError(f"'{ref}': not a branch of the copy")
     repository = root.repository(hosted.path)
+    abandoned = _abandoned_records(root, hosted)
     (root.path / WORK).mkdir(exist_ok=True)
     from gitsync.fs import make_staging
 
@@ -819,9 +820,53 @@ def replace(
         git(["fetch", "--quiet", str(new), "refs/heads/main:refs/heads/main"], created)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    still_abandoned = _keep_abandoned(root, hosted, user, abandoned)
     _refresh(catalogue, root, hosted, user)
     log_action(catalogue, user, "replace", hosted.path, tip=tip, recycled_as=stored)
-    return Outcome("replace", hosted.path, {"tip": tip, "recycled_as": stored})
+    return Outcome(
+        "replace",
+        hosted.path,
+        {"tip": tip, "recycled_as": stored, "kept_abandoned": still_abandoned},
+    )
+
+
+def _abandoned_records(root: ServerRoot, hosted: HostedFile) -> dict[str, dict[str, Any]]:
+    """The abandoned copies' records of the (perhaps damaged) server copy, as far as it reads."""
+    from gitsync.model.records import KINDS
+
+    try:
+        snapshot = main_snapshot(_repo(root, hosted))
+        if snapshot is None:
+            return {}
+        return {
+            path: dict(record)
+            for path, record in snapshot.records(KINDS["copy"].folder)
+            if record.get("state") == "abandoned"
+        }
+    except Exception:  # a damaged repository reads as far as it does: nothing to carry over
+        return {}
+
+
+def _keep_abandoned(
+    root: ServerRoot, hosted: HostedFile, user: User, records: dict[str, dict[str, Any]]
+) -> list[str]:
+    """A copy abandoned at the old server copy stays abandoned, though the replacing copy had
+    not heard of it (else a lost laptop's copy could sync again)."""
+    from gitsync.model import canonical
+
+    if not records:
+        return []
+    with workbench(root, hosted, user) as bench:
+        snapshot = bench.snapshot()
+        changes = {
+            path: canonical.dumps(record)
+            for path, record in records.items()
+            if (snapshot.live(path) or {}).get("state") != "abandoned"
+        }
+        if changes:
+            with bench.locked():
+                bench.commit(changes, "Replace Server Copy: copies abandoned before stay abandoned")
+    return sorted(str(r.get("id", "")) for p, r in records.items() if p in changes)
 
 
 def recycled(catalogue: Catalogue, user: User) -> list[dict[str, Any]]:

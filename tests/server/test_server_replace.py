@@ -25,7 +25,11 @@ def test_replace_server_copy(
     bob.sign_in(server)
     admin.sign_in(server)
     laptop, good = tmp_path / "bob" / "laptop", tmp_path / "admin" / "good"
+    spare = tmp_path / "bob" / "spare"
     bob.ok("copy", f"office:{FILE}", laptop)
+    bob.ok("copy", f"office:{FILE}", spare)
+    lost = json.loads(bob.ok("status", "--json", cwd=spare).stdout)["copy_id"]
+    bob.ok("sync", cwd=laptop)
     admin.ok("copy", f"office:{FILE}", good)
     bare = server.root / "files" / f"{FILE}.git"
 
@@ -36,6 +40,10 @@ def test_replace_server_copy(
     bob.ok("account", "add", "6000", "Rent", "--type", "expense", cwd=laptop)
     admin.ok("account", "add", "3000", "Equity", "--type", "equity", cwd=good)
 
+    # A copy abandoned at the server after the admin's copy last synced.
+    admin.ok("server", "abandon", FILE, lost, "--root", server.root)
+    old_tip = bob.git("rev-parse", "refs/heads/main", cwd=bare).stdout.strip()
+
     # A staff user may not replace the server's copy.
     refused = bob.run("publish", "--replace", cwd=laptop)
     assert refused.code != 0 and "not an admin" in refused.stderr, refused
@@ -44,9 +52,15 @@ def test_replace_server_copy(
     replaced = admin.ok("publish", "--replace", cwd=good)
     assert "recycle area" in replaced.stdout
     new_tip = admin.git("rev-parse", "HEAD", cwd=good).stdout.strip()
-    assert admin.git("rev-parse", "refs/heads/main", cwd=bare).stdout.strip() == new_tip
+    # The copy's line, and on it the abandon the copy had not heard of.
+    on_top = admin.git("rev-parse", "refs/heads/main~1", cwd=bare).stdout.strip()
+    assert on_top == new_tip
     recycle = json.loads(admin.ok("server", "recycle", "--root", server.root, "--json").stdout)
     assert [r["file"] for r in recycle] == [FILE]
+
+    # The abandoned copy stays abandoned, though the replacing copy had not heard of it.
+    still = bob.run("sync", cwd=spare)
+    assert still.code != 0 and f"copy {lost} was abandoned" in still.stderr, still
 
     # Bob's copy rejoins: what the old server copy held and what he had not sent both arrive.
     bob.ok("sync", cwd=laptop)
