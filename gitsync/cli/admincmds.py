@@ -8,7 +8,7 @@ gitsync server rename FILE NEW ; server move FILE --folder LOCATION
 gitsync server compress (FILE | --all)
 gitsync server delete FILE [--abandon-outstanding] ; server undelete FILE ; server recycle
 gitsync server export FILE --to DIR
-gitsync server repair FILE ; server lockdown FILE [--abandon-outstanding] ; server clear-sync FILE
+gitsync server repair FILE ; server convert FILE ; server lockdown FILE [--abandon-outstanding] ; server clear-sync FILE
 gitsync server access FILE ; server audit [FILE]
 """
 
@@ -127,6 +127,7 @@ def register(server_app: typer.Typer) -> None:
                     ", ".join(
                         f"{c['id']} ({c['user']}, {c['state']}"
                         + (f", seen {c['last_seen']}" if c["last_seen"] else "")
+                        + (f", pending {c['pending']}" if c.get("pending") is not None else "")
                         + ")"
                         for c in r["copies"]
                     ),
@@ -310,6 +311,29 @@ def register(server_app: typer.Typer) -> None:
         )
         rules = f"; {len(out['rules'])} rule problem(s): {out['rules'][0]}" if out["rules"] else ""
         _done(out, as_json, f"Repaired {file}: history {out['history']}, hooks reinstalled{rules}")
+
+    @server_app.command("convert")
+    def convert(
+        file: FileArgument,
+        root: RootOption = None,
+        server: ServerOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Convert a hosted file to this gitsync's format; older clients are refused after."""
+        out = _run(
+            root,
+            server,
+            lambda r, c, u: admin.convert(r, c, u, file),
+            lambda s: adminclient.post(s, "convert", file=file),
+        )
+        if out["commit"] is None:
+            line = f"{file} is already at format_version {out['to_version']}"
+        else:
+            line = (
+                f"Converted {file} from format_version {out['from_version']} to "
+                f"{out['to_version']} ({out['records_changed']} record(s) changed)"
+            )
+        _done(out, as_json, line)
 
     @server_app.command("lockdown")
     def lockdown(

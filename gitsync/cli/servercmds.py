@@ -165,24 +165,6 @@ def revoke(
     say(f"{user} has no right on {file} any more")
 
 
-@server_app.command("convert")
-def convert_file(
-    file: Annotated[str, typer.Argument(help="The file's path on the server (folder/name).")],
-    root: RootOption,
-) -> None:
-    """Convert a hosted file to this gitsync's format; older clients are refused after."""
-    from gitsync.server.convertfile import convert_hosted
-
-    report = convert_hosted(context.resolve(root), file)
-    if report.commit is None:
-        say(f"{file} is already at format_version {report.to_version}")
-    else:
-        say(
-            f"Converted {file} from format_version {report.from_version} to "
-            f"{report.to_version} ({report.records_changed} record(s) changed)"
-        )
-
-
 @server_app.command("add")
 def server_add(
     url: Annotated[
@@ -260,10 +242,33 @@ def publish(
     name: Annotated[
         str | None, typer.Option("--name", help="The file's name there (default: its folder name).")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace Server Copy: this sync copy's history becomes the server's "
+            "(admins; for a damaged server copy, which goes to the recycle area).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Upload this client file with its history; it becomes a sync copy of the server's."""
     from gitsync.server.client import publish as run_publish
+
+    if replace:
+        from gitsync.repo.clientfile import ClientFile
+        from gitsync.server.client import replace_server_copy
+        from gitsync.sync.status import find_root
+
+        done = replace_server_copy(ClientFile.open(find_root(context.directory())))
+        if as_json:
+            emit_json(done)
+        else:
+            say(
+                f"Replaced the server copy of {done['file']} with this copy's "
+                f"(the old one is in the server's recycle area)"
+            )
+        return
 
     def progress(done: int, total: int, sent: int) -> None:
         if not as_json:

@@ -254,6 +254,10 @@ class ClientFile:
             return None
         return tree if isinstance(tree, pygit2.Tree) else None
 
+    def connects(self, one: pygit2.Oid, other: pygit2.Oid) -> bool:
+        """Whether two lines share any history (a merge base)."""
+        return self.repo.merge_base(one, other) is not None
+
     def is_ancestor(self, ancestor: pygit2.Oid, descendant: pygit2.Oid) -> bool:
         return ancestor == descendant or bool(self.repo.descendant_of(descendant, ancestor))
 

@@ -121,7 +121,28 @@ def follow_move(repo_dir: Path, old: str, new: str) -> None:
             git(["remote", "set-url", parts[0], new], repo_dir)
 
 
-def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str, str], int]:
+def said_to_server(address: str, copy: str | None, pending: int | None = None) -> list[str]:
+    """The ``-c http.extraHeader`` options by which a copy tells a gitsync server who it is
+    (and, on a push, how many changes it holds unsent); none for any other parent."""
+    if copy is None or not address.startswith(("http://", "https://")):
+        return []
+    said = ["-c", f"http.extraHeader=X-Gitsync-Copy: {copy}"]
+    if pending is not None:
+        said += ["-c", f"http.extraHeader=X-Gitsync-Pending: {pending}"]
+    return said
+
+
+def _remote_error(stderr: str) -> str | None:
+    """The one line a server refused with (git prints 'remote error: LINE'), or None."""
+    for line in stderr.splitlines():
+        if "remote error:" in line:
+            return line.split("remote error:", 1)[1].strip()
+    return None
+
+
+def fetch(
+    repo_dir: Path, address: str, tracking_prefix: str, *, copy: str | None = None
+) -> tuple[dict[str, str], int]:
     """Fetch the address's branches into ``<tracking_prefix>/<branch>``.
 
     Returns (branch -> commit id, bytes received). The shared line ``main``
@@ -132,6 +153,7 @@ def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str,
     check_reachable(address)
     result = git(
         [
+            *said_to_server(address, copy),
             "fetch",
             "--no-tags",
             "--no-write-fetch-head",
@@ -144,6 +166,9 @@ def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str,
         check=False,
     )
     if result.returncode != 0:
+        refused = _remote_error(result.stderr)
+        if refused:
+            raise GitsyncError(f"{address}: {refused}")
         if _unreachable(result.stderr):
             raise Unreachable(
                 f"{address}: the parent cannot be reached ({_last_line(result.stderr)})"
@@ -163,7 +188,13 @@ def fetch(repo_dir: Path, address: str, tracking_prefix: str) -> tuple[dict[str,
 
 
 def push(
-    repo_dir: Path, address: str, local_ref: str, extra: list[str] | None = None
+    repo_dir: Path,
+    address: str,
+    local_ref: str,
+    extra: list[str] | None = None,
+    *,
+    copy: str | None = None,
+    pending: int | None = None,
 ) -> PushOutcome:
     """Push ``local_ref`` to the address's shared line, fast-forward only; never forces.
 
@@ -174,6 +205,7 @@ def push(
     atomic = ["--atomic"] if extra else []
     result = git(
         [
+            *said_to_server(address, copy, pending),
             "push",
             "--porcelain",
             "--progress",

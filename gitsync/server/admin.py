@@ -112,6 +112,15 @@ def _admin_tables() -> Any:
         Column("by", String(100), nullable=False),
         Column("at", Float, nullable=False),
     )
+    Table(
+        "copy_reports",
+        meta,
+        Column("file_id", Integer, primary_key=True, autoincrement=False),
+        Column("copy", String(64), primary_key=True),
+        Column("user", String(100), nullable=False),
+        Column("seen", Float, nullable=False),
+        Column("pending", Integer, nullable=True),
+    )
     _admin_meta = meta
     return meta
 
@@ -166,6 +175,37 @@ def audit_log(
         }
         for r in rows
     ]
+
+
+def report_copy(
+    catalogue: Catalogue, hosted: HostedFile, copy: str, user: str, pending: int | None
+) -> None:
+    """What a copy told the server when it fetched, pushed or listened: it was seen now, and
+    (when it said) how many changes it holds that the server has not taken yet."""
+    from sqlalchemy.exc import IntegrityError
+
+    reports = tables(catalogue)["copy_reports"]
+    values: dict[str, Any] = {"user": user, "seen": time.time()}
+    if pending is not None:
+        values["pending"] = pending
+    where = (reports.c.file_id == hosted.id) & (reports.c.copy == copy)
+    for _ in range(2):
+        try:
+            with catalogue.engine.begin() as conn:
+                if conn.execute(reports.update().where(where).values(**values)).rowcount:
+                    return
+                conn.execute(reports.insert().values(file_id=hosted.id, copy=copy, **values))
+                return
+        except IntegrityError:
+            continue  # another request inserted it a moment ago: update it instead
+
+
+def copy_reports(catalogue: Catalogue, hosted: HostedFile) -> dict[str, tuple[str, int | None]]:
+    """copy id -> (last seen, pending changes as far as the server knows)."""
+    reports = tables(catalogue)["copy_reports"]
+    with catalogue.engine.connect() as conn:
+        rows = conn.execute(reports.select().where(reports.c.file_id == hosted.id)).all()
+    return {r.copy: (_stamp(r.seen), r.pending) for r in rows}
 
 
 def redirect_of(catalogue: Catalogue, path: str) -> str | None:
@@ -257,16 +297,25 @@ def last_seen(repo: pygit2.Repository) -> dict[str, str]:
     return seen
 
 
-def copies_of(repo: pygit2.Repository, snapshot: Snapshot | None) -> list[dict[str, Any]]:
+def copies_of(
+    repo: pygit2.Repository,
+    snapshot: Snapshot | None,
+    reports: dict[str, tuple[str, int | None]] | None = None,
+) -> list[dict[str, Any]]:
+    """The registered copies; ``reports`` (``copy_reports``) adds when each copy last talked
+    to the server and what it said it had not sent."""
     from gitsync.model.records import KINDS, is_tombstone
 
     if snapshot is None:
         return []
     seen = last_seen(repo)
+    reports = reports or {}
     found = []
     for _, record in snapshot.records(KINDS["copy"].folder):
         if is_tombstone(record):
             continue
+        copy_id = str(record.get("id", ""))
+        reported_at, pending = reports.get(copy_id, ("", None))
         found.append(
             {
                 "id": record.get("id", ""),
@@ -274,8 +323,9 @@ def copies_of(repo: pygit2.Repository, snapshot: Snapshot | None) -> list[dict[s
                 "machine": record.get("machine", record.get("address", "")),
                 "parent": record.get("parent"),
                 "state": record.get("state", ""),
-                "last_seen": seen.get(str(record.get("id")), ""),
-                "pending": None,  # the server cannot know what a copy has not sent
+                # ISO stamps of one format: the later one is the greater string
+                "last_seen": max(seen.get(copy_id, ""), reported_at),
+                "pending": pending,  # None: the copy never said (an older gitsync, plain git)
             }
         )
     return sorted(found, key=lambda c: (c["state"] != "active", c["user"], c["id"]))
@@ -293,7 +343,9 @@ def open_conflicts(snapshot: Snapshot | None) -> list[dict[str, Any]]:
     ]
 
 
-def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
+def file_info(
+    root: ServerRoot, hosted: HostedFile, catalogue: Catalogue | None = None
+) -> dict[str, Any]:
     """The extended information of one hosted file (the ``server files`` row)."""
     from gitsync.rules.syncstate import is_locked_down
 
@@ -319,7 +371,8 @@ def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
         return info
     repo = _repo(root, hosted)
     snapshot = main_snapshot(repo)
-    info["copies"] = copies_of(repo, snapshot)
+    reports = copy_reports(catalogue, hosted) if catalogue is not None else None
+    info["copies"] = copies_of(repo, snapshot, reports)
     info["locked_down"] = bool(snapshot is not None and is_locked_down(snapshot))
     info["open_conflicts"] = [
         {"id": c.get("id", ""), "record": c.get("record", ""), "field": c.get("field", "")}
@@ -342,7 +395,7 @@ def file_info(root: ServerRoot, hosted: HostedFile) -> dict[str, Any]:
 def list_files(root: ServerRoot, catalogue: Catalogue, user: User) -> list[dict[str, Any]]:
     """Every file the user is an admin of, with its extended information."""
     rows = [
-        file_info(root, hosted)
+        file_info(root, hosted, catalogue)
         for hosted, right in catalogue.search(user, "", limit=100000)
         if right_at_least(right, "admin")
     ]
@@ -513,6 +566,25 @@ def export(root: ServerRoot, catalogue: Catalogue, user: User, path: str, to: Pa
     return Outcome("export", hosted.path, detail)
 
 
+def convert(root: ServerRoot, catalogue: Catalogue, user: User, path: str) -> Outcome:
+    """Convert a hosted file to this gitsync's format (``gitsync.server.convertfile``); older
+    clients are refused from then on."""
+    from gitsync.server.convertfile import convert_file
+
+    hosted = require_admin(catalogue, user, path)
+    if hosted.state != "ready":
+        raise UsageError(f"{hosted.path}: the file is still being published")
+    report = convert_file(root, catalogue, hosted, by=user.name)
+    detail = {
+        "commit": report.commit,
+        "from_version": report.from_version,
+        "to_version": report.to_version,
+        "records_changed": report.records_changed,
+    }
+    log_action(catalogue, user, "convert", hosted.path, **detail)
+    return Outcome("convert", hosted.path, detail)
+
+
 def repair(root: ServerRoot, catalogue: Catalogue, user: User, path: str) -> Outcome:
     """Verify the history (fsck), rebuild the relay hooks and settings, check every rule
     on the shared line, and refresh the catalogue row."""
@@ -677,12 +749,124 @@ def delete(
             )
         )
         conn.execute(t["events"].delete().where(t["events"].c.file_id == hosted.id))
+        reports = tables(catalogue)["copy_reports"]
+        conn.execute(reports.delete().where(reports.c.file_id == hosted.id))
         conn.execute(t["access"].delete().where(t["access"].c.file_id == hosted.id))
         conn.execute(t["files"].delete().where(t["files"].c.id == hosted.id))
         repository.rename(bin_folder / stored)  # inside the transaction: a failure rolls back
     _remove_empty_folders(repository.parent, root.files)
     log_action(catalogue, user, "delete", hosted.path, abandoned=abandoned)
     return Outcome("delete", hosted.path, {"abandoned": abandoned, "recycled_as": stored})
+
+
+def replace(
+    root: ServerRoot, catalogue: Catalogue, user: User, path: str, bundle: Path, ref: str
+) -> Outcome:
+    """Replace Server Copy: the history in ``bundle`` (a sync copy's, its line at ``ref``)
+    becomes the hosted file's; the old repository goes to the recycle area, where
+    ``undelete`` brings it back once the name is free. The catalogue row and the access list
+    stay, so copies whose history connects rejoin by syncing."""
+    hosted = require_admin(catalogue, user, path)
+    if hosted.state != "ready":
+        raise UsageError(f"{hosted.path}: the file is still being published")
+    if not ref.startswith("refs/heads/") or any(c in ref for c in " ~^:?*[\\"):
+        raise UsageError(f"'{ref}': not a branch of the copy")
+    repository = root.repository(hosted.path)
+    abandoned = _abandoned_records(root, hosted)
+    (root.path / WORK).mkdir(exist_ok=True)
+    from gitsync.fs import make_staging
+
+    staging = make_staging(root.path / WORK, ".replace-")
+    new = staging / "new.git"
+    try:
+        git(["init", "--quiet", "--bare", "--initial-branch=main", str(new)])
+        # The whole history, needing nothing else: verified in an empty repository.
+        checked = git(["bundle", "verify", "-q", str(bundle)], new, check=False)
+        heads = git(["bundle", "list-heads", str(bundle)], new, check=False).stdout.split()
+        if checked.returncode != 0 or ref not in heads:
+            raise UsageError(f"{hosted.path}: the copy's history arrived incomplete; run it again")
+        git(["fetch", "--quiet", str(bundle), f"{ref}:refs/heads/main"], new)
+        tip = git(["rev-parse", "refs/heads/main"], new).stdout.strip()
+        fsck = git(["fsck", "--no-progress"], new, check=False)
+        if fsck.returncode != 0:
+            raise UsageError(f"{hosted.path}: the copy's history is damaged too; nothing changed")
+        bin_folder = root.path / RECYCLE
+        bin_folder.mkdir(exist_ok=True)
+        stored = (
+            f"{time.strftime('%Y%m%d-%H%M%S')}-{hosted.id} "
+            f"{hosted.path.replace('/', '~')} (replaced).git"
+        )
+        t = catalogue.t
+        recycle = tables(catalogue)["recycle"]
+        with catalogue.engine.begin() as conn:
+            row = conn.execute(t["files"].select().where(t["files"].c.id == hosted.id)).first()
+            access = conn.execute(
+                t["access"].select().where(t["access"].c.file_id == hosted.id)
+            ).all()
+            assert row is not None
+            kept = {k: v for k, v in dict(row._mapping).items() if k != "id"}
+            conn.execute(
+                recycle.insert().values(
+                    path=hosted.path,
+                    stored=stored,
+                    row=json.dumps(kept),
+                    access=json.dumps([dict(a._mapping) for a in access]),
+                    by=user.name,
+                    at=time.time(),
+                )
+            )
+            repository.rename(bin_folder / stored)  # inside the transaction: a failure rolls back
+        created = root.create_repository(hosted.path)
+        git(["fetch", "--quiet", str(new), "refs/heads/main:refs/heads/main"], created)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    still_abandoned = _keep_abandoned(root, hosted, user, abandoned)
+    _refresh(catalogue, root, hosted, user)
+    log_action(catalogue, user, "replace", hosted.path, tip=tip, recycled_as=stored)
+    return Outcome(
+        "replace",
+        hosted.path,
+        {"tip": tip, "recycled_as": stored, "kept_abandoned": still_abandoned},
+    )
+
+
+def _abandoned_records(root: ServerRoot, hosted: HostedFile) -> dict[str, dict[str, Any]]:
+    """The abandoned copies' records of the (perhaps damaged) server copy, as far as it reads."""
+    from gitsync.model.records import KINDS
+
+    try:
+        snapshot = main_snapshot(_repo(root, hosted))
+        if snapshot is None:
+            return {}
+        return {
+            path: dict(record)
+            for path, record in snapshot.records(KINDS["copy"].folder)
+            if record.get("state") == "abandoned"
+        }
+    except Exception:  # a damaged repository reads as far as it does: nothing to carry over
+        return {}
+
+
+def _keep_abandoned(
+    root: ServerRoot, hosted: HostedFile, user: User, records: dict[str, dict[str, Any]]
+) -> list[str]:
+    """A copy abandoned at the old server copy stays abandoned, though the replacing copy had
+    not heard of it (else a lost laptop's copy could sync again)."""
+    from gitsync.model import canonical
+
+    if not records:
+        return []
+    with workbench(root, hosted, user) as bench:
+        snapshot = bench.snapshot()
+        changes = {
+            path: canonical.dumps(record)
+            for path, record in records.items()
+            if (snapshot.live(path) or {}).get("state") != "abandoned"
+        }
+        if changes:
+            with bench.locked():
+                bench.commit(changes, "Replace Server Copy: copies abandoned before stay abandoned")
+    return sorted(str(r.get("id", "")) for p, r in records.items() if p in changes)
 
 
 def recycled(catalogue: Catalogue, user: User) -> list[dict[str, Any]]:
@@ -712,9 +896,12 @@ def undelete(root: ServerRoot, catalogue: Catalogue, user: User, path: str) -> O
     target.parent.mkdir(parents=True, exist_ok=True)
     source = root.path / RECYCLE / row.stored
     with catalogue.engine.begin() as conn:
-        conn.execute(t["files"].insert().values(**values))
+        # A replaced copy's row has no id (its file kept it): it takes a new one.
+        result = conn.execute(t["files"].insert().values(**values))
+        inserted = result.inserted_primary_key
+        file_id = values.get("id") or (inserted[0] if inserted else None)
         for entry in access:
-            conn.execute(t["access"].insert().values(**entry))
+            conn.execute(t["access"].insert().values(**dict(entry, file_id=file_id)))
         conn.execute(recycle.delete().where(recycle.c.id == row.id))
         source.rename(target)
     log_action(catalogue, user, "undelete", path)

@@ -10,8 +10,10 @@
     POST /api/admin/compress {file | all}
     POST /api/admin/delete   {file, abandon_outstanding}     POST /api/admin/undelete {file}
     POST /api/admin/lockdown {file, abandon_outstanding}     POST /api/admin/clear-sync {file}
-    POST /api/admin/repair   {file}
+    POST /api/admin/repair   {file}               POST /api/admin/convert {file}
     POST /api/admin/export   {file}               the verified backup folder, as a tar stream
+    POST /api/admin/replace?file=F&ref=R          body: a git bundle of a sync copy's history;
+                                                  Replace Server Copy (the old one is recycled)
 
 Refusals: 404 for a file the user may not see (or none), 403 for a user short of the admin
 right, 409 for an action the file's state refuses (copies active, a copy pushed meanwhile),
@@ -91,6 +93,9 @@ async def handle(
         return
     if method != "POST":
         raise Refused(405)
+    if action == "replace":
+        await _replace(app, scope, receive, send, user)
+        return
     body = await read_json(scope, receive)
     if action == "export":
         await _export(app, send, user, _text(body, "file"))
@@ -127,6 +132,7 @@ async def handle(
             ),
             "clear-sync": lambda: admin.clear_sync(root, catalogue, user, name),
             "repair": lambda: admin.repair(root, catalogue, user, name),
+            "convert": lambda: admin.convert(root, catalogue, user, name),
             "access": lambda: admin.set_access(
                 catalogue, user, name, _text(body, "user"), _text(body, "right")
             ),
@@ -156,6 +162,49 @@ async def _answer(send: Send, call: Callable[[], Any], notify: ServerApp | None 
             waker.set()
         notify.wakers.clear()
     await send_json(send, 200, value)
+
+
+MAX_BUNDLE = 8 * 1024**3
+
+
+async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, user: User) -> None:
+    """Take the bundle into a file under ROOT/work as it streams in, then replace."""
+    from gitsync.server.respond import Refused, _query
+
+    query = _query(scope)
+    file, ref = query.get("file", ""), query.get("ref", "")
+    if not file or not ref:
+        raise Refused(400, "'file' and 'ref' are needed")
+    # Who may act is known before a byte of history is taken.
+    try:
+        await asyncio.to_thread(admin.require_admin, app.catalogue, user, file)
+    except GitsyncError as err:
+        from gitsync.server.respond import send_json
+
+        await send_json(send, status_of(err), {"error": str(err)})
+        return
+    work = app.root.path / admin.WORK
+    work.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work, prefix=".bundle-") as holder:
+        bundle = Path(holder) / "copy.bundle"
+        size = 0
+        with bundle.open("wb") as out:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > MAX_BUNDLE:
+                    raise Refused(413)
+                out.write(chunk)
+                if not message.get("more_body", False):
+                    break
+        await _answer(
+            send,
+            lambda: admin.replace(app.root, app.catalogue, user, file, bundle, ref).as_dict(),
+            notify=app,
+        )
 
 
 async def _export(app: ServerApp, send: Send, user: User, file: str) -> None:

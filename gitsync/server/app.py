@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from gitsync.model.records import FORMAT_VERSION
 from gitsync.server import RIGHTS, ServerError, right_at_least
+from gitsync.server.admin import report_copy as admin_report
 from gitsync.server.catalogue import Catalogue, HostedFile, User
 from gitsync.server.githttp import (
     Receive,
@@ -40,8 +41,11 @@ from gitsync.server.githttp import (
     Send,
     backend_env,
     client_format,
+    copy_of,
     format_refusal,
     header,
+    pending_of,
+    registered_copy,
     send_git_error,
     send_plain,
     serve_backend,
@@ -79,6 +83,7 @@ class ServerApp:
         self.catalogue = Catalogue.open(root)
         self.hook_socket = hook_socket or root.hook_socket
         self.pushes: dict[str, PushContext] = {}
+        self.push_copies: dict[str, str] = {}  # push key -> the copy that said it pushes
         self.wakers: dict[int, asyncio.Event] = {}
         # A password sent by a stock git client on every request is checked by
         # argon2 once, then remembered (by its SHA-256, never in clear) for a while.
@@ -342,6 +347,9 @@ class ServerApp:
 
     async def events(self, scope: Scope, send: Send, user: User, name: str) -> None:
         hosted, _ = await self._visible_file(user, name, "copy")
+        copy = copy_of(scope)
+        if copy is not None:
+            await asyncio.to_thread(self._note_listening, hosted, copy, user, pending_of(scope))
         query = _query(scope)
         last = await asyncio.to_thread(self.catalogue.last_event)
         since_text = query.get("since")
@@ -375,6 +383,31 @@ class ServerApp:
         waker = self.wakers.pop(hosted.id, None)
         if waker is not None:
             waker.set()
+
+    # --- the copy that talks ----------------------------------------------------------
+
+    def _copy_refusal(self, hosted: HostedFile, copy: str, user: User) -> str | None:
+        """The one line refusing an abandoned copy's fetch or push; else None, and the copy is
+        noted as seen. A copy says who it is (``X-Gitsync-Copy``, sent by gitsync's fetch,
+        push and watch); a stock git clone says nothing and is judged by its user's rights."""
+        record = registered_copy(self.root.repository(hosted.path), copy)
+        if record is None or record.get("user") not in (None, "", user.name):
+            return None  # not (yet) in the registry, or not this user's: nothing to note
+        if record.get("state") == "abandoned":
+            return (
+                f"copy {copy} was abandoned on the server; nothing it sends or asks is "
+                "accepted: take a new copy (gitsync copy), your work stays in this folder"
+            )
+        admin_report(self.catalogue, hosted, copy, user.name, None)
+        return None
+
+    def _note_listening(
+        self, hosted: HostedFile, copy: str, user: User, pending: int | None
+    ) -> None:
+        """A watch agent's long-poll: the copy is seen, with what it says it holds unsent."""
+        record = registered_copy(self.root.repository(hosted.path), copy)
+        if record is not None and record.get("user") in (None, "", user.name):
+            admin_report(self.catalogue, hosted, copy, user.name, pending)
 
     # --- git -----------------------------------------------------------------------
 
@@ -411,15 +444,26 @@ class ServerApp:
             await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
             return
         repository = self.root.repository(hosted.path)
+        copy = copy_of(scope)
         if suffix == "/info/refs":
             refusal = await asyncio.to_thread(format_refusal, scope, repository)
+            if refusal is None and copy is not None:
+                refusal = await asyncio.to_thread(self._copy_refusal, hosted, copy, user)
             if refusal:
                 await send_git_error(send, service, refusal)
                 return
+        elif copy is not None and service == "git-receive-pack":
+            pending = pending_of(scope)
+            if pending is not None:
+                await asyncio.to_thread(
+                    admin_report, self.catalogue, hosted, copy, user.name, pending
+                )
         extra: dict[str, str] = {}
         key = None
         if service == "git-receive-pack":
             key = secrets.token_urlsafe(24)
+            if copy is not None:
+                self.push_copies[key] = copy
             self.pushes[key] = PushContext(
                 hosted.path, repository, user.name, publishing=hosted.state != "ready"
             )
@@ -437,6 +481,7 @@ class ServerApp:
         finally:
             if key is not None:
                 self.pushes.pop(key, None)
+                self.push_copies.pop(key, None)
 
     # --- the hook socket -------------------------------------------------------------
 
@@ -501,6 +546,10 @@ class ServerApp:
             if moved and hosted.state == "ready":
                 values = await asyncio.to_thread(describe_file, ctx.repository)
                 await asyncio.to_thread(self.catalogue.update_file, hosted.path, **values)
+            copy = self.push_copies.get(fields.get("x-push-key", ""))
+            if moved and copy is not None:
+                # What the copy held unsent has landed: as far as the server knows, nothing waits.
+                await asyncio.to_thread(admin_report, self.catalogue, hosted, copy, ctx.user, 0)
             return 200, ""
         return 404, "gitsync: unknown hook\n"
 

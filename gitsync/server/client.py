@@ -481,13 +481,15 @@ def follow_changes(
     stop: Any,
     *,
     own_tip: Callable[[], str | None] = lambda: None,
+    said: Callable[[], dict[str, str]] = dict,
 ) -> None:
     """Hold one long-poll request on a server file and call ``on_change`` when another copy pushed.
 
     When the request fails (server stopped, network cut, sign-in gone), wait
     with a doubling backoff (1 s up to 30 s), call ``on_change`` so the agent
     polls by syncing, and try again: it never busy-loops. Runs until
-    ``stop`` (a threading.Event) is set.
+    ``stop`` (a threading.Event) is set. ``said`` gives the headers by which the
+    copy tells the server who it is and what it holds unsent, on every request.
     """
     import httpx
 
@@ -505,7 +507,7 @@ def follow_changes(
                     if cursor is None
                     else {"since": str(cursor), "timeout": str(LONG_POLL_SECONDS)}
                 )
-                response = http.get(address, params=params, auth=auth)
+                response = http.get(address, params=params, auth=auth, headers=said())
                 if response.status_code == 400 and cursor is not None:
                     cursor = None  # the server's cursor went back (a new catalogue): start again
                     continue
@@ -529,3 +531,57 @@ def follow_changes(
                 backoff = min(backoff * 2, MAX_POLL_BACKOFF)
                 if not stop.is_set():
                     on_change()  # poll by syncing while the stream is down
+
+
+# --- Replace Server Copy ----------------------------------------------------------------
+
+
+def replace_server_copy(client_file: Any) -> dict[str, Any]:
+    """``gitsync publish --replace``: this sync copy's history becomes the server's (admins
+    only; for a damaged server copy). The old server copy goes to the server's recycle area."""
+    import tempfile
+
+    import httpx
+
+    from gitsync.sync.engine import SyncReport, commit_working_edits
+
+    state = client_file.state
+    url = state.parent if state is not None and state.role == "child" else None
+    if not url or not is_server_url(url):
+        raise UsageError(f"{client_file.root}: only a sync copy of a server file can replace it")
+    user = server_user(url)
+    if user is None:
+        raise NotSignedIn(f"{url}: not signed in to this server (run 'gitsync login')")
+    base, _, quoted = url.partition("/git/")
+    path = unquote(quoted).removesuffix(".git")
+    with client_file.locked():
+        commit_working_edits(client_file, SyncReport(copy_id=client_file.copy_id, role="child"))
+    ref = client_file.head_ref_name()
+    tip = git(["rev-parse", "HEAD"], client_file.root).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="gitsync-replace-") as holder:
+        bundle = Path(holder) / "copy.bundle"
+        git(["bundle", "create", "-q", str(bundle), ref], client_file.root)
+        try:
+            with bundle.open("rb") as body:
+                response = httpx.post(
+                    f"{base}/api/admin/replace",
+                    params={"file": path, "ref": ref},
+                    content=body,
+                    auth=(user, token_for(url, user)),
+                    timeout=600.0,
+                )
+        except httpx.HTTPError as err:
+            raise Unreachable(
+                f"{url}: the server cannot be reached ({type(err).__name__})"
+            ) from None
+    if response.status_code == 401:
+        raise NotSignedIn(f"{url}: the server refused the sign-in (run 'gitsync login')")
+    if response.status_code >= 400:
+        try:
+            line = str(response.json().get("error") or "")
+        except ValueError:
+            line = response.text.strip()
+        raise GitsyncError(f"{url}: {line or f'refused ({response.status_code})'}")
+    for tracking in ("refs/remotes/parent/main", "refs/remotes/top-level/main"):
+        git(["update-ref", tracking, tip], client_file.root)
+    return dict(response.json(), url=url)

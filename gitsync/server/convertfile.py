@@ -12,22 +12,35 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitsync.errors import GitsyncError, UsageError
 from gitsync.maintenance.convert import ConvertReport, convert
 from gitsync.repo.gitcli import git
 
+if TYPE_CHECKING:
+    from gitsync.server.catalogue import Catalogue, HostedFile
+    from gitsync.server.storage import ServerRoot
+
 
 def convert_hosted(root_path: Path, name: str, *, by: str = "gitsync server") -> ConvertReport:
     """Convert the hosted file ``name`` of the server root at ``root_path``; one commit, or none."""
-    from gitsync.server.catalogue import Catalogue
-    from gitsync.server.storage import ServerRoot
+    from gitsync.server.catalogue import Catalogue as Opened
+    from gitsync.server.storage import ServerRoot as Root
 
-    root = ServerRoot.open(root_path)
-    catalogue = Catalogue.open(root)
+    root = Root.open(root_path)
+    catalogue = Opened.open(root)
     hosted = catalogue.file(name)
     if hosted is None or hosted.state != "ready":
         raise UsageError(f"'{name}': no published file of that name on this server")
+    return convert_file(root, catalogue, hosted, by=by)
+
+
+def convert_file(
+    root: ServerRoot, catalogue: Catalogue, hosted: HostedFile, *, by: str
+) -> ConvertReport:
+    """Convert one hosted file (found and authorised by the caller); one commit, or none."""
+    name = hosted.path
     repository = root.repository(hosted.path)
     with tempfile.TemporaryDirectory(prefix=".convert-", dir=root.run_dir) as holder:
         work = Path(holder) / "file"

@@ -239,6 +239,41 @@ def format_refusal(scope: Scope, repository: Any) -> str | None:
     )
 
 
+# --- the copy that talks -----------------------------------------------------------------
+
+COPY_HEADER = b"x-gitsync-copy"
+PENDING_HEADER = b"x-gitsync-pending"
+_COPY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def copy_of(scope: Scope) -> str | None:
+    """The copy a gitsync client says it is (``X-Gitsync-Copy``); None for stock git."""
+    value = (header(scope, COPY_HEADER) or "").strip()
+    return value if _COPY_ID.match(value) else None
+
+
+def pending_of(scope: Scope) -> int | None:
+    """The changes the copy says it holds unsent (``X-Gitsync-Pending``), None when it does not."""
+    value = (header(scope, PENDING_HEADER) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def registered_copy(repository: Any, copy: str) -> dict[str, Any] | None:
+    """The copy's record in the hosted file's registry (on its shared line), None when absent."""
+    import json
+
+    from gitsync.model.records import KINDS
+    from gitsync.repo.gitcli import git
+
+    spec = f"refs/heads/main:{KINDS['copy'].path_for(copy)}"
+    shown = git(["cat-file", "-p", spec], repository, check=False)
+    try:
+        record = json.loads(shown.stdout) if shown.returncode == 0 else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def _pkt(text: str) -> bytes:
     data = text.encode("utf-8")
     return f"{len(data) + 4:04x}".encode("ascii") + data

@@ -29,7 +29,7 @@ import json
 import secrets
 import time
 from functools import cache
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote
@@ -137,7 +137,7 @@ def _cookies(scope: Scope) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)
-    except Exception:
+    except CookieError:
         return {}
     return {key: morsel.value for key, morsel in jar.items()}
 
@@ -377,7 +377,7 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
     from gitsync.repo.clientfile import ClientFile
     from gitsync.server import admin
 
-    info = admin.file_info(app.root, hosted)
+    info = admin.file_info(app.root, hosted, app.catalogue)
     repo = pygit2.Repository(str(app.root.repository(hosted.path)))
     hosted_file = ClientFile(app.root.repository(hosted.path), repo)  # read-only: the history
     snapshot = admin.main_snapshot(repo)

@@ -180,10 +180,16 @@ def _follow_servers(client_file: ClientFile, stop: threading.Event) -> None:
             found = git(["rev-parse", "--verify", "--quiet", ref], client_file.root, check=False)
             return found.stdout.strip() or None
 
+        def said(root: Path = client_file.root, copy: str = client_file.copy_id) -> dict[str, str]:
+            # The server shows this copy as seen, with what it holds unsent.
+            from gitsync.sync.status import pending_paths
+
+            return {"X-Gitsync-Copy": copy, "X-Gitsync-Pending": str(len(pending_paths(root)))}
+
         threading.Thread(
             target=follow_changes,
             args=(route.address, touch, stop),
-            kwargs={"own_tip": tip},
+            kwargs={"own_tip": tip, "said": said},
             name=f"gitsync-follow-{route.name}",
             daemon=True,
         ).start()

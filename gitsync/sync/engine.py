@@ -35,6 +35,11 @@ class LostRace(GitsyncError):
     exit_code = ExitCode.BUSY
 
 
+class HistoryDisconnected(Refused):
+    """The parent's line shares no history with this copy's (its server copy was replaced by
+    one made apart from this copy): nothing is merged, and the copy must be taken again."""
+
+
 class CopyLockedDown(Refused):
     """The client file was locked down while this copy held changes the parents will never take.
 
@@ -122,6 +127,11 @@ def _integrate_once(client_file: ClientFile, theirs: Oid, source: str, report: S
         report.files_updated += client_file.advance_head(theirs)
         report.received += _received(client_file, theirs, ours)
         return
+    if not client_file.connects(ours, theirs):
+        raise HistoryDisconnected(
+            f"{source} no longer shares this copy's history (its file was replaced): take a "
+            "new copy with 'gitsync copy'; this folder is left as it is"
+        )
     from gitsync.merge.tree import merge_commits
     from gitsync.repo.revisions import commit_tree
 
@@ -171,7 +181,9 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     """Fetch, merge and push with one parent until the push lands (a lost race goes round again)."""
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
-        heads, received = fetch(repo_dir, route.address, route.tracking_prefix)
+        heads, received = fetch(
+            repo_dir, route.address, route.tracking_prefix, copy=client_file.copy_id
+        )
         fault_point("sync.fetched")
         report.bytes_received += received
         theirs = client_file.oid(heads["main"])
@@ -191,6 +203,8 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             route.address,
             client_file.head_ref_name(),
             _content_to_send(client_file, theirs),
+            copy=client_file.copy_id,
+            pending=to_send,
         )
         report.bytes_sent += outcome.bytes_sent
         fault_point("sync.pushed")

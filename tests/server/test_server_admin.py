@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.server.conftest import Person, Server, password_of, wait_for
-from tests.server.test_server_git import publish_file
+from tests.server.test_server_git import publish_file, with_password
 
 FILE = "Clients/ABC Limited 2026"
 
@@ -70,8 +70,16 @@ def test_files_abandon_compress_and_the_audit(
     out = admin.ok("server", "abandon", FILE, lost, "--server", "office")
     assert lost in out.stdout
     bob.ok("account", "add", "5000", "Expenses", "--type", "expense", cwd=laptop)
+    before = bob.git("rev-parse", "refs/remotes/parent/main", cwd=laptop).stdout
     pushed = bob.run("sync", cwd=laptop)
-    assert "abandoned" in (pushed.stdout + pushed.stderr), pushed
+    # Its fetch is refused (the git route says so), in one line, with a non-zero exit.
+    lines = [line for line in pushed.stderr.splitlines() if line.strip()]
+    assert pushed.code != 0 and len(lines) == 1, pushed
+    assert f"copy {lost} was abandoned" in lines[0] and "take a new copy" in lines[0], lines
+    assert bob.git("rev-parse", "refs/remotes/parent/main", cwd=laptop).stdout == before
+    # The user keeps their right to the file: a stock git clone still works.
+    url = with_password(server.file_url(FILE), "bob", password_of("bob"))
+    assert bob.git("clone", "-q", url, str(tmp_path / "bob" / "plain")).returncode == 0
     # ... and the rest keep syncing.
     alice.ok("account", "add", "3000", "Equity", "--type", "equity", cwd=mine)
     alice.ok("sync", cwd=mine)
@@ -202,3 +210,56 @@ def test_delete_undelete_export_repair_lockdown(
     assert json.loads(locked.stdout)["action"] == "lockdown"
     row = json.loads(admin.ok("server", "files", "--root", server.root, "--json").stdout)[0]
     assert row["locked_down"] is True
+
+
+def test_pending_changes_per_copy_as_far_as_the_server_knows(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+    from urllib.parse import quote
+
+    server = start_server(server_root())
+    alice, bob, admin = person("alice"), person("bob"), person("admin")
+    mine = publish_file(alice, server, tmp_path)
+    alice_copy = status_of(alice, mine)["copy_id"]
+    bob.sign_in(server)
+    laptop = tmp_path / "bob" / "laptop"
+    bob.ok("copy", f"office:{FILE}", laptop)
+    copy = status_of(bob, laptop)["copy_id"]
+
+    def shown() -> dict[str, dict]:
+        rows = json.loads(admin.ok("server", "files", "--root", server.root, "--json").stdout)
+        return {c["id"]: c for c in rows[0]["copies"]}
+
+    # Taking the copy pushed its registry record: nothing waits, as far as the server knows.
+    assert shown()[copy]["pending"] == 0
+    # A watch agent's long-poll says what the copy holds unsent; another user's word about
+    # a copy that is not theirs is not taken.
+    events = f"{server.url}/api/files/{quote(FILE)}/events"
+    for who, said in ((copy, "2"), (alice_copy, "7")):
+        answer = httpx.get(
+            events,
+            auth=token(server, "bob"),
+            headers={"X-Gitsync-Copy": who, "X-Gitsync-Pending": said},
+        )
+        assert answer.status_code == 200, answer.text
+    copies = shown()
+    assert copies[copy]["pending"] == 2 and copies[copy]["last_seen"]
+    assert copies[alice_copy]["pending"] == 0  # unchanged by what bob said of it
+    table = admin.ok("server", "files", "--root", server.root).stdout
+    assert "pending 2" in table, table
+
+    # A sync whose push lands: nothing waits again.
+    bob.ok("account", "add", "5000", "Expenses", "--type", "expense", cwd=laptop)
+    bob.ok("sync", cwd=laptop)
+    assert shown()[copy]["pending"] == 0
+
+    # An older server root (no report table) still opens; the copies show no report.
+    with sqlite3.connect(server.root / "catalogue.db") as db:
+        db.execute("DROP TABLE copy_reports")
+    assert shown()[copy]["pending"] is None
+    bob.ok("sync", cwd=laptop)
+    assert shown()[copy]["last_seen"]

@@ -62,8 +62,15 @@ def test_server_convert_then_older_clients_are_refused(
     # Before the conversion, an older gitsync (format 0) still takes the file.
     bob.git(*older, "clone", "-q", url, str(tmp_path / "before"))
 
-    converted = admin.ok("server", "convert", FILE, "--root", root)
+    # Through a label: a staff user is refused, an admin converts (with an audit row).
+    bob.sign_in(server)
+    admin.sign_in(server)
+    refused_staff = bob.run("server", "convert", FILE, "--server", "office")
+    assert refused_staff.code != 0 and "not an admin" in refused_staff.stderr
+    converted = admin.ok("server", "convert", FILE, "--server", "office")
     assert "from format_version 0 to 1" in converted.stdout, converted.stdout
+    audit = json.loads(admin.ok("server", "audit", FILE, "--root", root, "--json").stdout)
+    assert ("convert", "admin") in [(a["action"], a["user"]) for a in audit]
     again = admin.ok("server", "convert", FILE, "--root", root)
     assert "already at format_version 1" in again.stdout
 
@@ -71,7 +78,6 @@ def test_server_convert_then_older_clients_are_refused(
     refused = bob.git(*older, "clone", "-q", url, str(tmp_path / "after"), check=False)
     assert refused.returncode != 0 and not (tmp_path / "after").exists()
     assert "remote error" in refused.stderr and "gitsync convert" in refused.stderr, refused.stderr
-    bob.sign_in(server)
     token = bob.git("credential", "fill", input=f"protocol=http\nhost={server.url[7:]}\n\n").stdout
     secret = dict(line.split("=", 1) for line in token.splitlines())["password"]
     answer = httpx.post(
