@@ -162,3 +162,44 @@ def test_the_server_killed_while_it_folds_content_then_the_next_commands_complet
     assert _content_refs(alice, bare) == ["refs/gitsync/content"]
     assert added["blob"] in _held_at(alice, bare)
     assert alice.git("fsck", "--strict", cwd=bare).returncode == 0
+
+
+def test_a_publish_killed_after_its_content_went_up_resumes_and_the_content_is_kept(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    server = start_server(server_root())
+    alice, bob = person("alice"), person("bob")
+    mine = tmp_path / "alice" / "Scans Limited 2026"
+    alice.ok(
+        "new", mine, "--client", "Scans Limited", "--number", "2001", "--year-end", "2026-12-31"
+    )
+    content = os.urandom(500_000)
+    scan = tmp_path / "bank-statement.pdf"
+    scan.write_bytes(content)
+    record = json.loads(
+        alice.ok("doc", "add", scan, "--sync", "on-demand", "--json", cwd=mine).stdout
+    )
+    alice.sign_in(server)
+    killed = alice.run(
+        "publish", "--folder", "Clients", cwd=mine, extra_env={"GITSYNC_FAULT": "publish.content"}
+    )
+    assert killed.code != 0, "the fault point must have killed the publish"
+    status = json.loads(alice.ok("status", "--json", cwd=mine).stdout)
+    assert status["state"] == "publishing", status
+
+    resumed = alice.run("publish", "--folder", "Clients", cwd=mine)
+    assert resumed.code == 0, resumed.stderr
+    bare = server.root / "files" / f"{FILE}.git"
+    assert _content_refs(alice, bare) == ["refs/gitsync/content"]
+    assert record["blob"] in _held_at(alice, bare)
+    assert alice.git("fsck", "--strict", cwd=bare).returncode == 0
+
+    bob.sign_in(server)
+    theirs = tmp_path / "bob" / "Scans Limited 2026"
+    bob.ok("copy", f"office:{FILE}", theirs)
+    got = bob.run("doc", "get", "bank-statement.pdf", cwd=theirs)
+    assert got.code == 0, got.stderr
+    assert (theirs / record["path"]).read_bytes() == content
