@@ -58,3 +58,12 @@ class Hierarchy:
         assert result.code == 0, result.stderr
         data: dict[str, Any] = json.loads(result.stdout)
         return data
+
+
+def with_ctrl_c() -> None:
+    """``preexec_fn`` for an agent a test stops with SIGINT: a suite started in the background
+    (``nohup``, ``&``) hands its children SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so the agent could not stop on Ctrl-C however well it behaves."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

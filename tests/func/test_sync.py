@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Hierarchy, git, read_record, write_record
+from tests.helpers import Hierarchy, git, read_record, with_ctrl_c, write_record
 
 
 def test_copy_is_a_clone_with_parent_remote(hierarchy: Hierarchy) -> None:
@@ -234,6 +234,7 @@ def watch_agent(copy: Path, interval: float, output: list[str]) -> Iterator[subp
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=with_ctrl_c,
     )
     try:
         yield agent

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.helpers import git
+from tests.helpers import git, with_ctrl_c
 
 # Every fault point in gitsync/ (grep -rn fault_point gitsync/), by area.
 COMMIT_POINTS = ("commit.objects-written", "commit.worktree-written", "worktree.file-written")
@@ -77,6 +77,7 @@ def start_cli(*args: object, cwd: Path | None = None) -> subprocess.Popen[str]:
         text=True,
         env=cli_env(),
         start_new_session=True,
+        preexec_fn=with_ctrl_c,
     )
 
 
