@@ -351,23 +351,7 @@ def send_file(
             if steps[-1] != remaining[-1]:
                 steps.append(remaining[-1])
         for done, oid in enumerate(steps, 1):
-            result = git(
-                ["push", "--porcelain", "--progress", file_url, f"{oid}:{PUBLISH_REF}"],
-                client_file.root,
-                check=False,
-            )
-            sent += _transferred(result.stderr)
-            if result.returncode != 0:
-                from gitsync.repo.transport import _hook_refusal, _unreachable
-
-                refusal = _hook_refusal(result.stdout + result.stderr)
-                if refusal:
-                    raise GitsyncError(f"the server refused the file: {refusal}")
-                if _unreachable(result.stderr):
-                    raise Unreachable(
-                        f"{file_url}: the server cannot be reached; publish again to resume"
-                    )
-                raise GitsyncError(f"publish to {file_url} failed; publish again to resume")
+            sent += _publish_push(client_file, file_url, [f"{oid}:{PUBLISH_REF}"], "the file")
             if on_progress:
                 on_progress(done, len(steps), sent)
             fault_point("publish.step")
@@ -391,7 +375,6 @@ def _send_content(client_file: Any, file_url: str) -> int:
     refs are there).
     """
     from gitsync.repo.content import INCOMING_PREFIX, content_batches, content_map
-    from gitsync.repo.transport import _hook_refusal, _unreachable
 
     if not content_map(client_file.repo):
         return 0
@@ -403,21 +386,30 @@ def _send_content(client_file: Any, file_url: str) -> int:
     }
     sent = 0
     for batch in content_batches(client_file.repo, arrived):
-        result = git(
-            ["push", "--porcelain", "--progress", file_url, *batch], client_file.root, check=False
-        )
-        sent += _transferred(result.stderr)
-        if result.returncode != 0:
-            refusal = _hook_refusal(result.stdout + result.stderr)
-            if refusal:
-                raise GitsyncError(f"the server refused the file's documents: {refusal}")
-            if _unreachable(result.stderr):
-                raise Unreachable(
-                    f"{file_url}: the server cannot be reached; publish again to resume"
-                )
-            raise GitsyncError(f"publish to {file_url} failed; publish again to resume")
+        sent += _publish_push(client_file, file_url, batch, "the file's documents")
         fault_point("publish.content")
     return sent
+
+
+def _publish_push(client_file: Any, file_url: str, refspecs: list[str], what: str) -> int:
+    """One push of a publish (a history step or a batch of content); the bytes it sent.
+
+    A refusal, an unreachable server and any other failure each get one line
+    that says to publish again, which resumes from what arrived.
+    """
+    from gitsync.repo.transport import _hook_refusal, _unreachable
+
+    result = git(
+        ["push", "--porcelain", "--progress", file_url, *refspecs], client_file.root, check=False
+    )
+    if result.returncode != 0:
+        refusal = _hook_refusal(result.stdout + result.stderr)
+        if refusal:
+            raise GitsyncError(f"the server refused {what}: {refusal}")
+        if _unreachable(result.stderr):
+            raise Unreachable(f"{file_url}: the server cannot be reached; publish again to resume")
+        raise GitsyncError(f"publish to {file_url} failed; publish again to resume")
+    return _transferred(result.stderr)
 
 
 def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
