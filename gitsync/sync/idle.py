@@ -101,7 +101,7 @@ def _idle(root: Path, git_dir: Path) -> SyncReport | None:
     from gitsync.repo.transport import fetch
 
     try:
-        heads, received = fetch(root, route.address, route.tracking_prefix)
+        heads, received = fetch(root, route.address, route.tracking_prefix, copy=state.copy_id)
     except GitsyncError:
         return None  # unreachable, or moved: the full sync tries the other routes
     try:

@@ -66,9 +66,12 @@ def test_files_abandon_compress_and_the_audit(
     assert httpx.get(f"{server.url}/api/admin/recycle", auth=staff).status_code == 403
     assert httpx.get(f"{server.url}/api/admin/files", auth=staff).json() == []
 
-    # The lost laptop's copy is abandoned: its next push is refused at once.
+    # The lost laptop's copy is abandoned: even a sync with nothing to do is refused at once.
+    bob.ok("sync", cwd=laptop)
     out = admin.ok("server", "abandon", FILE, lost, "--server", "office")
     assert lost in out.stdout
+    idle = bob.run("sync", cwd=laptop)
+    assert idle.code != 0 and f"copy {lost} was abandoned" in idle.stderr, idle
     bob.ok("account", "add", "5000", "Expenses", "--type", "expense", cwd=laptop)
     before = bob.git("rev-parse", "refs/remotes/parent/main", cwd=laptop).stdout
     pushed = bob.run("sync", cwd=laptop)
