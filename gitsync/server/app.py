@@ -390,8 +390,8 @@ class ServerApp:
         """The one line refusing an abandoned copy's fetch or push; else None, and the copy is
         noted as seen. A copy says who it is (``X-Gitsync-Copy``, sent by gitsync's fetch,
         push and watch); a stock git clone says nothing and is judged by its user's rights."""
-        record = registered_copy(self.root.repository(hosted.path), copy)
-        if record is None or record.get("user") not in (None, "", user.name):
+        record = self._own_copy(hosted, copy, user)
+        if record is None:
             return None  # not (yet) in the registry, or not this user's: nothing to note
         if record.get("state") == "abandoned":
             return (
@@ -405,9 +405,15 @@ class ServerApp:
         self, hosted: HostedFile, copy: str, user: User, pending: int | None
     ) -> None:
         """A watch agent's long-poll: the copy is seen, with what it says it holds unsent."""
-        record = registered_copy(self.root.repository(hosted.path), copy)
-        if record is not None and record.get("user") in (None, "", user.name):
+        if self._own_copy(hosted, copy, user) is not None:
             admin_report(self.catalogue, hosted, copy, user.name, pending)
+
+    def _own_copy(self, hosted: HostedFile, copy: str, user: User) -> dict[str, Any] | None:
+        """The registry record of ``copy`` when it is the signed-in user's; else None."""
+        record = registered_copy(self.root.repository(hosted.path), copy)
+        if record is None or record.get("user") not in (None, "", user.name):
+            return None
+        return record
 
     # --- git -----------------------------------------------------------------------
 
