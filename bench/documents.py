@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="gitsync-bench-docs-"))
     env = dict(os.environ, GITSYNC_USER="bench", PYTHONPATH=str(PROJECT))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # else every timed command recompiles every module
     env.update(
         GIT_AUTHOR_NAME="bench",
         GIT_AUTHOR_EMAIL="bench@example.com",

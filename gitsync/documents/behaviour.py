@@ -234,10 +234,19 @@ def fetch_addresses(client_file: ClientFile) -> list[str]:
 
 def content_bytes(client_file: ClientFile, record: Record, blob: str, sha256: str) -> bytes:
     """The bytes of one version of an on-demand document, fetched up the route when needed."""
-    from gitsync.repo.content import ContentMismatch, fetch_blob, has_blob, update_content
+    from gitsync.repo.content import (
+        ContentMismatch,
+        blob_bytes,
+        fetch_blob,
+        has_blob,
+        sha256_of,
+        update_content,
+    )
 
     repo = client_file.repo
-    if not has_blob(repo, blob):
+    if has_blob(repo, blob):
+        data = blob_bytes(repo, blob)
+    else:
         state = client_file.state
         if state is not None and state.offline:
             raise ContentNotHere(
@@ -245,15 +254,12 @@ def content_bytes(client_file: ClientFile, record: Record, blob: str, sha256: st
                 "parent, and this copy works offline ('gitsync online', then try again)"
             )
         try:
-            fetch_blob(repo, fetch_addresses(client_file), blob)
+            data = fetch_blob(repo, fetch_addresses(client_file), blob)
         except Unreachable as err:
             raise ContentNotHere(
                 f"document '{record['name']}' is a placeholder here: its content needs the "
                 f"parent, which cannot be reached ({err})"
             ) from None
-    data = bytes(repo[blob].read_raw())
-    from gitsync.repo.content import sha256_of
-
     if sha256_of(data) != sha256:
         raise ContentMismatch(
             f"document '{record['name']}': the content fetched does not have sha256 {sha256[:12]}"

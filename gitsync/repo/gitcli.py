@@ -92,6 +92,21 @@ def git(
     return GitResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def git_feed(args: list[str], data: bytes, cwd: Path | str | None = None) -> str:
+    """Run ``git args`` with ``data`` on its standard input; its output as text.
+
+    For binary input (a document's bytes to ``hash-object --stdin``), which
+    ``git`` passes as text.
+    """
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, input=data, capture_output=True, env=git_env(), check=False
+    )
+    stderr = proc.stderr.decode("utf-8", "surrogateescape")
+    if proc.returncode != 0:
+        raise GitFailed(args, proc.returncode, stderr)
+    return proc.stdout.decode("utf-8", "surrogateescape")
+
+
 def working_file_changes(root: Path, skip_prefix: str) -> dict[str, str]:
     """Working files that differ from HEAD: path -> "new", "modified" or "deleted".
 

@@ -1,0 +1,105 @@
+"""``gitsync.repo.content``: the store of on-demand content, and fetching one blob."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gitsync.errors import GitsyncError, Unreachable
+from gitsync.repo.clientfile import ClientFile
+from gitsync.repo.content import (
+    blob_bytes,
+    blob_id,
+    fetch_blob,
+    has_blob,
+    keep_blob,
+    write_stored_blob,
+)
+
+
+def _loose(repo_dir: Path, oid: str) -> Path:
+    return repo_dir / ".git" / "objects" / oid[:2] / oid[2:]
+
+
+def test_a_stored_blob_is_gits_own_object_without_deflate(
+    client_file: Callable[..., Path],
+) -> None:
+    root = client_file()
+    cf = ClientFile.open(root)
+    data = os.urandom(300_000)
+    oid = write_stored_blob(cf.repo, data)
+    assert oid == blob_id(data)
+    raw = _loose(root, oid).read_bytes()
+    assert len(raw) > len(data)  # stored: no smaller than the bytes themselves
+    assert zlib.decompress(raw) == b"blob %d\0" % len(data) + data
+    shown = subprocess.run(
+        ["git", "cat-file", "blob", oid], cwd=root, capture_output=True, check=True
+    ).stdout
+    assert shown == data
+    assert (
+        subprocess.run(["git", "fsck", "--strict"], cwd=root, capture_output=True).returncode == 0
+    )
+
+
+def test_has_blob_tells_a_blob_from_other_objects_and_from_nothing(
+    client_file: Callable[..., Path],
+) -> None:
+    cf = ClientFile.open(client_file())
+    oid = write_stored_blob(cf.repo, b"scan")
+    head = cf.head_commit()
+    assert head is not None
+    assert has_blob(cf.repo, oid)
+    assert not has_blob(cf.repo, str(head.id))  # a commit is not a blob
+    assert not has_blob(cf.repo, str(head.tree_id))
+    assert not has_blob(cf.repo, blob_id(b"never written"))
+    assert blob_bytes(cf.repo, oid) == b"scan"
+
+
+def test_fetch_from_a_local_folder_keeps_the_blob_here(
+    client_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    parent = ClientFile.open(client_file())
+    data = os.urandom(50_000)
+    _sha, oid = keep_blob(parent.repo, data)
+    here = ClientFile.open(client_file(name="here"))
+    empty = tmp_path / "empty"
+    subprocess.run(["git", "init", "-q", str(empty)], check=True)
+    # the first address lacks it, the second holds it
+    assert fetch_blob(here.repo, [str(empty), str(parent.root)], oid) == data
+    assert has_blob(here.repo, oid)
+    assert fetch_blob(here.repo, [], oid) == data  # held here now: no address asked
+
+
+def test_fetch_names_the_addresses_that_lack_it_or_cannot_be_reached(
+    client_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    here = ClientFile.open(client_file())
+    empty = tmp_path / "empty"
+    subprocess.run(["git", "init", "-q", str(empty)], check=True)
+    gone = tmp_path / "gone"
+    oid = blob_id(b"nowhere")
+    with pytest.raises(GitsyncError, match=f"not held by {empty}"):
+        fetch_blob(here.repo, [str(empty), str(gone)], oid)
+    with pytest.raises(Unreachable, match="cannot be reached"):
+        fetch_blob(here.repo, [str(gone)], oid)
+
+
+def test_a_damaged_object_at_a_local_folder_is_not_taken(
+    client_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    parent_root = client_file()
+    parent = ClientFile.open(parent_root)
+    data = b"the real content" * 1000
+    oid = write_stored_blob(parent.repo, data)
+    loose = _loose(parent_root, oid)
+    loose.chmod(0o644)
+    loose.write_bytes(zlib.compress(b"blob %d\0" % len(data) + b"X" * len(data), 0))
+    here = ClientFile.open(client_file(name="other"))
+    with pytest.raises(GitsyncError, match="not held by"):
+        fetch_blob(here.repo, [str(parent_root)], oid)
+    assert not has_blob(here.repo, oid)
