@@ -9,7 +9,10 @@ scans), then measures, in the same run:
 - ``gitsync copy`` of it against ``git clone`` of the records alone (a bare
   clone of its shared line, which holds no document content), and the
   copy's size on disk;
-- ``gitsync doc get`` of one document against ``git fetch`` of that blob.
+- ``gitsync doc get`` of one document against ``git fetch`` of that blob;
+- a changed workpaper saved, then ``gitsync sync``, against plain git's add +
+  commit + push of the same change;
+- ``git gc`` in the copy and in the top-level parent.
 
 Prints one line per row with the ratio (median of ``--reps``).
 """
@@ -17,6 +20,7 @@ Prints one line per row with the ratio (median of ``--reps``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -40,6 +44,42 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def _du(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _workpaper_rows(
+    base: Path,
+    env: dict[str, str],
+    gitsync: list[str],
+    copy: Path,
+    workpaper: Path,
+    size: int,
+    reps: int,
+) -> tuple[float, float]:
+    """Median seconds of saving a changed workpaper then ``gitsync sync``, and of plain git's
+    ``add`` + ``commit`` + ``push`` of the same change to a bare parent holding the file.
+
+    Each save is made 1.2 s before the timed command, as a user saves and then syncs:
+    sync leaves a document modified in the last second for a moment to see that it is
+    no longer being written (``GITSYNC_DOC_SETTLE``), which plain git does not do.
+    """
+    parent = base / "workpaper.git"
+    _run(["git", "init", "-q", "--bare", str(parent)], base, env)
+    plain = base / "workpaper-clone"
+    _run(["git", "clone", "-q", str(parent), str(plain)], base, env)
+    (plain / workpaper.name).write_bytes(os.urandom(size))
+    _run(["git", "add", "-A"], plain, env)
+    _run(["git", "commit", "-qm", "Add the workpaper"], plain, env)
+    _run(["git", "push", "-q", "origin", "HEAD"], plain, env)
+    ours, theirs = [], []
+    for rep in range(reps):
+        workpaper.write_bytes(os.urandom(size))
+        time.sleep(1.2)
+        ours.append(_run([*gitsync, "-C", str(copy), "sync"], base, env))
+        (plain / workpaper.name).write_bytes(os.urandom(size))
+        time.sleep(1.2)
+        push = f"git add -A && git commit -qm 'Save {rep}' && git push -q origin HEAD"
+        theirs.append(_run(["sh", "-c", push], plain, env))
+    return statistics.median(ours), statistics.median(theirs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,8 +173,6 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
             check=True,
         ).stdout
-        import json
-
         docs = json.loads(listing)
         for rep in range(min(args.reps, len(docs))):
             doc = docs[rep]
@@ -177,6 +215,15 @@ def main(argv: list[str] | None = None) -> int:
             f"doc get of one {args.mb:g} MB document {d:.2f} s vs git fetch of its blob "
             f"{f:.2f} s: ratio {d / f:.2f}"
         )
+        workpaper = copy / "documents" / docs[0]["id"] / docs[0]["name"]
+        save, plain_save = _workpaper_rows(base, env, gitsync, copy, workpaper, size, args.reps)
+        print(
+            f"a changed {args.mb:g} MB workpaper saved, then sync {save:.2f} s vs git add + "
+            f"commit + push {plain_save:.2f} s: ratio {save / plain_save:.2f}"
+        )
+        for label, repo in (("the copy", copy), ("the top-level parent", top)):
+            gc = _run(["git", "gc", "--quiet"], repo, env)
+            print(f"git gc in {label} ({_du(repo / '.git') / 1e6:,.0f} MB): {gc:.2f} s")
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0
