@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -118,35 +119,54 @@ class Person:
         self.git("config", "--global", "credential.helper", f"store --file={store}")
 
 
+def _init_root(root: Path, private: bool) -> None:
+    """``server init`` and one ``server user add`` per user, each a real process."""
+    args = ["server", "init", str(root)] + (["--private"] if private else [])
+    init = subprocess.run(
+        [sys.executable, "-m", "gitsync", *args], capture_output=True, text=True, check=False
+    )
+    assert init.returncode == 0, init.stderr
+    for name, role in USERS:
+        add = ["server", "user", "add", name, "--role", role, "--password-stdin", "--root"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "gitsync", *add, str(root)],
+            input=password_of(name) + "\n",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def pristine_server_roots(tmp_path_factory: pytest.TempPathFactory) -> Callable[[bool], Path]:
+    """Server roots made once per session, public and private, with the four users.
+
+    Each ``server user add`` hashes a password with argon2 (0.4 s here) in a
+    process that imports SQLAlchemy: four users cost four seconds, which every
+    server test paid. A test gets a copy of a pristine root instead; the
+    catalogue is a SQLite file named relative to the root, so the copy is a
+    root of its own.
+    """
+    made: dict[bool, Path] = {}
+
+    def pristine(private: bool) -> Path:
+        if private not in made:
+            root = tmp_path_factory.mktemp("server-roots") / ("private" if private else "public")
+            _init_root(root, private)
+            made[private] = root
+        return made[private]
+
+    return pristine
+
+
 @pytest.fixture
-def server_root(tmp_path: Path, gitsync: Callable[..., Result]) -> Callable[..., Path]:
+def server_root(
+    tmp_path: Path, pristine_server_roots: Callable[[bool], Path]
+) -> Callable[..., Path]:
     def make(private: bool = False) -> Path:
         root = tmp_path / "server-root"
-        args = ["server", "init", root] + (["--private"] if private else [])
-        result = gitsync(*args)
-        assert result.code == 0, result.stderr
-        for name, role in USERS:
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "gitsync",
-                    "server",
-                    "user",
-                    "add",
-                    name,
-                    "--role",
-                    role,
-                    "--password-stdin",
-                    "--root",
-                    str(root),
-                ],
-                input=password_of(name) + "\n",
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert proc.returncode == 0, proc.stderr
+        shutil.copytree(pristine_server_roots(private), root, symlinks=True)
         return root
 
     return make
