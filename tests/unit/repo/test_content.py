@@ -26,17 +26,18 @@ def _loose(repo_dir: Path, oid: str) -> Path:
     return repo_dir / ".git" / "objects" / oid[:2] / oid[2:]
 
 
-def test_a_stored_blob_is_gits_own_object_without_deflate(
+def test_a_stored_blob_is_a_pack_of_gits_own_without_deflate(
     client_file: Callable[..., Path],
 ) -> None:
     root = client_file()
     cf = ClientFile.open(root)
     data = os.urandom(300_000)
+    packs = set((root / ".git" / "objects" / "pack").glob("*.pack"))
     oid = write_stored_blob(cf.repo, data)
     assert oid == blob_id(data)
-    raw = _loose(root, oid).read_bytes()
-    assert len(raw) > len(data)  # stored: no smaller than the bytes themselves
-    assert zlib.decompress(raw) == b"blob %d\0" % len(data) + data
+    assert not _loose(root, oid).exists()
+    (new_pack,) = set((root / ".git" / "objects" / "pack").glob("*.pack")) - packs
+    assert new_pack.stat().st_size > len(data)  # stored: no smaller than the bytes themselves
     shown = subprocess.run(
         ["git", "cat-file", "blob", oid], cwd=root, capture_output=True, check=True
     ).stdout
@@ -44,6 +45,8 @@ def test_a_stored_blob_is_gits_own_object_without_deflate(
     assert (
         subprocess.run(["git", "fsck", "--strict"], cwd=root, capture_output=True).returncode == 0
     )
+    assert write_stored_blob(cf.repo, data) == oid  # held already: no second pack
+    assert len(set((root / ".git" / "objects" / "pack").glob("*.pack")) - packs) == 1
 
 
 def test_has_blob_tells_a_blob_from_other_objects_and_from_nothing(
@@ -93,12 +96,11 @@ def test_a_damaged_object_at_a_local_folder_is_not_taken(
     client_file: Callable[..., Path], tmp_path: Path
 ) -> None:
     parent_root = client_file()
-    parent = ClientFile.open(parent_root)
     data = b"the real content" * 1000
-    oid = write_stored_blob(parent.repo, data)
-    loose = _loose(parent_root, oid)
-    loose.chmod(0o644)
-    loose.write_bytes(zlib.compress(b"blob %d\0" % len(data) + b"X" * len(data), 0))
+    oid = blob_id(data)
+    loose = _loose(parent_root, oid)  # an object file under the oid, holding other bytes
+    loose.parent.mkdir(parents=True, exist_ok=True)
+    loose.write_bytes(zlib.compress(b"blob %d\0" % len(data) + b"X" * len(data)))
     here = ClientFile.open(client_file(name="other"))
     with pytest.raises(GitsyncError, match="not held by"):
         fetch_blob(here.repo, [str(parent_root)], oid)
