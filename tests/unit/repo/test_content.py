@@ -76,6 +76,33 @@ def test_fetch_from_a_local_folder_keeps_the_blob_here(
     assert fetch_blob(here.repo, [str(empty), str(parent.root)], oid) == data
     assert has_blob(here.repo, oid)
     assert fetch_blob(here.repo, [], oid) == data  # held here now: no address asked
+    # the parent's pack of that one blob is shared, not sent through git's transport
+    shared = [
+        p
+        for p in (here.root / ".git" / "objects" / "pack").glob("*.pack")
+        if (parent.root / ".git" / "objects" / "pack" / p.name).exists()
+    ]
+    assert len(shared) == 1
+    assert (
+        shared[0].stat().st_ino
+        == (parent.root / ".git/objects/pack" / shared[0].name).stat().st_ino
+    )
+
+
+def test_fetch_from_a_repacked_local_folder_goes_through_git(
+    client_file: Callable[..., Path],
+) -> None:
+    parent = ClientFile.open(client_file())
+    data = os.urandom(50_000)
+    _sha, oid = keep_blob(parent.repo, data)
+    subprocess.run(["git", "gc", "--quiet"], cwd=parent.root, check=True)
+    here = ClientFile.open(client_file(name="here"))
+    packs = set((here.root / ".git" / "objects" / "pack").glob("*.pack"))
+    assert fetch_blob(here.repo, [str(parent.root)], oid) == data
+    fetched = set((here.root / ".git" / "objects" / "pack").glob("*.pack")) - packs
+    assert fetched and not any(
+        (parent.root / ".git" / "objects" / "pack" / p.name).exists() for p in fetched
+    )
 
 
 def test_fetch_names_the_addresses_that_lack_it_or_cannot_be_reached(
@@ -105,3 +132,23 @@ def test_a_damaged_object_at_a_local_folder_is_not_taken(
     with pytest.raises(GitsyncError, match="not held by"):
         fetch_blob(here.repo, [str(parent_root)], oid)
     assert not has_blob(here.repo, oid)
+
+
+def test_a_damaged_pack_at_a_local_folder_is_not_kept_here(
+    client_file: Callable[..., Path],
+) -> None:
+    parent = ClientFile.open(client_file())
+    data = os.urandom(50_000)
+    packs = set((parent.root / ".git" / "objects" / "pack").glob("*.pack"))
+    _sha, oid = keep_blob(parent.repo, data)
+    (pack,) = set((parent.root / ".git" / "objects" / "pack").glob("*.pack")) - packs
+    pack.chmod(0o644)
+    damaged = bytearray(pack.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF  # one byte inside the stored blob
+    pack.write_bytes(bytes(damaged))
+    here = ClientFile.open(client_file(name="here"))
+    before = set((here.root / ".git" / "objects" / "pack").iterdir())
+    with pytest.raises(GitsyncError, match="not held by"):
+        fetch_blob(here.repo, [str(parent.root)], oid)
+    assert set((here.root / ".git" / "objects" / "pack").iterdir()) == before
+    assert not has_blob(ClientFile.open(here.root).repo, oid)
