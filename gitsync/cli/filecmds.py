@@ -36,6 +36,7 @@ def new(
 
     from gitsync.errors import UsageError
     from gitsync.repo.create import create_client_file
+    from gitsync.rules import check_commit
 
     try:
         if len(year_end) != 10:
@@ -45,7 +46,12 @@ def new(
         raise UsageError(f"--year-end '{year_end}' is not a date YYYY-MM-DD") from None
 
     client_file = create_client_file(
-        context.resolve(directory), client=client, number=number, city=city, year_end=year_end
+        context.resolve(directory),
+        client=client,
+        number=number,
+        city=city,
+        year_end=year_end,
+        checker=check_commit,
     )
     if as_json:
         emit_json({"path": str(client_file.root), "copy_id": client_file.copy_id})

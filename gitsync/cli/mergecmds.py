@@ -70,6 +70,7 @@ def resolve(
     from gitsync.errors import UsageError
     from gitsync.ledger.books import SETTLERS
     from gitsync.merge.conflicts import UNSET, resolve_conflict
+    from gitsync.rules import check_commit
 
     parsed: Any = UNSET
     if value is not None:
@@ -84,6 +85,7 @@ def resolve(
         value=parsed,
         settlers=SETTLERS,
         find_content=content_by_sha256,
+        checker=check_commit,
     )
     if as_json:
         emit_json(done.to_json())

@@ -104,9 +104,11 @@ def _folder_name_problem(name: str) -> str | None:
 def _commit(
     client_file: ClientFile, records: dict[str, Record], extra: dict[str, bytes], message: str
 ) -> None:
+    from gitsync.rules.commit import commit_checked
+
     changes = {path: canonical.dumps(record) for path, record in records.items()}
     changes.update(extra)
-    client_file.commit(changes, message)
+    commit_checked(client_file, changes, message)
 
 
 def add_folder(client_file: ClientFile, name: str, parent: str | None = None) -> Record:

@@ -109,6 +109,7 @@ def set_default(
 ) -> Record:
     """Set the default behaviour of new documents (of one folder, or of the client file)."""
     from gitsync.documents.names import find_folder
+    from gitsync.rules.commit import commit_checked
 
     check_behaviour(sync)
     with client_file.locked():
@@ -126,8 +127,10 @@ def set_default(
             settings.pop("size_over", None)
             settings.update(rule)
         settings["modified"] = client_file.identity().modified()
-        client_file.commit(
-            {SETTINGS_PATH: canonical.dumps(settings)}, f"Documents sync by default: {sync}"
+        commit_checked(
+            client_file,
+            {SETTINGS_PATH: canonical.dumps(settings)},
+            f"Documents sync by default: {sync}",
         )
     return settings
 
@@ -384,6 +387,7 @@ def set_behaviour(client_file: ClientFile, ref: str, sync: str) -> Record:
     """Change a document's behaviour: one commit, merged by the record like any change."""
     from gitsync.documents.names import find_document
     from gitsync.repo.content import keep_blob
+    from gitsync.rules.commit import commit_checked
 
     check_behaviour(sync)
     with client_file.locked():
@@ -438,7 +442,7 @@ def set_behaviour(client_file: ClientFile, ref: str, sync: str) -> Record:
 
             pending.parent.mkdir(exist_ok=True)
             atomic_write(pending, data, durable=True)
-        client_file.commit(changes, f"Document {record['name']} syncs {sync}")
+        commit_checked(client_file, changes, f"Document {record['name']} syncs {sync}")
         fault_point("doc.behaviour-committed")
         if sync != "automatic":
             place(client_file, record, data, sha)

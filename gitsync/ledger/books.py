@@ -25,6 +25,7 @@ from gitsync.model import canonical
 from gitsync.model.books import ACCOUNTS, UNBALANCED_BOOKS, book_balance
 from gitsync.model.money import AmountError, format_money, parse_amount
 from gitsync.model.records import KINDS, is_tombstone
+from gitsync.rules.commit import commit_checked
 from gitsync.rules.standard import out_of_balance
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ def settle_books_conflict(
         "modified": stamp,
     }
     changes[path] = canonical.dumps(resolved)
-    commit = client_file.commit(
+    commit = commit_checked(
+        client_file,
         changes,
         f"Resolve conflict {conflict['id']}: the trial balance balances again",
         identity=identity,

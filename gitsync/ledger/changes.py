@@ -63,6 +63,8 @@ def commit_records(
     user's ``modified``. Returns the written records and the commit id (None
     when there was nothing to change).
     """
+    from gitsync.rules.commit import commit_checked
+
     with client_file.locked():
         records, message = build(client_file.snapshot())
         if not records:
@@ -72,5 +74,5 @@ def commit_records(
         changes: Mapping[str, bytes] = {
             path: canonical.dumps(record) for path, record in stamped.items()
         }
-        commit_id = client_file.commit(changes, subject_line(message))
+        commit_id = commit_checked(client_file, changes, subject_line(message))
         return stamped, str(commit_id)

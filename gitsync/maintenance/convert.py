@@ -30,6 +30,7 @@ from gitsync.errors import ExitCode, GitsyncError, UsageError
 from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, kind_of
 from gitsync.repo.clientfile import ClientFile, FormatTooNew
+from gitsync.rules.commit import commit_checked
 
 Record = dict[str, Any]
 #: ``step(path, record)`` returns the record in the next version's form (or the same object).
@@ -166,5 +167,5 @@ def convert(path: Path, *, steps: dict[int, ConversionStep] | None = None) -> Co
         }
         report.records_changed = len(changes)
         message = f"Convert format_version {version} -> {target}"
-        report.commit = str(client_file.commit(changes, message))
+        report.commit = str(commit_checked(client_file, changes, message))
     return report

@@ -22,6 +22,7 @@ from gitsync.model.records import KINDS, is_tombstone, now_stamp
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import local_path
+from gitsync.rules.commit import commit_checked
 from gitsync.rules.syncstate import LOCKDOWN_PATH, active_copies, is_locked_down, require_right
 from gitsync.sync.engine import SyncReport, publish, sync
 
@@ -141,7 +142,9 @@ def abandon(client_file: ClientFile, copy_ids: list[str]) -> MaintenanceReport:
         publish(client_file, SyncReport(client_file.copy_id, "top-level"))
         changes = _abandon_changes(client_file, copy_ids)
         if changes:
-            client_file.commit(changes, f"Abandon sync copies: {', '.join(sorted(copy_ids))}")
+            commit_checked(
+                client_file, changes, f"Abandon sync copies: {', '.join(sorted(copy_ids))}"
+            )
             publish(client_file, SyncReport(client_file.copy_id, "top-level"))
     return MaintenanceReport(
         "abandon", abandoned=sorted(p.rsplit("/", 1)[-1][:-5] for p in changes)
@@ -173,7 +176,7 @@ def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> M
         changes[LOCKDOWN_PATH] = canonical.dumps(
             {"locked": True, "at": now_stamp(), "by": who.name}
         )
-        client_file.commit(changes, "Lock down the client file", identity=who)
+        commit_checked(client_file, changes, "Lock down the client file", identity=who)
         fault_point("lockdown.committed")
         publish(client_file, SyncReport(client_file.copy_id, "top-level"))
     abandoned = sorted(p.rsplit("/", 1)[-1][:-5] for p in changes if p.startswith(f"{COPIES}/"))

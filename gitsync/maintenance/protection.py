@@ -1,8 +1,8 @@
 """Protection: users, roles and rights, kept as records in ``protection/<user>.json``.
 
 Protection is on while the list holds a live user. Rights are enforced in the
-commands (``ClientFile.commit`` checks the author's rights for what a change
-touches) and in every parent's pre-receive hook against each pushed
+commands (``gitsync.rules.commit_checked`` checks the author's rights for what a
+change touches) and in every parent's pre-receive hook against each pushed
 commit's author (``gitsync.rules.syncstate``).
 """
 
@@ -14,6 +14,7 @@ from gitsync.errors import UsageError
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_valid_id
 from gitsync.repo.clientfile import ClientFile
+from gitsync.rules.commit import commit_checked
 from gitsync.rules.syncstate import RIGHTS, ROLE_RIGHTS, protection_on, require_right
 
 USERS = KINDS["user"].folder
@@ -45,7 +46,8 @@ def add_user(
         else:
             require_right(snapshot, who.name, "manage-protection", KINDS["user"].path_for(name))
         record = {"name": name, "role": role, "rights": sorted(granted), "modified": who.modified()}
-        client_file.commit(
+        commit_checked(
+            client_file,
             {KINDS["user"].path_for(name): canonical.dumps(record)},
             f"Protection: user {name} ({role})",
             identity=who,
@@ -64,7 +66,7 @@ def protect_off(client_file: ClientFile) -> list[str]:
         changes = {}
         for path, record in snapshot.records(USERS):
             changes[path] = canonical.dumps(dict(record, deleted=True, modified=who.modified()))
-        client_file.commit(changes, "Protection off", identity=who)
+        commit_checked(client_file, changes, "Protection off", identity=who)
     return sorted(changes)
 
 

@@ -40,6 +40,7 @@ from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
 from gitsync.repo.revisions import read_at
 from gitsync.repo.worktree import rebuild_index, restore_from_head, working_changes
+from gitsync.rules.commit import commit_checked
 
 FOLDER = KINDS["folder"]
 DOCUMENT = KINDS["document"]
@@ -251,5 +252,7 @@ def _fix_drift(client_file: ClientFile, report: RepairReport) -> None:
         path: canonical.dumps({**record, "modified": who.modified()})
         for path, record in changes.items()
     }
-    commit = client_file.commit(data, "Repair: put documents back into their folders", identity=who)
+    commit = commit_checked(
+        client_file, data, "Repair: put documents back into their folders", identity=who
+    )
     report.commit = str(commit)

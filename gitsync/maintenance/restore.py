@@ -59,6 +59,7 @@ from gitsync.repo.hooks import install_hooks
 from gitsync.repo.revisions import read_at
 from gitsync.repo.transport import fetch
 from gitsync.repo.worktree import client_file_at, init_repository, set_head
+from gitsync.rules.commit import commit_checked
 
 RESTORE_PREFIX = ".gitsync-restore-"
 
@@ -237,8 +238,8 @@ def _stand_alone(client: ClientFile, manifest: dict[str, Any], backup: Path) -> 
         f"Restored from backup '{backup.name}' as a new top-level parent "
         f"(was copy {manifest.get('copy_id') or 'unknown'})"
     )
-    commit = client.commit(
-        {KINDS["copy"].path_for(copy_id): canonical.dumps(record)}, summary, identity=who
+    commit = commit_checked(
+        client, {KINDS["copy"].path_for(copy_id): canonical.dumps(record)}, summary, identity=who
     )
     fault_point("restore.registered")
     if client.ref(SHARED_BRANCH) is None:

@@ -26,6 +26,7 @@ from gitsync.model.records import KINDS, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.rules import syncstate
+from gitsync.rules.commit import commit_checked
 from gitsync.rules.syncstate import active_copies
 from gitsync.sync.engine import SyncReport, sync
 
@@ -116,7 +117,9 @@ def delete_copy(
             raise GitsyncError(f"{path}: this copy is not in the registry; run 'gitsync repair'")
         if record.get("state") != "deleted":  # a second run after a crash finds it done
             record = dict(record, state="deleted", modified=client_file.identity().modified())
-            client_file.commit({path: canonical.dumps(record)}, f"Delete sync copy {state.copy_id}")
+            commit_checked(
+                client_file, {path: canonical.dumps(record)}, f"Delete sync copy {state.copy_id}"
+            )
     fault_point("delete-copy.unregistered")
     final = sync(client_file)
     if final.state == "offline" or final.pending:
@@ -267,7 +270,8 @@ def checkout(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, 
             "at": now_stamp(),
             "modified": who.modified(),
         }
-        client_file.commit(
+        commit_checked(
+            client_file,
             {path: canonical.dumps(record)},
             f"{'Sign out' if component == WHOLE_FILE else 'Check out'} {component}",
         )
@@ -287,7 +291,8 @@ def checkin(client_file: ClientFile, component: str = WHOLE_FILE) -> dict[str, A
                 f"{component} is out to {record.get('user')}; only they can bring it back"
             )
         record = dict(record, deleted=True, modified=who.modified())
-        client_file.commit(
+        commit_checked(
+            client_file,
             {path: canonical.dumps(record)},
             f"{'Sign in' if component == WHOLE_FILE else 'Check in'} {component}",
         )

@@ -38,6 +38,7 @@ from gitsync.model.records import BALANCE_SHEET_TYPES, KINDS, document_content_p
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.create import create_client_file
 from gitsync.repo.snapshot import Snapshot
+from gitsync.rules.commit import check_commit, commit_checked
 
 #: Record kinds that carry into next year's file as they are.
 CARRIED_KINDS = ("taxcode", "journal", "unit", "mask", "folder", "document", "user")
@@ -215,6 +216,7 @@ def year_end_close(
             number=engagement["client_number"],
             city=engagement.get("city", ""),
             year_end=new_year_end,
+            checker=check_commit,
         )
         who = new_file.identity()
         template = new_file.snapshot()
@@ -232,7 +234,7 @@ def year_end_close(
             f"Year-end close from {client_file.root.name} (year end {engagement['year_end']}): "
             f"balances carried forward, income closed to {retained['number']}"
         )
-        commit = new_file.commit(changes, summary, identity=who)
+        commit = commit_checked(new_file, changes, summary, identity=who)
         new_file.set_ref("refs/heads/main", commit, new_file.ref("refs/heads/main"))
         if to.exists():
             to.rmdir()

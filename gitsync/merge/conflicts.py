@@ -26,7 +26,7 @@ from gitsync.model.provenance import is_keyed_list
 from gitsync.model.records import document_content_path, is_valid_id, kind_of
 
 if TYPE_CHECKING:
-    from gitsync.repo.clientfile import ClientFile
+    from gitsync.repo.clientfile import ClientFile, CommitCheck
     from gitsync.repo.snapshot import Snapshot
 
 
@@ -138,6 +138,7 @@ def resolve_conflict(
     value: Any = UNSET,
     settlers: Mapping[str, Settler] | None = None,
     find_content: ContentFinder | None = None,
+    checker: CommitCheck,
 ) -> Resolution:
     """Write the chosen value into the record and mark the conflict resolved, as one commit.
 
@@ -146,7 +147,9 @@ def resolve_conflict(
     ``settlers`` settle the conflicts of the rules the layers above own, by
     rule (``gitsync.ledger.books.SETTLERS``: the books' balances at once).
     ``find_content`` finds the document content a ``document-content``
-    conflict takes (``gitsync.documents.content_by_sha256``).
+    conflict takes (``gitsync.documents.content_by_sha256``). ``checker``
+    checks the commit (``gitsync.rules.check_commit``: the rules are a layer
+    above the merge); nothing is written when it refuses.
     """
     if (take is None) == (value is UNSET):
         raise UsageError("give exactly one of --take N or --value JSON")
@@ -206,6 +209,7 @@ def resolve_conflict(
             changes,
             f"Resolve conflict {conflict_id}: {record_path} {conflict['field'] or '(record)'}",
             identity=identity,
+            checker=checker,
         )
     return Resolution(conflict_id, record_path, str(conflict["field"]), chosen, str(commit))
 

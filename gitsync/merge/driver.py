@@ -18,12 +18,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gitsync.errors import ExitCode, GitsyncError, error_line
 from gitsync.fs import atomic_write
 from gitsync.merge.record import CONFLICT_FOLDER, Conflict, Record, merge_records
 from gitsync.model import canonical
+
+if TYPE_CHECKING:
+    from gitsync.repo.clientfile import CommitCheck
 
 
 class DriverFailed(GitsyncError):
@@ -89,11 +92,11 @@ def pending_conflict_files(root: Path, committed: set[str]) -> dict[str, bytes]:
     return found
 
 
-def commit_driver_conflicts(root: Path) -> list[str]:
+def commit_driver_conflicts(root: Path, *, checker: CommitCheck) -> list[str]:
     """Commit the conflict files the driver wrote during a plain ``git merge``; returns their paths.
 
-    One follow-up commit, through ``ClientFile.commit`` (rules checked); does
-    nothing when there are none.
+    One follow-up commit, checked by ``checker`` (``gitsync.rules.check_commit``,
+    handed in by the post-merge hook); does nothing when there are none.
     """
     from gitsync.repo.clientfile import ClientFile
 
@@ -106,7 +109,9 @@ def commit_driver_conflicts(root: Path) -> list[str]:
             return []
         for rel, data in changes.items():
             canonical.loads(data, rel)  # a damaged file is named, not committed
-        client_file.commit(changes, f"Record {len(changes)} merge conflict(s) for review")
+        client_file.commit(
+            changes, f"Record {len(changes)} merge conflict(s) for review", checker=checker
+        )
     return sorted(changes)
 
 

@@ -26,6 +26,7 @@ from gitsync.faults import fault_point
 from gitsync.fs import atomic_write
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model.records import FORMAT_VERSION, now_stamp
+from gitsync.model.view import RecordView
 from gitsync.repo.snapshot import Snapshot
 from gitsync.repo.trees import build_tree, changed_paths, tree_changes
 
@@ -39,7 +40,7 @@ GIT_CHECKOUT_FROM = 200
 
 _GIT_PROGRESS = re.compile(rb"Updating files:\s+\d+% \((\d+)/(\d+)\)")
 
-__all__ = ["ClientFile", "Identity", "Oid", "build_tree", "changed_paths"]
+__all__ = ["ClientFile", "CommitCheck", "Identity", "Oid", "build_tree", "changed_paths"]
 
 Oid = pygit2.Oid
 """An object id, as the layers above hold one (they never import pygit2)."""
@@ -61,6 +62,12 @@ class FormatTooOld(GitsyncError):
 
 Progress = Callable[[str, int, int], None]
 """Told (what, done, total) as long work goes on; the CLI draws a bar from it."""
+
+CommitCheck = Callable[[RecordView, RecordView, Mapping[str, bytes], str], None]
+"""Told (before, after, changes, author) before a commit writes; raises to refuse it.
+
+``gitsync.rules.check_commit`` is the one the commands hand in.
+"""
 
 
 @dataclass(frozen=True)
@@ -336,29 +343,24 @@ class ClientFile:
         changes: Mapping[str, bytes],
         message: str,
         *,
-        check: bool = True,
         identity: Identity | None = None,
+        checker: CommitCheck | None = None,
     ) -> pygit2.Oid:
-        """Commit ``changes`` (path -> new bytes) as one change, with the rules checked first.
+        """Commit ``changes`` (path -> new bytes) as one change, as given.
 
-        Order matters for crashes: the objects and the commit first, then the
-        journaled head move (``advance_head``), which writes the working files;
-        a kill at any point leaves either no change or one that the next
-        command finishes.
+        The rules are the layer above's: ``gitsync.rules.commit_checked`` hands
+        its ``checker`` in, which sees the changes with their provenance and
+        raises before anything is written. Order matters for crashes: the
+        objects and the commit first, then the journaled head move
+        (``advance_head``), which writes the working files; a kill at any point
+        leaves either no change or one that the next command finishes.
         """
         if not changes:
             raise GitsyncError("nothing to commit")
         who = identity or self.identity()
         changes = self.with_provenance(changes)
-        if check:
-            from gitsync.rules import check_changes
-            from gitsync.rules.syncstate import check_author_rights, check_restricted_ids
-
-            before = self.snapshot()
-            after = self.snapshot(changes)
-            check_changes(after, changes.keys(), before=before)
-            check_author_rights(before, who.name, changes.keys())
-            check_restricted_ids(None, before, after, changes.keys())
+        if checker is not None:
+            checker(self.snapshot(), self.snapshot(changes), changes, who.name)
         parent = self.head_commit()
         blobs = self.write_objects(changes)
         tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)

@@ -12,7 +12,7 @@ from gitsync.errors import UsageError
 from gitsync.fs import make_staging, promote, remove_leftovers
 from gitsync.model import canonical
 from gitsync.model.records import FORMAT_VERSION, KINDS, new_id, now_stamp
-from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
+from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, CommitCheck
 from gitsync.repo.hooks import install_hooks
 
 
@@ -29,12 +29,22 @@ def template_files() -> dict[str, bytes]:
 
 
 def create_client_file(
-    dest: Path, *, client: str, number: str, city: str, year_end: str, user: str | None = None
+    dest: Path,
+    *,
+    client: str,
+    number: str,
+    city: str,
+    year_end: str,
+    user: str | None = None,
+    checker: CommitCheck,
 ) -> ClientFile:
     """Make a new client file at ``dest``: git init, skeleton, hooks, first commit.
 
     It is built in a temporary sibling folder and renamed into place, so a
-    crash never leaves a half-made client file at ``dest``.
+    crash never leaves a half-made client file at ``dest``. The first commit
+    is checked by ``checker`` (``gitsync.rules.check_commit``, handed in: the
+    rules are a layer above), so one they refuse (a year end that is not a
+    date, say) makes nothing.
     """
     dest = dest.resolve()
     if dest.exists() and any(dest.iterdir()):
@@ -70,7 +80,9 @@ def create_client_file(
                 "modified": who.modified(),
             }
         )
-        commit_id = client_file.commit(files, f"New client file: {client} ({number})", identity=who)
+        commit_id = client_file.commit(
+            files, f"New client file: {client} ({number})", identity=who, checker=checker
+        )
         repo.references.create(SHARED_BRANCH, commit_id, force=True)
         promote(staging, dest)
     except BaseException:

@@ -3,9 +3,13 @@
 (The SmartSync Server that DESIGN section 6 plans is to call the same
 functions; it does not exist yet.)
 
+- ``commit_checked(client_file, changes, message)``: the commands' commit,
+  refused (nothing written) when it breaks a rule; ``check_commit`` is the
+  check it hands to ``ClientFile.commit``, for the layers below the rules
+  that commit (the merge, a new client file) to be handed in turn.
 - ``check_changes(after, changed, before)``: raise for the first rule that a
   change breaks, reading only the changed records and what refers to them.
-  ``ClientFile.commit``, the merge, pre-commit and pre-receive all call it.
+  ``check_commit``, the merge, pre-commit and pre-receive all call it.
 - ``find_violations(after, changed, before)``: the same reading, every
   violation listed (the merge records them as conflicts).
 - ``check_all(snapshot)``: every violation in the whole file (``gitsync check``).
@@ -24,6 +28,7 @@ order: ``balanced-entry``, ``zero-entry``, ``entry-date``, ``reference``,
 from __future__ import annotations
 
 from gitsync.rules import standard, syncstate  # noqa: F401  (register the rules)
+from gitsync.rules.commit import check_commit, commit_checked
 from gitsync.rules.engine import (
     RULES,
     Rule,
@@ -41,7 +46,9 @@ __all__ = [
     "RuleContext",
     "check_all",
     "check_changes",
+    "check_commit",
     "check_working_files",
+    "commit_checked",
     "find_violations",
     "rule",
 ]

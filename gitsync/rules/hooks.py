@@ -341,9 +341,10 @@ def post_merge(workdir: Path | None) -> HookResult:
         return HookResult(0)
     try:
         from gitsync.merge.books import write_books_conflict_after_merge
+        from gitsync.rules.commit import check_commit
 
         write_books_conflict_after_merge(workdir)  # committed with the driver's
-        commit_driver_conflicts(workdir)
+        commit_driver_conflicts(workdir, checker=check_commit)
     except GitsyncError as err:
         return HookResult(1, f"after the merge: {err}")
     return HookResult(0)

@@ -7,7 +7,7 @@ author), so they run on commits rather than on a pushed range:
 - ``check_restricted_ids``: with more than one child, code IDs and the mask
   do not change;
 - ``check_author_rights``: the protection rights of the user making a change
-  (``ClientFile.commit`` in the commands; pre-receive for each pushed commit,
+  (``commit_checked`` in the commands; pre-receive for each pushed commit,
   against its author);
 - ``check_pushed_commits``: pre-receive only; nothing is accepted from an
   abandoned copy (the ``Gitsync-Copy`` trailer names the copy that made each

@@ -481,6 +481,7 @@ def _name_the_server_parent(bench: ClientFile, copy_ids: list[str]) -> None:
     server every copy's parent is the server, so its record says so (as a publish's does)."""
     from gitsync.model import canonical
     from gitsync.model.records import KINDS
+    from gitsync.rules.commit import commit_checked
 
     snapshot = bench.snapshot()
     changes = {}
@@ -491,7 +492,7 @@ def _name_the_server_parent(bench: ClientFile, copy_ids: list[str]) -> None:
             changes[path] = canonical.dumps(dict(record, parent=SERVER_COPY))
     if changes:
         with bench.locked():
-            bench.commit(changes, "Copies of the server name the server as their parent")
+            commit_checked(bench, changes, "Copies of the server name the server as their parent")
 
 
 def abandon(
@@ -853,6 +854,7 @@ def _keep_abandoned(
     """A copy abandoned at the old server copy stays abandoned, though the replacing copy had
     not heard of it (else a lost laptop's copy could sync again)."""
     from gitsync.model import canonical
+    from gitsync.rules.commit import commit_checked
 
     if not records:
         return []
@@ -865,7 +867,9 @@ def _keep_abandoned(
         }
         if changes:
             with bench.locked():
-                bench.commit(changes, "Replace Server Copy: copies abandoned before stay abandoned")
+                commit_checked(
+                    bench, changes, "Replace Server Copy: copies abandoned before stay abandoned"
+                )
     return sorted(str(r.get("id", "")) for p, r in records.items() if p in changes)
 
 

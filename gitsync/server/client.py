@@ -417,6 +417,7 @@ def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
     from gitsync.config import LocalState
     from gitsync.model import canonical
     from gitsync.model.records import KINDS
+    from gitsync.rules.commit import commit_checked
 
     root = client_file.root
     remotes = git(["remote"], root).stdout.split()
@@ -441,7 +442,8 @@ def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
         "modified": who.modified(),
     }
     with client_file.locked():
-        client_file.commit(
+        commit_checked(
+            client_file,
             {path: canonical.dumps(record)},
             "Published to the server: now a sync copy",
             identity=who,

@@ -16,6 +16,7 @@ from gitsync.documents.behaviour import DocumentLocked
 from gitsync.errors import GitsyncError, Unreachable
 from gitsync.model import canonical
 from gitsync.model.records import now_stamp
+from gitsync.rules.commit import commit_checked
 from gitsync.rules.documentlocks import LOCKS_PATH, locked_message, locks_of
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def _at_top_level(
         current = dict(snapshot.read(LOCKS_PATH) or {})
         current.update(locks=locks, modified=who.modified())
         verb = "Lock" if lock else "Unlock"
-        client_file.commit(
-            {LOCKS_PATH: canonical.dumps(current)}, f"{verb} document {record['name']}"
+        commit_checked(
+            client_file, {LOCKS_PATH: canonical.dumps(current)}, f"{verb} document {record['name']}"
         )
     return result

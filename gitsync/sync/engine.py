@@ -73,6 +73,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     (a deleted tombstone or document content) are put back as committed.
     """
     from gitsync.documents.behaviour import keep_edits, local_edits, remember_seen
+    from gitsync.rules.commit import commit_checked
     from gitsync.rules.workingfiles import next_commit
 
     # On-demand and Never documents' files are outside git: noticed by their stat.
@@ -81,7 +82,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     report.writing.extend(outside.writing)
     if outside.changes:
         keep_edits(client_file, outside)
-        client_file.commit(outside.changes, "Commit documents edited in place")
+        commit_checked(client_file, outside.changes, "Commit documents edited in place")
         report.committed += len(outside.changes)
     remember_seen(client_file, outside)
 
@@ -94,7 +95,7 @@ def commit_working_edits(client_file: ClientFile, report: SyncReport) -> None:
     if plan.restore:
         client_file.update_worktree(client_file.write_objects(plan.restore), plan.restore)
     if plan.changes:
-        client_file.commit(plan.changes, "Commit edits made in the working files")
+        commit_checked(client_file, plan.changes, "Commit edits made in the working files")
         report.committed += len(plan.changes)
 
 

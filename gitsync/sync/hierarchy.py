@@ -97,6 +97,8 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
 def _clone(
     address: str, dest: Path, parent_state: LocalState | None, user: str | None
 ) -> ClientFile:
+    from gitsync.rules.commit import commit_checked
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{dest.name}."
     remove_leftovers(dest.parent, prefix)
@@ -152,7 +154,8 @@ def _clone(
             "address": str(dest),
             "modified": who.modified(),
         }
-        copy.commit(
+        commit_checked(
+            copy,
             {KINDS["copy"].path_for(copy_id): canonical.dumps(record)},
             f"Register sync copy {copy_id}",
             identity=who,
@@ -257,6 +260,8 @@ def set_peer(client_file: ClientFile, address: str | None) -> str | None:
 
 def _register_peer(client_file: ClientFile, peer_id: str | None) -> None:
     """Record the peer parent's copy in the registry, so a server takes what it forwards."""
+    from gitsync.rules.commit import commit_checked
+
     path = KINDS["copy"].path_for(client_file.copy_id)
     record = client_file.snapshot().read(path)
     if not isinstance(record, dict) or record.get("peer") == peer_id:
@@ -267,7 +272,8 @@ def _register_peer(client_file: ClientFile, peer_id: str | None) -> None:
     who = client_file.identity()
     record["modified"] = who.modified()
     with client_file.locked():
-        client_file.commit(
+        commit_checked(
+            client_file,
             {path: canonical.dumps(record)},
             f"Peer parent of sync copy {client_file.copy_id}",
             identity=who,

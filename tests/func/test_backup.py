@@ -237,7 +237,7 @@ def _abandon_at(top: Path, copy_id: str) -> None:
     assert record is not None
     record["state"] = "abandoned"
     record["modified"] = parent.identity().modified()
-    commit = parent.commit({path: canonical.dumps(record)}, "Abandon copy", check=False)
+    commit = parent.commit({path: canonical.dumps(record)}, "Abandon copy")
     assert parent.ref("refs/heads/main") == commit
 
 

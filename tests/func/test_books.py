@@ -176,9 +176,7 @@ def test_check_reports_unbalanced_books_as_tb_totals_them(books: Path, gitsync: 
     client = ClientFile.open(books)
     record = client.snapshot().read("accounts/1030.json")
     assert record is not None
-    client.commit(
-        {"accounts/1030.json": canonical.dumps({**record, "deleted": True})}, "raw", check=False
-    )
+    client.commit({"accounts/1030.json": canonical.dumps({**record, "deleted": True})}, "raw")
     snapshot = client.snapshot()
     assert books_total(RuleContext(snapshot)) == trial_balance(snapshot).adjusted == -220810
     assert [v.rule for v in check_all(snapshot)] == ["reference", "balanced-books"]
@@ -234,11 +232,12 @@ def test_a_merge_that_would_unbalance_the_books_keeps_a_conflict(
     from gitsync.errors import UsageError
     from gitsync.merge.conflicts import resolve_conflict
     from gitsync.repo.clientfile import ClientFile
+    from gitsync.rules import check_commit
 
     top = ClientFile.open(h.top)
     head = top.ref(top.head_ref_name())
     with pytest.raises(UsageError, match=r"settled by gitsync\.ledger\.books"):
-        resolve_conflict(top, conflict["id"], take=take)
+        resolve_conflict(top, conflict["id"], take=take, checker=check_commit)
     assert top.ref(top.head_ref_name()) == head and head is not None
     refused = gitsync("conflicts", "resolve", conflict["id"], "--value", '{"1000": 100}', cwd=h.top)
     assert refused.code == 2 and "still out of balance" in refused.stderr

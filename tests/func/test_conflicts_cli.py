@@ -49,8 +49,11 @@ def entry(lines: list[dict[str, Any]], at: str = T1, by: str = "auditor") -> dic
 
 def commit(root: Path, records: dict[str, Any]) -> None:
     from gitsync.repo.clientfile import ClientFile
+    from gitsync.rules import commit_checked
 
-    ClientFile.open(root).commit({p: canonical.dumps(r) for p, r in records.items()}, "change")
+    commit_checked(
+        ClientFile.open(root), {p: canonical.dumps(r) for p, r in records.items()}, "change"
+    )
 
 
 def head(root: Path) -> str:

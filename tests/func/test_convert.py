@@ -33,7 +33,7 @@ def _rewrite(root: Path, edit: Callable[[str, dict[str, Any]], dict[str, Any] | 
         new = edit(path, dict(record))
         if new is not None:
             changes[path] = canonical.dumps(new)
-    cf.commit(changes, "written by another gitsync", check=False)
+    cf.commit(changes, "written by another gitsync")
 
 
 def _version_zero(path: str, record: dict[str, Any]) -> dict[str, Any] | None:

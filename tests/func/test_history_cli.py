@@ -8,6 +8,7 @@ from typing import Any
 
 from gitsync.model import canonical
 from gitsync.repo.clientfile import ClientFile
+from gitsync.rules import commit_checked
 from tests.conftest import Result
 
 Run = Callable[..., Result]
@@ -61,8 +62,8 @@ def test_log_patch_names_the_changed_entry_line_by_id(
     # The senior changes the amounts: written as a reviewer would through the library.
     changed = dict(entry, lines=[dict(first, amount=150000), dict(second, amount=-150000)])
     client = ClientFile.open(cf)
-    client.commit(
-        {f"entries/{entry['id']}.json": canonical.dumps(changed)}, "Raise audit fee accrual"
+    commit_checked(
+        client, {f"entries/{entry['id']}.json": canonical.dumps(changed)}, "Raise audit fee accrual"
     )
 
     log = _ok(gitsync("log", "--json", "-n", "1", cwd=cf))

@@ -211,8 +211,11 @@ def test_driver_is_hidden_from_help(gitsync: Callable[..., Any]) -> None:
 
 def commit(root: Path, records: dict[str, Any], message: str = "change") -> None:
     from gitsync.repo.clientfile import ClientFile
+    from gitsync.rules import commit_checked
 
-    ClientFile.open(root).commit({p: canonical.dumps(r) for p, r in records.items()}, message)
+    commit_checked(
+        ClientFile.open(root), {p: canonical.dumps(r) for p, r in records.items()}, message
+    )
 
 
 def read(root: Path, path: str) -> Any:

@@ -25,7 +25,7 @@ def _commit_unchecked(root: Path, records: dict[str, dict[str, Any]], message: s
     cf = ClientFile.open(root)
     stamp = cf.identity().modified()
     changes = {p: canonical.dumps({**r, "modified": stamp}) for p, r in records.items()}
-    return str(cf.commit(changes, message, check=False))
+    return str(cf.commit(changes, message))
 
 
 def test_repair_rebuilds_working_files_index_and_locks(

@@ -39,7 +39,7 @@ def make_hosted_file_older(person: Person, server: Server, tmp_path: Path) -> No
         new = _version_zero(path, dict(record)) if record is not None else None
         if new is not None:
             changes[path] = canonical.dumps(new)
-    cf.commit(changes, "written by an older gitsync", check=False)
+    cf.commit(changes, "written by an older gitsync")
     person.git("fetch", "-q", str(work), "HEAD:refs/heads/main", cwd=bare)
 
 

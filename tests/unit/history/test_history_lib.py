@@ -14,6 +14,7 @@ from gitsync.errors import NotFound, UsageError
 from gitsync.history import keyed, log, record_history, record_patch, resolve_record
 from gitsync.model import canonical
 from gitsync.repo.clientfile import ClientFile, build_tree
+from gitsync.rules import commit_checked
 
 
 def _entry(lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -93,7 +94,8 @@ def test_resolve_record_refuses_what_is_not_a_record(ref: str) -> None:
 def _commit_records(
     cf: ClientFile, records: dict[str, dict[str, Any]], message: str, *, check: bool = True
 ) -> pygit2.Oid:
-    return cf.commit({p: canonical.dumps(r) for p, r in records.items()}, message, check=check)
+    changes = {p: canonical.dumps(r) for p, r in records.items()}
+    return commit_checked(cf, changes, message) if check else cf.commit(changes, message)
 
 
 def _account(number: str, balance: int) -> dict[str, Any]:

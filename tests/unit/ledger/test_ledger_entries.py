@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gitsync import create_client_file
 from gitsync.errors import NotFound, UsageError
 from gitsync.ledger.accounts import add_account
 from gitsync.ledger.codes import add_journal, add_taxcode
@@ -23,7 +24,6 @@ from gitsync.ledger.entries import (
 from gitsync.model import canonical
 from gitsync.model.records import is_valid_id
 from gitsync.repo.clientfile import ClientFile
-from gitsync.repo.create import create_client_file
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from gitsync import create_client_file
 from gitsync.errors import InputError
 from gitsync.ledger.importer import import_trial_balance, parse_trial_balance
 from gitsync.model import canonical
 from gitsync.repo.clientfile import ClientFile
-from gitsync.repo.create import create_client_file
 from tests.helpers import git_out
 
 GOOD = (

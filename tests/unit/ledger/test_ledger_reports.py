@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from gitsync import create_client_file
 from gitsync.ledger.accounts import add_account, list_accounts, remove_account, set_account
 from gitsync.ledger.entries import LineSpec, add_entry
 from gitsync.ledger.importer import import_trial_balance
 from gitsync.ledger.reports import trial_balance
 from gitsync.model import canonical
 from gitsync.repo.clientfile import ClientFile
-from gitsync.repo.create import create_client_file
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_lines_on_an_account_outside_the_chart_still_show(ledger_file: ClientFil
             {"id": "l2", "account": "1000", "amount": -250},
         ],
     }
-    ledger_file.commit({"entries/abc123.json": canonical.dumps(entry)}, "raw", check=False)
+    ledger_file.commit({"entries/abc123.json": canonical.dumps(entry)}, "raw")
     report = trial_balance(ledger_file.snapshot())
     orphan = next(line for line in report.lines if line.number == "9999")
     assert not orphan.in_chart and orphan.adjusted == 250

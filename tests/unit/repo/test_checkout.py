@@ -43,7 +43,7 @@ def _commit_at_top(top: Path, round_no: int) -> None:
     client = ClientFile.open(top)
     with client.locked():
         who = Identity("Senior", "senior@example.invalid", client.copy_id)
-        client.commit(_accounts(round_no), f"round {round_no}", check=False, identity=who)
+        client.commit(_accounts(round_no), f"round {round_no}", identity=who)
 
 
 @pytest.fixture

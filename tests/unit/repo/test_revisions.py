@@ -16,6 +16,7 @@ from gitsync.repo.revisions import (
     read_blob,
     revisions,
 )
+from gitsync.rules import commit_checked
 
 PATH = "accounts/1000.json"
 
@@ -28,9 +29,9 @@ def test_one_paths_versions_newest_first_and_oldest_first(
     client_file: Callable[..., Path],
 ) -> None:
     cf = ClientFile.open(client_file())
-    first = cf.commit({PATH: _account("Cash")}, "Add cash")
-    cf.commit({"accounts/2000.json": _account("Other", "2000")}, "Unrelated")
-    second = cf.commit({PATH: _account("Cash at bank")}, "Rename cash")
+    first = commit_checked(cf, {PATH: _account("Cash")}, "Add cash")
+    commit_checked(cf, {"accounts/2000.json": _account("Other", "2000")}, "Unrelated")
+    second = commit_checked(cf, {PATH: _account("Cash at bank")}, "Rename cash")
     newest = list(path_versions(cf, PATH))
     assert [v.revision.id for v in newest] == [str(second), str(first)]
     assert newest[0].previous == newest[1].blob and newest[1].previous is None
@@ -44,7 +45,7 @@ def test_one_paths_versions_newest_first_and_oldest_first(
 
 def test_revisions_and_changed_files(client_file: Callable[..., Path]) -> None:
     cf = ClientFile.open(client_file())
-    made = cf.commit({PATH: _account("Cash")}, "Add cash")
+    made = commit_checked(cf, {PATH: _account("Cash")}, "Add cash")
     top = next(revisions(cf))
     assert top.id == str(made) and top.summary == "Add cash"
     assert top.copy == cf.copy_id and top.author == cf.identity().name
