@@ -40,7 +40,6 @@ LAYERS: list[set[str]] = [
 #: Imports that still point upward: (from, to). Asserted exact, so it shrinks.
 UPWARD_STILL = {
     ("repo", "rules"),  # ClientFile.commit runs the rules itself
-    ("sync", "server"),  # sync.agent (long-poll) and sync.hierarchy (copy) use server.client
 }
 
 
