@@ -23,7 +23,7 @@ config_app = typer.Typer(help="Read and write the user's gitsync settings.", no_
 def _address_arg(text: str) -> str:
     """A parent address from the command line: paths are taken relative to -C, URLs as given."""
     from gitsync.repo.transport import local_path
-    from gitsync.server.client import server_reference
+    from gitsync.sync.remote import server_reference
 
     folder = None if server_reference(text) else local_path(text)
     return text if folder is None or text.startswith("file://") else str(context.resolve(folder))
@@ -127,6 +127,7 @@ def watch(
 ) -> None:
     """Run the online agent: sync on every local change and whenever the parent moves (Ctrl-C stops)."""
     from gitsync.lock import on_wait
+    from gitsync.server.client import sync_file
     from gitsync.sync.agent import watch as run_watch
 
     on_wait(None)  # the agent waits for commands all day: its events say what it does
@@ -139,7 +140,12 @@ def watch(
         else:
             print(event["line"], flush=True)
 
-    run_watch(context.client_file(open_parent=False), on_event=show, retry_interval=interval)
+    run_watch(
+        context.client_file(open_parent=False),
+        on_event=show,
+        retry_interval=interval,
+        sync_once=sync_file,  # a stopped publish is finished first
+    )
 
 
 def offline(as_json: JsonOption = False) -> None:

@@ -17,7 +17,7 @@ and httpx load only when a server command runs.
 
 from __future__ import annotations
 
-from gitsync.errors import ExitCode, GitsyncError, Refused
+from gitsync.errors import ExitCode, GitsyncError
 
 DEFAULT_PORT = 8470
 RIGHTS = ("none", "see", "copy", "sync", "admin")
@@ -28,10 +28,6 @@ class ServerError(GitsyncError):
     """A server root or catalogue problem (missing root, unknown user or file)."""
 
     exit_code = ExitCode.RULE
-
-
-class NotSignedIn(Refused):
-    """The server refused the credentials (or none are stored): sign in again."""
 
 
 def right_at_least(held: str, needed: str) -> bool:

@@ -34,10 +34,9 @@ from gitsync.server import ServerError, right_at_least
 from gitsync.server.storage import BadPath, ServerRoot, check_file_name, install_relay_hooks
 
 if TYPE_CHECKING:
-    import pygit2
-
     from gitsync.repo.clientfile import ClientFile
     from gitsync.repo.snapshot import Snapshot
+    from gitsync.repo.store import HostedRepository
     from gitsync.server.catalogue import Catalogue, HostedFile, User
 
 RECYCLE = "recycle"
@@ -56,20 +55,6 @@ class AdminRefused(Refused):
 
 class FileBusy(Refused):
     """A copy pushed while the action ran; nothing was changed, run it again."""
-
-
-def commit_when(commit: Any) -> str:
-    """When a commit was authored, ISO UTC (as the audit log shows it)."""
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(commit.author.time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def commit_copy(commit: Any) -> str | None:
-    """The copy a commit was made in (its trailer), None for plain git."""
-    from gitsync.repo.revisions import copy_of
-
-    return copy_of(commit.message)
 
 
 # --- the audit, redirect and recycle tables ---------------------------------------------
@@ -251,22 +236,15 @@ def require_server_admin(user: User, action: str) -> None:
 # --- reading a hosted file ------------------------------------------------------------------
 
 
-def _repo(root: ServerRoot, hosted: HostedFile) -> pygit2.Repository:
-    import pygit2
+def _repo(root: ServerRoot, hosted: HostedFile) -> HostedRepository:
+    from gitsync.repo.store import HostedRepository
 
-    return pygit2.Repository(str(root.repository(hosted.path)))
+    return HostedRepository(root.repository(hosted.path))
 
 
-def main_snapshot(repo: pygit2.Repository) -> Snapshot | None:
-    import pygit2
-
-    from gitsync.repo.snapshot import Snapshot
-
-    try:
-        commit = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
-    except (KeyError, ValueError, pygit2.GitError):
-        return None
-    return Snapshot(repo, commit.tree)
+def main_snapshot(repo: HostedRepository) -> Snapshot | None:
+    """The records on the hosted file's shared line (None: it has none yet)."""
+    return repo.snapshot("refs/heads/main")
 
 
 def size_on_disk(path: Path) -> int:
@@ -278,27 +256,22 @@ def size_on_disk(path: Path) -> int:
     return total
 
 
-def last_seen(repo: pygit2.Repository) -> dict[str, str]:
+def last_seen(repo: HostedRepository) -> dict[str, str]:
     """When each copy's last change reached the server (its newest commit on the shared line)."""
-    import pygit2
-    from pygit2.enums import SortMode
-
     seen: dict[str, str] = {}
-    try:
-        tip = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
-    except (KeyError, ValueError, pygit2.GitError):
+    tip = repo.revision("refs/heads/main")
+    if tip is None:
         return seen
-    for count, commit in enumerate(repo.walk(tip.id, SortMode.TIME)):
+    for count, commit in enumerate(repo.walk(tip.id, "time")):
         if count >= MAX_WALK:
             break
-        copy = commit_copy(commit)
-        if copy and copy not in seen:
-            seen[copy] = commit_when(commit)
+        if commit.copy and commit.copy not in seen:
+            seen[commit.copy] = commit.when
     return seen
 
 
 def copies_of(
-    repo: pygit2.Repository,
+    repo: HostedRepository,
     snapshot: Snapshot | None,
     reports: dict[str, tuple[str, int | None]] | None = None,
 ) -> list[dict[str, Any]]:
@@ -378,15 +351,13 @@ def file_info(
         {"id": c.get("id", ""), "record": c.get("record", ""), "field": c.get("field", "")}
         for c in open_conflicts(snapshot)
     ]
-    if snapshot is not None:
-        import pygit2
-
-        commit = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
+    commit = repo.revision("refs/heads/main") if snapshot is not None else None
+    if commit is not None:
         info["last_change"] = {
-            "commit": str(commit.id),
-            "author": commit.author.name,
-            "when": commit_when(commit),
-            "copy": commit_copy(commit),
+            "commit": commit.id,
+            "author": commit.author,
+            "when": commit.when,
+            "copy": commit.copy,
             "summary": commit.message.split("\n", 1)[0],
         }
     return info

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from gitsync.errors import GitsyncError, UsageError
-from gitsync.server import NotSignedIn
+from gitsync.sync.remote import NotSignedIn
 
 
 def _call(label: str | None, method: str, action: str, body: Any = None, query: Any = None) -> Any:

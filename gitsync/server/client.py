@@ -5,28 +5,34 @@ Signing in exchanges the password for a token at ``/api/login``; the token
 is handed to ``git credential approve``, so git's own credential helper
 keeps it and every git command (ours and a user's plain ``git clone``)
 sends it as the Basic password. gitsync never prints a token and never puts
-one in a URL.
+one in a URL. What the sync layer needs of a server parent (its addresses,
+the user signed in, the credential, the long-poll) is ``gitsync.sync.remote``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
 from gitsync.errors import GitsyncError, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
-from gitsync.server import NotSignedIn
+from gitsync.sync.remote import (
+    NotSignedIn,
+    base_url,
+    credential,
+    is_server_url,
+    server_entry,
+    server_user,
+)
 
 PUBLISH_REF = "refs/gitsync/publish"
 MAX_PUBLISH_STEPS = 10
-_REFERENCE = re.compile(r"^(?P<label>[A-Za-z0-9_.-]+):(?P<file>[^/].*)$")
 
 
 # --- known servers --------------------------------------------------------------------
@@ -57,70 +63,11 @@ def remove_server(label: str) -> None:
     if entry is None:
         raise UsageError(f"no server labelled '{label}' (see 'gitsync server list')")
     if entry.get("user"):
-        _credential("reject", entry["url"], entry["user"])
+        credential("reject", entry["url"], entry["user"])
     server_remove(label)
 
 
-def server_entry(label: str | None) -> tuple[str, dict[str, str]]:
-    """The server named by ``label``, or the only one there is."""
-    known = servers()
-    if label is None:
-        if len(known) != 1:
-            raise UsageError("name the server with --server LABEL (see 'gitsync server list')")
-        label = next(iter(known))
-    if label not in known:
-        raise UsageError(f"no server labelled '{label}' (add it with 'gitsync server add')")
-    return label, known[label]
-
-
-def server_reference(source: str) -> str | None:
-    """The git URL of ``LABEL:FILE`` when LABEL is a known server, else None."""
-    match = _REFERENCE.match(source)
-    if not match or match.group("label") not in servers():
-        return None
-    _, entry = server_entry(match.group("label"))
-    return f"{entry['url']}/git/{quote(match.group('file'))}"
-
-
-def server_user(url: str) -> str | None:
-    """The user signed in to the known server that serves ``url``, if any."""
-    for entry in servers().values():
-        if entry.get("user") and url.startswith(entry.get("url", "") + "/"):
-            return entry["user"]
-    return None
-
-
-def is_server_url(address: str) -> bool:
-    return address.startswith(("http://", "https://"))
-
-
-def file_name_of(url: str) -> str:
-    """The file's name in a server git URL (its last path segment, decoded)."""
-    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]).removesuffix(".git")
-
-
 # --- credentials ----------------------------------------------------------------------
-
-
-def _base(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _credential(action: str, url: str, user: str, token: str | None = None) -> dict[str, str]:
-    parts = urlsplit(url)
-    lines = [f"protocol={parts.scheme}", f"host={parts.netloc}"]
-    if user:
-        lines.append(f"username={user}")
-    if token is not None:
-        lines.append(f"password={token}")
-    result = git(["credential", action], input="\n".join(lines) + "\n\n", check=False)
-    if action != "fill":
-        return {}
-    if result.returncode != 0:
-        raise NotSignedIn(f"{_base(url)}: not signed in (run 'gitsync login LABEL --user {user}')")
-    found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    return found
 
 
 def format_header() -> dict[str, str]:
@@ -131,7 +78,7 @@ def format_header() -> dict[str, str]:
 
 
 def token_for(url: str, user: str) -> str:
-    return _credential("fill", url, user).get("password", "")
+    return credential("fill", url, user).get("password", "")
 
 
 def _http(
@@ -146,16 +93,16 @@ def _http(
         )
     except httpx.HTTPError as err:
         raise Unreachable(
-            f"{_base(url)}: the server cannot be reached ({type(err).__name__})"
+            f"{base_url(url)}: the server cannot be reached ({type(err).__name__})"
         ) from None
     if response.status_code == 401:
-        raise NotSignedIn(f"{_base(url)}: the server refused the sign-in (run 'gitsync login')")
+        raise NotSignedIn(f"{base_url(url)}: the server refused the sign-in (run 'gitsync login')")
     if response.status_code == 403:
-        raise GitsyncError(f"{_base(url)}: refused ({response.text.strip() or 'forbidden'})")
+        raise GitsyncError(f"{base_url(url)}: refused ({response.text.strip() or 'forbidden'})")
     if response.status_code == 404:
-        raise GitsyncError(f"{_base(url)}: no such file, or not one you may see")
+        raise GitsyncError(f"{base_url(url)}: no such file, or not one you may see")
     if response.status_code >= 400:
-        raise GitsyncError(f"{_base(url)}: the server answered {response.status_code}")
+        raise GitsyncError(f"{base_url(url)}: the server answered {response.status_code}")
     return response.json()
 
 
@@ -179,8 +126,8 @@ def login(label: str, user: str, password: str) -> None:
         raise NotSignedIn(f"{url}: sign-in refused for '{user}'")
     token = str(response.json()["token"])
     if entry.get("user") and entry["user"] != user:
-        _credential("reject", url, entry["user"])
-    _credential("approve", url, user, token)  # into gitsync's store (and the user's helpers)
+        credential("reject", url, entry["user"])
+    credential("approve", url, user, token)  # into gitsync's store (and the user's helpers)
     server_set(label, user=user)
 
 
@@ -191,7 +138,7 @@ def logout(label: str) -> None:
         raise UsageError(f"not signed in to '{label}'")
     with contextlib.suppress(GitsyncError):  # the token goes from here whatever the server says
         _http("POST", f"{entry['url']}/api/logout", user)
-    _credential("reject", entry["url"], user)
+    credential("reject", entry["url"], user)
     server_set(label, user="")
 
 
@@ -451,80 +398,6 @@ def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
     client_file.save_state(state)
     LocalState.drop(root, "publishing")
     client_file.reload_state()
-
-
-# --- notifications (the watch agent) ------------------------------------------------------
-
-LONG_POLL_SECONDS = 25.0
-MAX_POLL_BACKOFF = 30.0
-
-
-def events_url(git_url: str) -> str:
-    """The long-poll address of a server file, from its git URL."""
-    parts = urlsplit(git_url)
-    path = parts.path
-    prefix, sep, file = path.partition("/git/")
-    if not sep:
-        raise UsageError(f"{git_url}: not a gitsync server file address")
-    return f"{parts.scheme}://{parts.netloc}{prefix}/api/files/{file}/events"
-
-
-def follow_changes(
-    git_url: str,
-    on_change: Callable[[], None],
-    stop: Any,
-    *,
-    own_tip: Callable[[], str | None] = lambda: None,
-    said: Callable[[], dict[str, str]] = dict,
-) -> None:
-    """Hold one long-poll request on a server file and call ``on_change`` when another copy pushed.
-
-    When the request fails (server stopped, network cut, sign-in gone), wait
-    with a doubling backoff (1 s up to 30 s), call ``on_change`` so the agent
-    polls by syncing, and try again: it never busy-loops. Runs until
-    ``stop`` (a threading.Event) is set. ``said`` gives the headers by which the
-    copy tells the server who it is and what it holds unsent, on every request.
-    """
-    import httpx
-
-    address = events_url(git_url)
-    cursor: int | None = None
-    backoff = 1.0
-    with httpx.Client(timeout=LONG_POLL_SECONDS + 10) as http:
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                found = _credential("fill", git_url, "")
-                auth = (found.get("username", ""), found.get("password", ""))
-                params = (
-                    {}
-                    if cursor is None
-                    else {"since": str(cursor), "timeout": str(LONG_POLL_SECONDS)}
-                )
-                response = http.get(address, params=params, auth=auth, headers=said())
-                if response.status_code == 400 and cursor is not None:
-                    cursor = None  # the server's cursor went back (a new catalogue): start again
-                    continue
-                response.raise_for_status()
-                data = response.json()
-                events = data.get("events") or []
-                mine = own_tip()
-                if cursor is not None and any(e.get("new") != mine for e in events):
-                    on_change()
-                cursor = int(data["cursor"])
-                backoff = 1.0
-                if (
-                    not events
-                    and time.monotonic() - started < 0.5
-                    and cursor is not None
-                    and params
-                ):
-                    stop.wait(1.0)  # an answer that did not wait: never spin on it
-            except (httpx.HTTPError, GitsyncError, ValueError, KeyError):
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_POLL_BACKOFF)
-                if not stop.is_set():
-                    on_change()  # poll by syncing while the stream is down
 
 
 # --- Replace Server Copy ----------------------------------------------------------------

@@ -30,7 +30,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitsync.repo.store import HostedRepository
 
 PUBLISH_REF = "refs/gitsync/publish"
 INCOMING_PREFIX = "refs/gitsync/incoming/"
@@ -69,7 +72,7 @@ def _zero(oid: str) -> bool:
 
 def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -> str | None:
     """None when the push may land, else the one line that refuses it."""
-    import pygit2
+    from gitsync.repo.store import HostedRepository
 
     updates = parse_updates(stdin)
     if not updates:
@@ -78,14 +81,7 @@ def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -
         refusal = _check_ref(ctx, update)
         if refusal:
             return refusal
-    repo = pygit2.Repository(str(ctx.repository))
-    for extra in [object_dir, *alternates.split(":")]:
-        if (
-            extra
-            and Path(extra).is_dir()
-            and Path(extra).resolve() != Path(repo.path, "objects").resolve()
-        ):
-            repo.odb.add_disk_alternate(extra)
+    repo = HostedRepository(ctx.repository, [object_dir, *alternates.split(":")])
     if not ctx.publishing:
         for update in updates:
             if update.ref.startswith("refs/heads/") and not _zero(update.new):
@@ -142,7 +138,7 @@ def _check_ref(ctx: PushContext, update: RefUpdate) -> str | None:
     return f"push to {update.ref} refused: the server takes only the shared line"
 
 
-def _check_authors(repo: Any, update: RefUpdate, user: str) -> str | None:
+def _check_authors(repo: HostedRepository, update: RefUpdate, user: str) -> str | None:
     """Every new commit is the signed-in user's own, or was forwarded to them.
 
     A commit whose author is not the signed-in user is taken only when its
@@ -153,25 +149,16 @@ def _check_authors(repo: Any, update: RefUpdate, user: str) -> str | None:
     ``forwarded``). This holds for the pushed line and for what a merge
     brings in alike.
     """
-    import pygit2
-
-    walker = repo.walk(pygit2.Oid(hex=update.new), pygit2.enums.SortMode.TOPOLOGICAL)
-    for name in repo.references:
-        if name.startswith("refs/heads/"):
-            try:
-                walker.hide(repo.references[name].peel(pygit2.Commit).id)
-            except (KeyError, ValueError, pygit2.GitError):
-                continue
     registry: dict[str, dict[str, Any]] | None = None
-    for commit in walker:
-        author = commit.author.name
+    for commit in repo.walk(update.new, "topological", hide_branches=True):
+        author = commit.author
         if author == user:
             continue
         if registry is None:
             registry = _registry(repo, update.new)
-        if not forwarded(registry, _copy_of(commit.message), author, user):
+        if not forwarded(registry, commit.copy, author, user):
             return (
-                f"push to {update.ref} refused: commit {str(commit.id)[:12]} is by "
+                f"push to {update.ref} refused: commit {commit.id[:12]} is by "
                 f"'{author}' but '{user}' signed in, and it did not come to them from a "
                 f"copy of '{author}' linked to one of theirs (rule: identity)"
             )
@@ -215,31 +202,14 @@ def forwarded(
     return False
 
 
-def _copy_of(message: str) -> str | None:
-    from gitsync.repo.clientfile import COPY_TRAILER
-
-    found = None
-    for line in message.splitlines():
-        if line.startswith(f"{COPY_TRAILER}:"):
-            found = line.split(":", 1)[1].strip()
-    return found
-
-
-def _registry(repo: Any, tip: str) -> dict[str, dict[str, Any]]:
+def _registry(repo: HostedRepository, tip: str) -> dict[str, dict[str, Any]]:
     """The copies' records at the pushed tip, over those on the server's shared line."""
-    import pygit2
-
     found: dict[str, dict[str, Any]] = {}
     for spec in ("refs/heads/main", tip):
-        try:
-            tree = repo.revparse_single(spec).peel(pygit2.Commit).tree
-            folder: Any = repo[tree["sync/copies"].id]
-        except (KeyError, ValueError, pygit2.GitError):
-            continue
-        for entry in folder:
+        for _, data in repo.files_in(spec, "sync/copies"):
             try:
-                record = json.loads(repo[entry.id].read_raw())
-            except (ValueError, KeyError):
+                record = json.loads(data)
+            except ValueError:
                 continue
             if isinstance(record, dict) and isinstance(record.get("id"), str):
                 found[record["id"]] = record
@@ -248,17 +218,15 @@ def _registry(repo: Any, tip: str) -> dict[str, dict[str, Any]]:
 
 def describe_file(repository: Path) -> dict[str, Any]:
     """What the catalogue shows of a file: engagement fields and the users holding active copies."""
-    import pygit2
+    from gitsync.repo.store import HostedRepository
 
-    repo = pygit2.Repository(str(repository))
-    try:
-        tree = repo.revparse_single("refs/heads/main").peel(pygit2.Commit).tree
-    except (KeyError, ValueError, pygit2.GitError):
+    repo = HostedRepository(repository)
+    if repo.revision() is None:
         return {}
     found: dict[str, Any] = {}
     try:
-        engagement = json.loads(repo[tree["engagement.json"].id].read_raw())
-    except (KeyError, ValueError):
+        engagement = json.loads(repo.read("refs/heads/main", "engagement.json") or b"")
+    except ValueError:
         engagement = {}
     if isinstance(engagement, dict):
         for key, field in (
@@ -273,14 +241,10 @@ def describe_file(repository: Path) -> dict[str, Any]:
         if isinstance(engagement.get("format_version"), int):
             found["format_version"] = engagement["format_version"]
     holders: list[str] = []
-    try:
-        copies: Any = repo[tree["sync/copies"].id]
-    except KeyError:
-        copies = []
-    for entry in copies:
+    for _, data in repo.files_in("refs/heads/main", "sync/copies"):
         try:
-            record = json.loads(repo[entry.id].read_raw())
-        except (ValueError, KeyError):
+            record = json.loads(data)
+        except ValueError:
             continue
         if isinstance(record, dict) and record.get("state") == "active" and record.get("user"):
             holders.append(str(record["user"]))

@@ -368,32 +368,29 @@ def _balance_view(tb: Any) -> dict[str, Any]:
 
 def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
     """Everything a file's page shows, read from the hosted repository's shared line."""
-    import pygit2
-    from pygit2.enums import SortMode
-
     from gitsync.history import commit_changes
     from gitsync.ledger.reports import trial_balance
     from gitsync.model.records import KINDS, is_tombstone
-    from gitsync.repo.clientfile import ClientFile
+    from gitsync.repo.store import HostedRepository
     from gitsync.server import admin
 
     info = admin.file_info(app.root, hosted, app.catalogue)
-    repo = pygit2.Repository(str(app.root.repository(hosted.path)))
-    hosted_file = ClientFile(app.root.repository(hosted.path), repo)  # read-only: the history
+    repo = HostedRepository(app.root.repository(hosted.path))
+    hosted_file = repo.history_reader()
     snapshot = admin.main_snapshot(repo)
     changes: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
     balance: dict[str, Any] | None = None
     conflicts: list[dict[str, Any]] = []
     copy_users = {c["id"]: c["user"] for c in info["copies"]}
-    if snapshot is not None:
-        tip = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
+    tip = repo.revision("refs/heads/main") if snapshot is not None else None
+    if snapshot is not None and tip is not None:
         versions: dict[str, int] = {}
-        for count, commit in enumerate(repo.walk(tip.id, SortMode.TOPOLOGICAL | SortMode.TIME)):
+        for count, commit in enumerate(repo.walk(tip.id, "topological-time")):
             if count >= admin.MAX_WALK:
                 break
             recent = count < RECENT_CHANGES
-            found, _ = commit_changes(hosted_file, str(commit.id), max_patches=200 if recent else 0)
+            found, _ = commit_changes(hosted_file, commit.id, max_patches=200 if recent else 0)
             for change in found:
                 if change.path.startswith("documents/") and change.status in ("added", "modified"):
                     touched = change.patch is None or any(
@@ -402,13 +399,13 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
                     )
                     if touched:
                         versions[change.path] = versions.get(change.path, 0) + 1
-            if recent and len(commit.parent_ids) <= 1:
-                copy = admin.commit_copy(commit)
+            if recent and len(commit.parents) <= 1:
+                copy = commit.copy
                 changes.append(
                     {
-                        "commit": str(commit.id)[:10],
-                        "author": commit.author.name,
-                        "when": admin.commit_when(commit),
+                        "commit": commit.id[:10],
+                        "author": commit.author,
+                        "when": commit.when,
                         "copy_id": copy or "",
                         "copy_user": copy_users.get(copy or "", ""),
                         "summary": commit.message.split("\n", 1)[0],

@@ -4,7 +4,7 @@ The agent syncs whenever this copy's working line or working files change,
 and as soon as the parent's shared line moves. A parent on this machine is
 watched through inotify on its refs (no CPU while idle, and it sees a push
 before the push returns; DESIGN section 8). A parent on a gitsync server is
-followed by one long-poll request (``gitsync.server.client.follow_changes``),
+followed by one long-poll request (``gitsync.sync.remote.follow_changes``),
 which wakes the agent through a file in this copy's git folder, so one loop
 serves both. A parent that cannot be watched (ssh, or gone) is retried with a
 backoff, and the agent comes back online by itself when the parent is there
@@ -83,10 +83,15 @@ def watch(
     on_event: Callable[[dict[str, Any]], None],
     retry_interval: float = 2.0,
     stop: threading.Event | None = None,
+    sync_once: Callable[[ClientFile], SyncReport] = sync,
 ) -> None:
-    """Sync now, then again on every change, until ``stop`` is set or Ctrl-C."""
+    """Sync now, then again on every change, until ``stop`` is set or Ctrl-C.
+
+    Each sync is ``sync_once`` (the command hands the server client's
+    ``sync_file``, which first finishes a publish that stopped).
+    """
     try:
-        _watch(client_file, on_event, retry_interval, stop or threading.Event())
+        _watch(client_file, on_event, retry_interval, stop or threading.Event(), sync_once)
     except KeyboardInterrupt:
         on_event({"event": "stopped", "line": "stopped"})
 
@@ -96,6 +101,7 @@ def _watch(
     on_event: Callable[[dict[str, Any]], None],
     retry_interval: float,
     stop: threading.Event,
+    sync_once: Callable[[ClientFile], SyncReport],
 ) -> None:
     from watchfiles import watch as watch_paths
 
@@ -104,11 +110,9 @@ def _watch(
     online = True
 
     def run_once(reason: str) -> bool:
-        from gitsync.server.client import sync_file
-
         started = time.monotonic()
         try:
-            report = sync_file(client_file)  # finishes a stopped publish first
+            report = sync_once(client_file)
         except Busy:
             return online  # a command holds the copy: its change wakes the agent again
         except GitsyncError as err:
@@ -167,11 +171,12 @@ def _watch(
 
 def _follow_servers(client_file: ClientFile, stop: threading.Event) -> None:
     """One long-poll thread per server parent on the route; each wakes the loop through a file."""
+    from gitsync.sync.remote import follow_changes, is_server_url
+
     wake = Path(client_file.repo.path) / WAKE_FILE
     for route in routes(client_file):
-        if not route.address.startswith(("http://", "https://")):
+        if not is_server_url(route.address):
             continue
-        from gitsync.server.client import follow_changes
 
         def touch() -> None:
             wake.write_text(f"{time.time()}\n", encoding="ascii")

@@ -53,7 +53,7 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
     built in a temporary sibling folder and renamed into place at the end,
     so a crash leaves no half-made copy; its registration is then sent up.
     """
-    from gitsync.server.client import file_name_of, is_server_url, server_reference, server_user
+    from gitsync.sync.remote import file_name_of, is_server_url, server_reference, server_user
 
     source = server_reference(source) or source
     address, folder = _address(source)
