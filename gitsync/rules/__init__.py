@@ -1,7 +1,7 @@
-"""The Working Papers rules, shared by the commands and the hooks.
+"""The Working Papers rules, shared by the commands, the hooks and the server.
 
-(The SmartSync Server that DESIGN section 6 plans is to call the same
-functions; it does not exist yet.)
+The server (``gitsync.server``) runs the same functions in its push check,
+resident, so a push through it starts no process to check the rules.
 
 - ``commit_checked(client_file, changes, message)``: the commands' commit,
   refused (nothing written) when it breaks a rule; ``check_commit`` is the
