@@ -8,11 +8,13 @@ by several is refused with their ids.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from gitsync.cli import context
+from gitsync.cli.docview import doc_json as _doc_json
+from gitsync.cli.docview import fetched_line
 from gitsync.cli.output import JSON_HELP, emit_json, say, table
 
 folder_app = typer.Typer(help="Document Manager folders.", no_args_is_help=True)
@@ -24,26 +26,6 @@ SYNC_HELP = (
     "automatic (content travels with every sync), on-demand (only the record travels; "
     "'doc get' fetches the content) or never (the content stays in this copy)."
 )
-
-
-def _doc_json(record: dict[str, Any]) -> dict[str, Any]:
-    from gitsync.model.records import document_content_path, document_sync
-
-    return {
-        "id": record["id"],
-        "name": record["name"],
-        "folder": record.get("folder"),
-        "kind": record["kind"],
-        "sync_mode": record["sync_mode"],
-        "sync": document_sync(record),
-        "sha256": record["sha256"],
-        "size": record["size"],
-        "blob": record.get("blob"),
-        "added_by": record.get("added_by"),
-        "kept_at": record.get("kept_at"),
-        "path": document_content_path(record),
-        "deleted": bool(record.get("deleted", False)),
-    }
 
 
 @folder_app.command("add")
@@ -202,7 +184,7 @@ def doc_get(
         if as_json:
             emit_json({**_doc_json(record), "file": str(placed)})
         else:
-            say(f"{record['name']} is here: {placed}")
+            say(fetched_line(record, placed))
         return
     if to is None:
         raise typer.BadParameter("--version needs --to (where to write that version)")

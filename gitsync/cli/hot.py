@@ -1,4 +1,5 @@
-"""The hot commands without typer: ``[-C DIR] status|sync|check [--json]``.
+"""The hot commands without typer: ``[-C DIR] status|sync|check [--json]`` and
+``[-C DIR] doc get DOC [--json]``.
 
 An agent, a script or a user's prompt runs these many times a day, and
 building the typer application costs more than the work itself (DESIGN
@@ -7,6 +8,8 @@ section 8: start-up is the cost at small sizes). Anything else on the line,
 which defines the same commands with the same output. ``sync`` and
 ``check`` answer here only when they have nothing to do
 (``gitsync.sync.idle``); otherwise they go to the full command line too.
+``doc get DOC`` (the current content into the working files) answers here
+always; with ``--to`` or ``--version`` it goes to the full command line.
 """
 
 from __future__ import annotations
@@ -20,19 +23,34 @@ from gitsync.cli.paths import use_directory
 HOT = ("status", "sync", "check")
 
 
-def _parse(argv: list[str]) -> tuple[str, bool] | None:
-    """(command, as_json) when argv is a plain hot command, else None."""
+def _parse(argv: list[str]) -> tuple[str, bool, str] | None:
+    """(command, as_json, document) when argv is a plain hot command, else None."""
     args = list(argv)
     directory: Path | None = None
     if len(args) >= 2 and args[0] == "-C":
         directory, args = Path(args[1]), args[2:]
-    if not args or args[0] not in HOT:
+    document = ""
+    if args[:2] == ["doc", "get"] and len(args) >= 3 and not args[2].startswith("-"):
+        command, document, rest = "doc get", args[2], args[3:]
+    elif args and args[0] in HOT:
+        command, rest = args[0], args[1:]
+    else:
         return None
-    rest = args[1:]
     if rest not in ([], ["--json"]):
         return None
     use_directory(directory)
-    return args[0], rest == ["--json"]
+    return command, rest == ["--json"], document
+
+
+def _doc_get(document: str, as_json: bool) -> None:
+    from gitsync.cli.docview import doc_json, fetched_line
+    from gitsync.documents.behaviour import fetch_here
+
+    record, placed = fetch_here(context.client_file(), document)
+    if as_json:
+        emit_json({**doc_json(record), "file": str(placed)})
+    else:
+        say(fetched_line(record, placed))
 
 
 def run_hot(argv: list[str]) -> bool:
@@ -40,8 +58,10 @@ def run_hot(argv: list[str]) -> bool:
     parsed = _parse(argv)
     if parsed is None:
         return False
-    command, as_json = parsed
-    if command == "check":
+    command, as_json, document = parsed
+    if command == "doc get":
+        _doc_get(document, as_json)
+    elif command == "check":
         from gitsync.sync.idle import idle_check
 
         if not idle_check(context.directory()):

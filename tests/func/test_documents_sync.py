@@ -89,6 +89,21 @@ def test_on_demand_travels_as_a_record_and_a_grandchild_fetches_it_two_levels_up
     assert h.run(tmp_path, "copy", h.top, fresh).code == 0
     assert not _objects_hold(fresh, record["blob"])
     assert _listing(h, fresh)["scan.pdf"]["here"] == "placeholder"
+    # 'doc get DOC' is a hot command: answered without building the typer application
+    hot = ["-X", "importtime", "-m", "gitsync", "-C", str(fresh), "doc", "get", "scan.pdf"]
+    proc = subprocess.run(
+        [sys.executable, *hot, "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-300:]
+    shown = json.loads(proc.stdout)
+    assert shown["id"] == record["id"] and Path(shown["file"]).read_bytes() == content
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
+    assert "gitsync.cli.hot" in imported
+    assert not [m for m in imported if m.split(".")[0] in ("typer", "rich", "click")]
 
 
 def test_on_demand_edited_in_place_is_a_new_version_that_follows_to_fetched_copies(
