@@ -30,6 +30,11 @@ from gitsync.model.view import RecordView
 from gitsync.repo.snapshot import Snapshot
 from gitsync.repo.trees import build_tree, changed_paths, tree_changes
 
+# libgit2 keeps every pack it has read open for as long as a Repository lives, and each
+# on-demand document's content is a pack of its own: bound the open packs (libgit2's
+# default is no bound), or a copy with hundreds of documents runs out of file handles.
+pygit2.option(pygit2.enums.Option.SET_MWINDOW_FILE_LIMIT, 64)
+
 WORK_BRANCH = "refs/heads/work"
 SHARED_BRANCH = "refs/heads/main"
 COPY_TRAILER = "Gitsync-Copy"

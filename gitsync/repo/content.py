@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -71,23 +72,36 @@ def has_blob(repo: pygit2.Repository, oid: str | pygit2.Oid) -> bool:
     return bool(kind == pygit2.enums.ObjectType.BLOB)
 
 
+#: libgit2's errors when a stored object cannot be inflated: the object is damaged.
+_DAMAGED = ("inflate", "data check", "zlib", "corrupt", "truncated", "invalid", "hash mismatch")
+_STRICT_LOCK = threading.Lock()
+
+
 def blob_bytes(repo: pygit2.Repository, oid: str) -> bytes:
     """The bytes of a blob, inflated once and checked against its oid.
 
-    Raises ContentMismatch when the object is damaged. libgit2 checks each
-    object it reads with its collision-detecting SHA-1: 100 ms for a 20 MB
-    scan, where hashlib's SHA-1 takes 12 ms. So libgit2's check is off for
-    this one read and ``blob_id`` checks instead (documents' callers then check
-    the sha256 the record names as well).
+    Raises ContentMismatch when the object is damaged, GitsyncError when it is
+    not held here. libgit2 checks each object it reads with its
+    collision-detecting SHA-1: 100 ms for a 20 MB scan, where hashlib's SHA-1
+    takes 12 ms. So libgit2's check is off for this one read and ``blob_id``
+    checks instead (documents' callers then check the record's sha256 too).
+    The switch is libgit2's, for the whole process: a lock keeps two threads
+    from interleaving it. Any other libgit2 failure (out of file handles, say)
+    is raised as it is, never taken for damage.
     """
     strict = pygit2.enums.Option.ENABLE_STRICT_HASH_VERIFICATION
-    pygit2.option(strict, 0)
-    try:
-        _kind, data = repo.odb.read(pygit2.Oid(hex=oid))
-    except pygit2.GitError:
-        data = b""  # unreadable (zlib's own check failed): damaged too
-    finally:
-        pygit2.option(strict, 1)  # libgit2's default
+    with _STRICT_LOCK:
+        pygit2.option(strict, 0)
+        try:
+            _kind, data = repo.odb.read(pygit2.Oid(hex=oid))
+        except KeyError:
+            raise GitsyncError(f"content {oid[:12]} is not held here") from None
+        except pygit2.GitError as err:
+            if not any(sign in str(err).lower() for sign in _DAMAGED):
+                raise
+            data = b""  # unreadable: damaged
+        finally:
+            pygit2.option(strict, 1)  # libgit2's default
     if blob_id(data) != oid:
         raise ContentMismatch(f"content {oid[:12]}: the object held here is damaged")
     return bytes(data)
@@ -254,16 +268,10 @@ def fetch_blob(repo: pygit2.Repository, addresses: Iterable[str], oid: str) -> b
             unreachable.append(address)
             continue
         folder = local_path(address)
-        shared = _take_pack(folder, repo, oid) if folder is not None else []
-        if shared:
+        data = _take_pack(folder, repo, oid) if folder is not None else None
+        if data is not None:
             fault_point("content.fetched")
-            try:
-                return blob_bytes(repo, oid)
-            except ContentMismatch:
-                for path in reversed(shared):  # damaged there: not kept here
-                    path.unlink(missing_ok=True)
-                missing.append(address)
-                continue
+            return data
         result = git(
             ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", address, oid],
             workdir,
@@ -295,26 +303,55 @@ def fetch_blob(repo: pygit2.Repository, addresses: Iterable[str], oid: str) -> b
 _ONE_OBJECT_IDX = 8 + 256 * 4 + 20 + 4 + 4 + 20 + 20
 
 
-def _take_pack(folder: Path, repo: pygit2.Repository, oid: str) -> list[Path]:
-    """Hard-link (or copy) the pack that holds just ``oid`` from the local client file at
-    ``folder`` into ``repo``; the files put here, none when there is no such pack there.
+def _take_pack(folder: Path, repo: pygit2.Repository, oid: str) -> bytes | None:
+    """The blob's bytes, its pack (holding just it) shared from the local client file at
+    ``folder`` into ``repo``; None when there is no such pack there, or it is damaged.
 
     Each on-demand content is written as a pack of its own (``write_stored_blob``),
     and packs never change once written, so a local parent's pack can be shared as
     it is, as ``git clone`` of a local path shares all of them: no transfer, no
     index-pack. Once the parent repacks, its content sits in bigger packs and
-    ``git fetch`` takes over. The pack goes in before its index, so a kill
-    between the two leaves a pack git ignores and the next ``doc get`` replaces.
+    ``git fetch`` takes over. The blob is read and checked in the parent first,
+    so a damaged pack is never put here. The pack goes in before its index, so
+    a kill between the two leaves a pack git ignores and the next ``doc get``
+    replaces.
     """
     source = folder / ".git" / "objects" / "pack"
     if not source.is_dir():
         source = folder / "objects" / "pack"
+    idx = _one_object_index(source, oid)
+    if idx is None:
+        return None
+    try:
+        data = blob_bytes(pygit2.Repository(str(folder)), oid)
+    except (GitsyncError, pygit2.GitError):
+        return None
     target = Path(repo.path) / "objects" / "pack"
+    shared: list[Path] = []
+    try:
+        for suffix in (".pack", ".idx"):
+            dest = target / f"{idx.stem}{suffix}"
+            if _share(idx.with_suffix(suffix), dest):
+                shared.append(dest)
+    except OSError:
+        for dest in reversed(shared):  # the parent repacked meanwhile: leave no stray pack
+            dest.unlink(missing_ok=True)
+        return None
+    return data if has_blob(repo, oid) else None
+
+
+#: The size of a pack index (version 2) of one object: header, fan-out, one name, its
+#: CRC and offset, the two checksums (gitformat-pack).
+_ONE_OBJECT_IDX = 8 + 256 * 4 + 20 + 4 + 4 + 20 + 20
+
+
+def _one_object_index(folder: Path, oid: str) -> Path | None:
+    """The index in the pack folder ``folder`` of a pack that holds ``oid`` alone, if any."""
     name = bytes.fromhex(oid)
     try:
-        indexes = list(source.glob("pack-*.idx"))
+        indexes = list(folder.glob("pack-*.idx"))
     except OSError:
-        return []
+        return None
     for idx in indexes:
         try:
             if idx.stat().st_size != _ONE_OBJECT_IDX:
@@ -323,29 +360,26 @@ def _take_pack(folder: Path, repo: pygit2.Repository, oid: str) -> list[Path]:
                 head = handle.read(8 + 256 * 4 + 20)
         except OSError:
             continue
-        if head[:8] != b"\377tOc\0\0\0\2" or head[-20:] != name:
-            continue
-        shared = [target / f"{idx.stem}{suffix}" for suffix in (".pack", ".idx")]
-        try:
-            for dest in shared:
-                _share(idx.with_suffix(dest.suffix), dest)
-        except OSError:
-            return []
-        return shared if has_blob(repo, oid) else []
-    return []
+        if head[:8] == b"\377tOc\0\0\0\2" and head[-20:] == name:
+            return idx
+    return None
 
 
-def _share(source: Path, dest: Path) -> None:
-    """Put ``source`` at ``dest``, hard-linked where the file system allows, else copied."""
+def _share(source: Path, dest: Path) -> bool:
+    """Put ``source`` at ``dest``, hard-linked where the file system allows, else copied
+    and made durable; False when ``dest`` was there already."""
     if dest.exists():
-        return
+        return False
     temporary = dest.with_name(f"tmp_{dest.name}")
     temporary.unlink(missing_ok=True)
     try:
         os.link(source, temporary)
     except OSError:
         shutil.copyfile(source, temporary)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
     os.replace(temporary, dest)
+    return True
 
 
 # --- .git/info/exclude ----------------------------------------------------------------

@@ -95,8 +95,8 @@ def git(
 def git_feed(args: list[str], data: bytes, cwd: Path | str | None = None) -> str:
     """Run ``git args`` with ``data`` on its standard input; its output as text.
 
-    For binary input (a document's bytes to ``hash-object --stdin``), which
-    ``git`` passes as text.
+    For binary input (a document's bytes to ``fast-import``), which ``git``
+    passes as text.
     """
     proc = subprocess.run(
         ["git", *args], cwd=cwd, input=data, capture_output=True, env=git_env(), check=False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -134,21 +135,49 @@ def test_a_damaged_object_at_a_local_folder_is_not_taken(
     assert not has_blob(here.repo, oid)
 
 
-def test_a_damaged_pack_at_a_local_folder_is_not_kept_here(
-    client_file: Callable[..., Path],
+def test_a_damaged_pack_at_a_local_folder_is_not_put_here(
+    client_file: Callable[..., Path], tmp_path: Path
 ) -> None:
-    parent = ClientFile.open(client_file())
+    damaged_root = client_file()
+    damaged_parent = ClientFile.open(damaged_root)
     data = os.urandom(50_000)
-    packs = set((parent.root / ".git" / "objects" / "pack").glob("*.pack"))
-    _sha, oid = keep_blob(parent.repo, data)
-    (pack,) = set((parent.root / ".git" / "objects" / "pack").glob("*.pack")) - packs
+    packs = set((damaged_root / ".git" / "objects" / "pack").glob("*.pack"))
+    _sha, oid = keep_blob(damaged_parent.repo, data)
+    (pack,) = set((damaged_root / ".git" / "objects" / "pack").glob("*.pack")) - packs
     pack.chmod(0o644)
     damaged = bytearray(pack.read_bytes())
     damaged[len(damaged) // 2] ^= 0xFF  # one byte inside the stored blob
     pack.write_bytes(bytes(damaged))
+    good = ClientFile.open(client_file(name="good"))
+    keep_blob(good.repo, data)
     here = ClientFile.open(client_file(name="here"))
-    before = set((here.root / ".git" / "objects" / "pack").iterdir())
+    before = set((here.root / ".git" / "objects" / "pack").glob("pack-*"))
     with pytest.raises(GitsyncError, match="not held by"):
-        fetch_blob(here.repo, [str(parent.root)], oid)
-    assert set((here.root / ".git" / "objects" / "pack").iterdir()) == before
+        fetch_blob(here.repo, [str(damaged_root)], oid)
+    # (git fetch's failed index-pack may leave a tmp_pack_* of its own, which gc removes)
+    assert set((here.root / ".git" / "objects" / "pack").glob("pack-*")) == before
     assert not has_blob(ClientFile.open(here.root).repo, oid)
+    # the next address up the route answers, in the same process
+    assert fetch_blob(here.repo, [str(damaged_root), str(good.root)], oid) == data
+
+
+def test_hundreds_of_stored_contents_read_within_a_small_file_handle_limit(
+    client_file: Callable[..., Path],
+) -> None:
+    """Each content is a pack of its own, and libgit2 keeps packs open: the bound holds."""
+    root = client_file()
+    cf = ClientFile.open(root)
+    oids = [write_stored_blob(cf.repo, os.urandom(64) + b"%d" % n) for n in range(160)]
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (96, 96))\n"
+        "from gitsync.repo.clientfile import ClientFile\n"
+        "from gitsync.repo.content import blob_bytes\n"
+        "repo = ClientFile.open(sys.argv[1]).repo\n"
+        "print(sum(len(blob_bytes(repo, oid)) > 0 for oid in sys.argv[2:]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(root), *oids], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert proc.stdout.strip() == str(len(oids))
