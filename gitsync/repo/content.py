@@ -55,7 +55,9 @@ def sha256_of(data: bytes) -> str:
 
 def blob_id(data: bytes) -> str:
     """The git id ``data`` gets as a blob (what ``git hash-object`` prints), nothing written."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)  # not header + data: that would copy 20 MB to hash it
+    return digest.hexdigest()
 
 
 def has_blob(repo: pygit2.Repository, oid: str | pygit2.Oid) -> bool:
