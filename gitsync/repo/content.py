@@ -300,11 +300,6 @@ def fetch_blob(repo: pygit2.Repository, addresses: Iterable[str], oid: str) -> b
     )
 
 
-#: The size of a pack index (version 2) of one object: header, fan-out, one name, its
-#: CRC and offset, the two checksums (gitformat-pack).
-_ONE_OBJECT_IDX = 8 + 256 * 4 + 20 + 4 + 4 + 20 + 20
-
-
 def _take_pack(folder: Path, repo: pygit2.Repository, oid: str) -> bytes | None:
     """The blob's bytes, its pack (holding just it) shared from the local client file at
     ``folder`` into ``repo``; None when there is no such pack there, or it is damaged.
