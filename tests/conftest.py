@@ -41,12 +41,25 @@ GITCONFIG = (
 SLOW_PLACES = ("tests/reliability/", "tests/func/test_bench_smoke.py")
 
 
+#: Where the long tests are, longest first: run first, so the parallel workers
+#: (pytest-xdist) end together on the short unit tests instead of one worker
+#: finishing a server test alone.
+LONG_FIRST = ("tests/server/", "tests/reliability/", "tests/func/")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The reliability suite and the bench smoke run are ``slow``: ``dev.py test --fast`` skips them."""
+    """The reliability suite and the bench smoke run are ``slow``: ``dev.py test --fast`` skips
+    them. The order is the same on every worker (the sort is stable), as xdist requires."""
+
+    def place(item: pytest.Item) -> int:
+        rel = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+        return next((n for n, where in enumerate(LONG_FIRST) if rel.startswith(where)), 99)
+
     for item in items:
         rel = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
         if rel.startswith(SLOW_PLACES):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=place)
 
 
 @dataclass
