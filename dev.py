@@ -85,7 +85,7 @@ def test(rest: list[str]) -> int:
     workers = min(os.cpu_count() or 1, 4)
     if workers > 1 and not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in rest):
         # pytest-xdist, a worker per core (at most 4): the whole suite took 11 min 16 s on one
-        # worker and 4 min 47 s to 6 min 42 s on two, on a 2-core machine (four: 7 min 43 s).
+        # worker and 4 min 47 s to 7 min 4 s on two, on a 2-core machine (four: 7 min 43 s).
         marks = ["-n", str(workers), *marks]
     env = dict(os.environ)
     # each gitsync process the tests start (hooks, agents, servers) reuses compiled modules
