@@ -73,20 +73,24 @@ def run_hot(argv: list[str]) -> bool:
         status = copy_status(context.directory())
         emit_json(status.as_dict()) if as_json else say(status.line())
     else:
+        from gitsync.repo.gitcli import drop_handed
         from gitsync.sync.idle import idle_sync
 
-        report = idle_sync(context.directory())
-        if report is not None:
-            emit_json(report.as_dict()) if as_json else say(report.line())
-            return True
-        from gitsync.cli.progress import ProgressBar
-        from gitsync.server.client import sync_file
-
-        client_file = context.client_file(open_parent=False)
-        client_file.progress = bar = ProgressBar()
         try:
-            report = sync_file(client_file)  # finishes a stopped publish first
+            report = idle_sync(context.directory())
+            if report is not None:
+                emit_json(report.as_dict()) if as_json else say(report.line())
+                return True
+            from gitsync.cli.progress import ProgressBar
+            from gitsync.server.client import sync_file
+
+            client_file = context.client_file(open_parent=False)
+            client_file.progress = bar = ProgressBar()
+            try:
+                report = sync_file(client_file)  # finishes a stopped publish first
+            finally:
+                bar.close()
         finally:
-            bar.close()
+            drop_handed()  # the idle path's status served this sync only
         emit_json(report.as_dict()) if as_json else say(report.line())
     return True

@@ -107,13 +107,44 @@ def git_feed(args: list[str], data: bytes, cwd: Path | str | None = None) -> str
     return proc.stdout.decode("utf-8", "surrogateescape")
 
 
-def working_file_changes(root: Path, skip_prefix: str) -> dict[str, str]:
+#: A status handed on by the light path to the full command in the same process
+#: (``hand_on``): root -> (what the index and HEAD were, the changes).
+_handed: dict[Path, tuple[tuple[object, ...], dict[str, str]]] = {}
+
+
+def _index_and_head(root: Path) -> tuple[object, ...]:
+    """What must not have moved for a status to still hold: the index's stat and HEAD."""
+    git_dir = root / ".git"
+    try:
+        index = (git_dir / "index").stat()
+        head = (git_dir / "HEAD").read_bytes()
+    except OSError:
+        return ()
+    return (index.st_ino, index.st_size, index.st_mtime_ns, head)
+
+
+def drop_handed() -> None:
+    """Forget a status handed on and not taken (the command that was to take it is over)."""
+    _handed.clear()
+
+
+def working_file_changes(root: Path, skip_prefix: str, *, hand_on: bool = False) -> dict[str, str]:
     """Working files that differ from HEAD: path -> "new", "modified" or "deleted".
 
     Asks git itself: its status (with the untracked cache) is several times
     faster than libgit2's on a large file, and needs no pygit2 import.
     Paths under ``skip_prefix`` (the copy's own ``_Sync/``) are left out.
+
+    ``hand_on``: the light path (``gitsync.sync.idle``) found work and hands
+    the command line its status, so the full sync it goes to does not run
+    ``git status`` a second time (27 ms at 10,000 records, 240 ms at 100,000).
+    The next call for ``root`` takes it once, if the index and HEAD are as they
+    were; any write by gitsync or git since (a commit, a merge, ``git add``)
+    changes the index, and that call asks git again.
     """
+    handed = _handed.pop(root, None)
+    if handed is not None and handed[0] == _index_and_head(root) and handed[0]:
+        return {path: kind for path, kind in handed[1].items() if not path.startswith(skip_prefix)}
     result = git(
         [
             "-c",
@@ -139,4 +170,6 @@ def working_file_changes(root: Path, skip_prefix: str) -> dict[str, str]:
             found[path] = "new"
         else:
             found[path] = "modified"
+    if hand_on and found:
+        _handed[root] = (_index_and_head(root), dict(found))  # after status refreshed the index
     return found

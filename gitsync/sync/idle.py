@@ -88,8 +88,8 @@ def _idle(root: Path, git_dir: Path) -> SyncReport | None:
     if _unusual(git_dir) or read_ref(root, SHARED_REF) != head:
         return None  # copies below sent something (or the shared line is not there)
     routes = routes_of(state)
-    if head is None or not routes or working_file_changes(root, f"{SYNC_DIR}/"):
-        return None
+    if head is None or not routes or working_file_changes(root, f"{SYNC_DIR}/", hand_on=True):
+        return None  # work to commit: the full sync takes this status on
     route = routes[0]
     last = {
         "state": "online-peer" if route.name == "peer" else "online",

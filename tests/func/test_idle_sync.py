@@ -169,3 +169,46 @@ def test_check_with_nothing_changed_since_a_clean_check_is_answered_light(
     hierarchy.sync(hierarchy.a)
     hierarchy.sync(copy)
     assert not idle_check(copy)
+
+
+def test_the_full_sync_takes_the_idle_paths_status_and_runs_git_status_once(
+    hierarchy: Hierarchy, tmp_path: Path
+) -> None:
+    copy = _level(hierarchy)
+    engagement = copy / "engagement.json"
+    engagement.write_text(engagement.read_text().replace("Toronto", "Montréal"), encoding="utf-8")
+    trace = tmp_path / "trace.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "gitsync", "-C", str(copy), "sync", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, GIT_TRACE2_EVENT=str(trace)),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-300:]
+    assert json.loads(proc.stdout)["committed"] == 1
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    statuses = [e for e in events if e.get("event") == "start" and "status" in e["argv"][1:4]]
+    assert len(statuses) == 1
+    assert git_show(copy, "HEAD:engagement.json").count("Montréal") == 1
+
+
+def test_a_status_handed_on_is_not_taken_once_the_index_moved(hierarchy: Hierarchy) -> None:
+    from gitsync.repo.gitcli import drop_handed, working_file_changes
+
+    copy = _level(hierarchy)
+    (copy / "engagement.json").write_text("{}\n", encoding="utf-8")
+    assert working_file_changes(copy, "_Sync/", hand_on=True) == {"engagement.json": "modified"}
+    new = copy / "taxcodes" / "Z9.json"
+    new.parent.mkdir(exist_ok=True)
+    new.write_text('{"code": "Z9"}\n', encoding="utf-8")
+    subprocess.run(["git", "add", str(new)], cwd=copy, check=True)  # the index moves
+    assert working_file_changes(copy, "_Sync/") == {
+        "engagement.json": "modified",
+        "taxcodes/Z9.json": "new",
+    }
+    # taken at most once, and dropped with the command
+    assert working_file_changes(copy, "_Sync/", hand_on=True)
+    drop_handed()
+    (copy / "taxcodes" / "Z8.json").write_text('{"code": "Z8"}\n', encoding="utf-8")
+    assert "taxcodes/Z8.json" in working_file_changes(copy, "_Sync/")
