@@ -408,8 +408,7 @@ def replace_server_copy(client_file: Any) -> dict[str, Any]:
     only; for a damaged server copy). The old server copy goes to the server's recycle area."""
     import tempfile
 
-    import httpx
-
+    from gitsync.server import adminclient
     from gitsync.sync.engine import SyncReport, commit_working_edits
 
     state = client_file.state
@@ -428,27 +427,9 @@ def replace_server_copy(client_file: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gitsync-replace-") as holder:
         bundle = Path(holder) / "copy.bundle"
         git(["bundle", "create", "-q", str(bundle), ref], client_file.root)
-        try:
-            with bundle.open("rb") as body:
-                response = httpx.post(
-                    f"{base}/api/admin/replace",
-                    params={"file": path, "ref": ref},
-                    content=body,
-                    auth=(user, token_for(url, user)),
-                    timeout=600.0,
-                )
-        except httpx.HTTPError as err:
-            raise Unreachable(
-                f"{url}: the server cannot be reached ({type(err).__name__})"
-            ) from None
-    if response.status_code == 401:
-        raise NotSignedIn(f"{url}: the server refused the sign-in (run 'gitsync login')")
-    if response.status_code >= 400:
-        try:
-            line = str(response.json().get("error") or "")
-        except ValueError:
-            line = response.text.strip()
-        raise GitsyncError(f"{url}: {line or f'refused ({response.status_code})'}")
+        with bundle.open("rb") as body:
+            query = {"file": path, "ref": ref}
+            response = adminclient.request(base, user, "POST", "replace", query=query, content=body)
     for tracking in ("refs/remotes/parent/main", "refs/remotes/top-level/main"):
         git(["update-ref", tracking, tip], client_file.root)
     return dict(response.json(), url=url)
