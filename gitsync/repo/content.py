@@ -344,7 +344,10 @@ _ONE_OBJECT_IDX = 8 + 256 * 4 + 20 + 4 + 4 + 20 + 20
 
 def _one_object_index(folder: Path, oid: str) -> Path | None:
     """The index in the pack folder ``folder`` of a pack that holds ``oid`` alone, if any."""
-    name = bytes.fromhex(oid)
+    try:
+        name = bytes.fromhex(oid)
+    except ValueError:
+        return None  # not an object id (a hand-edited record): git fetch names the problem
     try:
         indexes = list(folder.glob("pack-*.idx"))
     except OSError:

@@ -181,3 +181,10 @@ def test_hundreds_of_stored_contents_read_within_a_small_file_handle_limit(
     )
     assert proc.returncode == 0, proc.stderr[-500:]
     assert proc.stdout.strip() == str(len(oids))
+
+
+def test_a_malformed_blob_id_is_refused_in_one_error(client_file: Callable[..., Path]) -> None:
+    parent = ClientFile.open(client_file())
+    here = ClientFile.open(client_file(name="here"))
+    with pytest.raises(GitsyncError, match="not held by"):
+        fetch_blob(here.repo, [str(parent.root)], "not-a-blob-id")
