@@ -6,63 +6,16 @@ import io
 import tarfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
-from gitsync.errors import GitsyncError, Unreachable, UsageError
-from gitsync.sync.remote import NotSignedIn
+from gitsync.errors import GitsyncError, UsageError
 
 
 def _call(label: str | None, method: str, action: str, body: Any = None, query: Any = None) -> Any:
-    from gitsync.server.client import _signed_in
+    from gitsync.server.client import _signed_in, admin_request
 
     _, url, user = _signed_in(label)
-    return request(url, user, method, action, body=body, query=query)
-
-
-def request(
-    url: str,
-    user: str,
-    method: str,
-    action: str,
-    *,
-    body: Any = None,
-    query: Any = None,
-    content: Any = None,
-) -> Any:
-    """One call of ``/api/admin/<action>`` on the server at ``url`` as ``user``; the response.
-
-    ``body`` goes as JSON, ``content`` (a file, for ``replace``'s bundle) as it is. Every
-    failure is one error: unreachable, not signed in, refused with the server's own line.
-    """
-    import httpx
-
-    from gitsync.server.client import token_for
-
-    address = f"{url}/api/admin/{action}" + (f"?{urlencode(query)}" if query else "")
-    try:
-        response = httpx.request(
-            method,
-            address,
-            json=body,
-            content=content,
-            auth=(user, token_for(url, user)),
-            timeout=600.0,
-        )
-    except httpx.HTTPError as err:
-        raise Unreachable(f"{url}: the server cannot be reached ({type(err).__name__})") from None
-    if response.status_code == 401:
-        raise NotSignedIn(f"{url}: the server refused the sign-in (run 'gitsync login')")
-    if response.status_code >= 400:
-        try:
-            line = str(response.json().get("error") or "")
-        except ValueError:
-            line = response.text.strip()
-        if response.status_code == 404:
-            line = line or "no such file, or not one you may see"
-        raise (UsageError if response.status_code == 400 else GitsyncError)(
-            f"{url}: {line or f'refused ({response.status_code})'}"
-        )
-    return response
+    return admin_request(url, user, method, action, body=body, query=query)
 
 
 def get(label: str | None, action: str, **query: str) -> Any:

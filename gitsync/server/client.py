@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
 from gitsync.errors import GitsyncError, Unreachable, UsageError
@@ -153,8 +153,6 @@ def _signed_in(label: str | None) -> tuple[str, str, str]:
 
 
 def search(label: str | None, text: str, *, user: str = "any") -> list[dict[str, Any]]:
-    from urllib.parse import urlencode
-
     _, url, me = _signed_in(label)
     rows: list[dict[str, Any]] = _http(
         "GET", f"{url}/api/files?{urlencode({'q': text, 'user': user})}", me
@@ -400,6 +398,50 @@ def _become_copy(client_file: Any, url: str, user: str, tip: str) -> None:
     client_file.reload_state()
 
 
+def admin_request(
+    url: str,
+    user: str,
+    method: str,
+    action: str,
+    *,
+    body: Any = None,
+    query: Any = None,
+    content: Any = None,
+) -> Any:
+    """One call of ``/api/admin/<action>`` on the server at ``url`` as ``user``; the response.
+
+    ``body`` goes as JSON, ``content`` (a file, for ``replace``'s bundle) as it is. Every
+    failure is one error: unreachable, not signed in, refused with the server's own line.
+    """
+    import httpx
+
+    address = f"{url}/api/admin/{action}" + (f"?{urlencode(query)}" if query else "")
+    try:
+        response = httpx.request(
+            method,
+            address,
+            json=body,
+            content=content,
+            auth=(user, token_for(url, user)),
+            timeout=600.0,
+        )
+    except httpx.HTTPError as err:
+        raise Unreachable(f"{url}: the server cannot be reached ({type(err).__name__})") from None
+    if response.status_code == 401:
+        raise NotSignedIn(f"{url}: the server refused the sign-in (run 'gitsync login')")
+    if response.status_code >= 400:
+        try:
+            line = str(response.json().get("error") or "")
+        except ValueError:
+            line = response.text.strip()
+        if response.status_code == 404:
+            line = line or "no such file, or not one you may see"
+        raise (UsageError if response.status_code == 400 else GitsyncError)(
+            f"{url}: {line or f'refused ({response.status_code})'}"
+        )
+    return response
+
+
 # --- Replace Server Copy ----------------------------------------------------------------
 
 
@@ -408,7 +450,6 @@ def replace_server_copy(client_file: Any) -> dict[str, Any]:
     only; for a damaged server copy). The old server copy goes to the server's recycle area."""
     import tempfile
 
-    from gitsync.server import adminclient
     from gitsync.sync.engine import SyncReport, commit_working_edits
 
     state = client_file.state
@@ -429,7 +470,7 @@ def replace_server_copy(client_file: Any) -> dict[str, Any]:
         git(["bundle", "create", "-q", str(bundle), ref], client_file.root)
         with bundle.open("rb") as body:
             query = {"file": path, "ref": ref}
-            response = adminclient.request(base, user, "POST", "replace", query=query, content=body)
+            response = admin_request(base, user, "POST", "replace", query=query, content=body)
     for tracking in ("refs/remotes/parent/main", "refs/remotes/top-level/main"):
         git(["update-ref", tracking, tip], client_file.root)
     return dict(response.json(), url=url)
