@@ -11,8 +11,9 @@
 - ``client``: the client side (servers in the user config, login, publish,
   search, copy).
 
-Nothing here is imported by the local commands: uvicorn, SQLAlchemy, argon2
-and httpx load only when a server command runs.
+Nothing here is imported by the local commands: uvicorn, SQLAlchemy and argon2
+load only when a server command runs. The client side speaks to the API on the
+standard library (``gitsync.sync.webapi``).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def export(label: str | None, file: str, to: Path) -> dict[str, Any]:
     final = to / name
     if not name or "/" in name or final.exists():
         raise UsageError(f"{final}: a backup of that name already exists")
-    with tarfile.open(fileobj=io.BytesIO(response.content), mode="r") as archive:
+    with tarfile.open(fileobj=io.BytesIO(response.body), mode="r") as archive:
         archive.extractall(to, filter="data")
     import json
 

@@ -22,6 +22,7 @@ from gitsync.config import server_remove, server_set, servers
 from gitsync.errors import GitsyncError, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
+from gitsync.sync import webapi
 from gitsync.sync.remote import (
     NotSignedIn,
     base_url,
@@ -84,25 +85,21 @@ def token_for(url: str, user: str) -> str:
 def _http(
     method: str, url: str, user: str | None, *, json: Any = None, timeout: float = 30.0
 ) -> Any:
-    import httpx
-
     auth = (user, token_for(url, user)) if user else None
     try:
-        response = httpx.request(
+        response = webapi.request(
             method, url, json=json, auth=auth, timeout=timeout, headers=format_header()
         )
-    except httpx.HTTPError as err:
-        raise Unreachable(
-            f"{base_url(url)}: the server cannot be reached ({type(err).__name__})"
-        ) from None
-    if response.status_code == 401:
+    except webapi.Unanswered as err:
+        raise Unreachable(f"{base_url(url)}: the server cannot be reached ({err})") from None
+    if response.status == 401:
         raise NotSignedIn(f"{base_url(url)}: the server refused the sign-in (run 'gitsync login')")
-    if response.status_code == 403:
+    if response.status == 403:
         raise GitsyncError(f"{base_url(url)}: refused ({response.text.strip() or 'forbidden'})")
-    if response.status_code == 404:
+    if response.status == 404:
         raise GitsyncError(f"{base_url(url)}: no such file, or not one you may see")
-    if response.status_code >= 400:
-        raise GitsyncError(f"{base_url(url)}: the server answered {response.status_code}")
+    if response.status >= 400:
+        raise GitsyncError(f"{base_url(url)}: the server answered {response.status}")
     return response.json()
 
 
@@ -114,15 +111,13 @@ def login(label: str, user: str, password: str) -> None:
     """
     label, entry = server_entry(label)
     url = entry["url"]
-    import httpx
-
     try:
-        response = httpx.post(
-            f"{url}/api/login", json={"user": user, "password": password}, timeout=30.0
+        response = webapi.request(
+            "POST", f"{url}/api/login", json={"user": user, "password": password}
         )
-    except httpx.HTTPError as err:
-        raise Unreachable(f"{url}: the server cannot be reached ({type(err).__name__})") from None
-    if response.status_code != 200:
+    except webapi.Unanswered as err:
+        raise Unreachable(f"{url}: the server cannot be reached ({err})") from None
+    if response.status != 200:
         raise NotSignedIn(f"{url}: sign-in refused for '{user}'")
     token = str(response.json()["token"])
     if entry.get("user") and entry["user"] != user:
@@ -413,11 +408,9 @@ def admin_request(
     ``body`` goes as JSON, ``content`` (a file, for ``replace``'s bundle) as it is. Every
     failure is one error: unreachable, not signed in, refused with the server's own line.
     """
-    import httpx
-
     address = f"{url}/api/admin/{action}" + (f"?{urlencode(query)}" if query else "")
     try:
-        response = httpx.request(
+        response = webapi.request(
             method,
             address,
             json=body,
@@ -425,19 +418,19 @@ def admin_request(
             auth=(user, token_for(url, user)),
             timeout=600.0,
         )
-    except httpx.HTTPError as err:
-        raise Unreachable(f"{url}: the server cannot be reached ({type(err).__name__})") from None
-    if response.status_code == 401:
+    except webapi.Unanswered as err:
+        raise Unreachable(f"{url}: the server cannot be reached ({err})") from None
+    if response.status == 401:
         raise NotSignedIn(f"{url}: the server refused the sign-in (run 'gitsync login')")
-    if response.status_code >= 400:
+    if response.status >= 400:
         try:
             line = str(response.json().get("error") or "")
         except ValueError:
             line = response.text.strip()
-        if response.status_code == 404:
+        if response.status == 404:
             line = line or "no such file, or not one you may see"
-        raise (UsageError if response.status_code == 400 else GitsyncError)(
-            f"{url}: {line or f'refused ({response.status_code})'}"
+        raise (UsageError if response.status == 400 else GitsyncError)(
+            f"{url}: {line or f'refused ({response.status})'}"
         )
     return response
 

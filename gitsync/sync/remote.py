@@ -128,12 +128,12 @@ def follow_changes(
     ``stop`` (a threading.Event) is set. ``said`` gives the headers by which the
     copy tells the server who it is and what it holds unsent, on every request.
     """
-    import httpx
+    from gitsync.sync import webapi
 
     address = events_url(git_url)
     cursor: int | None = None
     backoff = 1.0
-    with httpx.Client(timeout=LONG_POLL_SECONDS + 10) as http:
+    with webapi.Session(address, timeout=LONG_POLL_SECONDS + 10) as http:
         while not stop.is_set():
             started = time.monotonic()
             try:
@@ -144,11 +144,12 @@ def follow_changes(
                     if cursor is None
                     else {"since": str(cursor), "timeout": str(LONG_POLL_SECONDS)}
                 )
-                response = http.get(address, params=params, auth=auth, headers=said())
-                if response.status_code == 400 and cursor is not None:
+                response = http.request("GET", address, params=params, auth=auth, headers=said())
+                if response.status == 400 and cursor is not None:
                     cursor = None  # the server's cursor went back (a new catalogue): start again
                     continue
-                response.raise_for_status()
+                if response.status >= 400:
+                    raise Refused(f"{address}: the server answered {response.status}")
                 data = response.json()
                 events = data.get("events") or []
                 mine = own_tip()
@@ -163,7 +164,7 @@ def follow_changes(
                     and params
                 ):
                     stop.wait(1.0)  # an answer that did not wait: never spin on it
-            except (httpx.HTTPError, GitsyncError, ValueError, KeyError):
+            except (webapi.Unanswered, GitsyncError, ValueError, KeyError):
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_POLL_BACKOFF)
                 if not stop.is_set():

@@ -242,6 +242,15 @@ def test_run_with_tls_and_a_port_in_use(
         trust = ssl.create_default_context(cafile=str(cert))
         assert httpx.get(f"{url}/health", verify=trust).text == "ok\n"
         assert httpx.get(f"{url}/api/whoami", verify=trust).status_code == 401
+        # gitsync's own client over TLS: it trusts what git is told to trust
+        alice = person("alice")
+        alice.ok("server", "add", url, "--label", "secure")
+        sign_in = ("login", "secure", "--user", "alice", "--password-stdin")
+        untrusted = alice.run(*sign_in, input="alice-password\n")
+        assert untrusted.code != 0 and "cannot be reached" in untrusted.stderr
+        alice.env["GIT_SSL_CAINFO"] = str(cert)
+        alice.ok(*sign_in, input="alice-password\n")
+        assert alice.ok("search", "--server", "secure", "--json").stdout.strip() == "[]"
     finally:
         proc.terminate()
         proc.wait(timeout=20)
