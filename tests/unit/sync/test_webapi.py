@@ -74,9 +74,7 @@ def test_json_query_auth_and_headers_arrive_as_sent(server: tuple[str, type[Reco
     assert got["auth"] == "Basic " + base64.b64encode(b"alice:t0k").decode()
 
 
-def test_a_file_is_sent_with_its_length(
-    server: tuple[str, type[Recorder]], tmp_path: Path
-) -> None:
+def test_a_file_is_sent_with_its_length(server: tuple[str, type[Recorder]], tmp_path: Path) -> None:
     base, _ = server
     bundle = tmp_path / "copy.bundle"
     bundle.write_bytes(b"x" * 100_000)
