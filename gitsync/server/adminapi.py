@@ -158,9 +158,7 @@ async def _answer(send: Send, call: Callable[[], Any], notify: ServerApp | None 
         return
     if notify is not None:
         # Agents waiting on a long-poll of any file hear at once that something moved.
-        for waker in list(notify.wakers.values()):
-            waker.set()
-        notify.wakers.clear()
+        notify.wake_all()
     await send_json(send, 200, value)
 
 

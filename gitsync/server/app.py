@@ -85,6 +85,7 @@ class ServerApp:
         self.pushes: dict[str, PushContext] = {}
         self.push_copies: dict[str, str] = {}  # push key -> the copy that said it pushes
         self.wakers: dict[int, asyncio.Event] = {}
+        self.closing = False  # the server is stopping: long-polls answer at once
         # A password sent by a stock git client on every request is checked by
         # argon2 once, then remembered (by its SHA-256, never in clear) for a while.
         self._passwords: dict[str, tuple[User, float, str]] = {}
@@ -369,7 +370,7 @@ class ServerApp:
             waker = self.wakers.setdefault(hosted.id, asyncio.Event())
             found = await asyncio.to_thread(self.catalogue.events_since, hosted, since)
             left = deadline - time.monotonic()
-            if found or left <= 0:
+            if found or left <= 0 or self.closing:
                 break
             # Wake on a push through this process; look again at least every 5 s
             # for pushes through another process sharing the catalogue.
@@ -377,6 +378,21 @@ class ServerApp:
                 await asyncio.wait_for(waker.wait(), timeout=min(left, 5.0))
         cursor = found[-1]["cursor"] if found else max(since, last)
         await send_json(send, 200, {"cursor": cursor, "events": found})
+
+    def wake_all(self) -> None:
+        """Every long-poll looks again now: something moved that any file may care about."""
+        for waker in self.wakers.values():
+            waker.set()
+        self.wakers.clear()
+
+    def close_waits(self) -> None:
+        """The server is stopping: every long-poll answers now, and none waits from here on.
+
+        Without this, a stop waited for uvicorn's graceful time (5 s) whenever an
+        agent or a web page was listening; now they hear at once, and try again.
+        """
+        self.closing = True
+        self.wake_all()
 
     async def _notify(self, hosted: HostedFile, ref: str, old: str, new: str, user: str) -> None:
         await asyncio.to_thread(self.catalogue.add_event, hosted, ref, old, new, user)

@@ -10,6 +10,7 @@ import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 from gitsync.server import ServerError
 from gitsync.server.storage import ServerRoot
@@ -81,9 +82,20 @@ def serve(
         timeout_graceful_shutdown=5,  # waiting agents' long-polls would hold a stop for 25 s
         h11_max_incomplete_event_size=64 * 1024,
     )
-    server = uvicorn.Server(config)
+    class Serving(uvicorn.Server):
+        """uvicorn's server, which tells the long-polls first when it is asked to stop."""
+
+        loop: asyncio.AbstractEventLoop | None = None
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.loop is not None:  # a signal handler: hand it to the loop's own thread
+                self.loop.call_soon_threadsafe(app.close_waits)
+            super().handle_exit(sig, frame)
+
+    server = Serving(config)
 
     async def main() -> None:
+        server.loop = asyncio.get_running_loop()
         hook_path.unlink(missing_ok=True)  # a socket left by a server that was killed
         hooks = await asyncio.start_unix_server(app.hook_connection, path=str(hook_path))
         hook_path.chmod(0o600)

@@ -509,9 +509,7 @@ async def _admin_action(
         line = str(err)
     except GitsyncError as err:
         line = str(err)
-    for waker in list(app.wakers.values()):
-        waker.set()
-    app.wakers.clear()
+    app.wake_all()
     if action == "delete" and line.startswith("Deleted"):
         await _redirect(send, "/?done=" + quote(f"{name}: {line}"))
         return

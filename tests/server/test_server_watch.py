@@ -80,3 +80,40 @@ def test_watch_agents_follow_the_server_and_never_spin(
     assert "Traceback" not in logs
     events = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     assert any(e.get("reason") == "change" for e in events)
+
+
+def test_a_stopping_server_answers_the_long_polls_it_holds(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    """A stop does not leave an agent or a web page hanging until uvicorn gives up on it (5 s,
+    then the connection is cut without an answer): each held long-poll gets its answer."""
+    import threading
+
+    import httpx
+
+    from tests.server.conftest import password_of
+
+    server = start_server(server_root())
+    publish_file(person("alice"), server, tmp_path)
+    events = server.url + "/api/files/" + FILE.replace(" ", "%20") + "/events"
+    auth = ("alice", password_of("alice"))
+    cursor = httpx.get(events, auth=auth).json()["cursor"]
+    answers: list[object] = []
+
+    def hold() -> None:
+        try:
+            params = {"since": str(cursor), "timeout": "25"}
+            answers.append(httpx.get(events, params=params, auth=auth, timeout=60).json())
+        except httpx.HTTPError as err:
+            answers.append(err)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(1.0)  # the request is held by the server
+    assert not answers
+    server.stop()
+    holder.join(timeout=30)
+    assert answers == [{"cursor": cursor, "events": []}]
