@@ -82,6 +82,7 @@ def serve(
         timeout_graceful_shutdown=5,  # waiting agents' long-polls would hold a stop for 25 s
         h11_max_incomplete_event_size=64 * 1024,
     )
+
     class Serving(uvicorn.Server):
         """uvicorn's server, which tells the long-polls first when it is asked to stop."""
 
