@@ -84,9 +84,10 @@ def test(rest: list[str]) -> int:
     rest = [a for a in rest if a != "--fast"]
     workers = min(os.cpu_count() or 1, 4)
     if workers > 1 and not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in rest):
-        # pytest-xdist, a worker per core (at most 4): the whole suite took 11 min 16 s on one
-        # worker and 4 min 47 s to 7 min 4 s on two, on a 2-core machine (four: 7 min 43 s).
-        marks = ["-n", str(workers), *marks]
+        # pytest-xdist, a worker per core (at most 4). "worksteal": xdist's default hands
+        # each worker one contiguous run of the suite, so one got every server test and
+        # ended 100 s after the other; an idle worker now takes half of a busy one's queue.
+        marks = ["-n", str(workers), "--dist", "worksteal", *marks]
     env = dict(os.environ)
     # each gitsync process the tests start (hooks, agents, servers) reuses compiled modules
     env.pop("PYTHONDONTWRITEBYTECODE", None)

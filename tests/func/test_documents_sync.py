@@ -597,7 +597,7 @@ def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
     target = h.b / record["path"]
     # still written past the wait: refused, nothing deleted, nothing half taken
     monkeypatch.setenv("GITSYNC_DOC_WAIT", "0.2")
-    writer = _writer(target, 3.0)
+    writer = _writer(target, 2.0)
     try:
         time.sleep(0.2)
         refused = h.run(h.b, "delete-copy")
@@ -608,7 +608,7 @@ def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
     assert (h.b / ".git").is_dir()
     # saved within the wait: delete-copy waits, then sends the whole save and leaves
     monkeypatch.setenv("GITSYNC_DOC_WAIT", "30")
-    writer = _writer(target, 1.5)
+    writer = _writer(target, 1.0)
     try:
         time.sleep(0.2)
         done = h.run(h.b, "delete-copy")
@@ -618,7 +618,7 @@ def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
     assert not (h.b / ".git").exists()
     h.sync(h.a)
     listed = _listing(h, h.a)["letter.docx"]
-    assert listed["size"] == 5 + 100 * int(3.0 / 0.05) + 100 * int(1.5 / 0.05)
+    assert listed["size"] == 5 + 100 * int(2.0 / 0.05) + 100 * int(1.0 / 0.05)
 
 
 def test_cleanup_drops_old_versions_only_when_asked_and_once_every_copy_synced(
