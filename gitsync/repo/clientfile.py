@@ -221,6 +221,34 @@ class ClientFile:
         result = git(["update-ref", name, str(new), old], self.root, check=False)
         return result.returncode == 0
 
+    def take_commit(self, source: ClientFile, commit_id: pygit2.Oid) -> bool:
+        """Write ``source``'s commit here with each of its objects this repository lacks.
+
+        What a push would bring, without the push: the objects only, no ref
+        moves. A tree already here is not walked (its objects are here too), so
+        a commit that changes one record costs a few objects. False, with
+        nothing written, when a parent of the commit is not here.
+        """
+        commit = source.repo[commit_id]
+        if not isinstance(commit, pygit2.Commit):
+            return False
+        if any(parent not in self.repo for parent in commit.parent_ids):
+            return False
+        odb = self.repo.odb
+        missing: list[pygit2.Object] = [commit]
+        wanted = [commit.tree_id]
+        while wanted:
+            oid = wanted.pop()
+            if oid in self.repo:
+                continue
+            obj = source.repo[oid]
+            missing.append(obj)
+            if isinstance(obj, pygit2.Tree):
+                wanted.extend(entry.id for entry in obj)
+        for obj in reversed(missing):  # the commit last: it never names an object not yet here
+            odb.write(obj.type, obj.read_raw())
+        return True
+
     def oid(self, value: pygit2.Oid | str) -> pygit2.Oid:
         """A commit id from its hex form (or as it is)."""
         return pygit2.Oid(hex=value) if isinstance(value, str) else value

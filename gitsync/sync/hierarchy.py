@@ -21,7 +21,8 @@ from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
 from gitsync.repo.transport import local_path
-from gitsync.sync.engine import SyncReport, publish, sync
+from gitsync.sync.engine import SyncReport, publish, routes, sync
+from gitsync.sync.route import routes_of
 
 SYNC_SUFFIX = " (Sync)"
 
@@ -90,12 +91,16 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
         with parent_file.locked(timeout=60.0):
             # The parent's own edits go on its shared line first, so the copy starts from them.
             publish(parent_file, SyncReport(parent_file.copy_id, "parent"))
-            return _clone(address, dest, parent_file.state, user)
+            return _clone(address, dest, parent_file.state, user, parent_file)
     return _clone(address, dest, None, user)
 
 
 def _clone(
-    address: str, dest: Path, parent_state: LocalState | None, user: str | None
+    address: str,
+    dest: Path,
+    parent_state: LocalState | None,
+    user: str | None,
+    parent_file: ClientFile | None = None,
 ) -> ClientFile:
     from gitsync.rules.commit import commit_checked
 
@@ -103,6 +108,7 @@ def _clone(
     prefix = f".{dest.name}."
     remove_leftovers(dest.parent, prefix)
     holder = make_staging(dest.parent, prefix, ".copy")
+    in_place = False  # the registration goes straight into the local parent (below)
     staging = holder / "copy"  # git clone wants an empty folder of its own
     try:
         git(
@@ -143,6 +149,17 @@ def _clone(
             top_level=top_level,
             ancestors=ancestors,
         )
+        first = next(iter(routes_of(state)), None)
+        in_place = (
+            parent_file is not None
+            and first is not None
+            and local_path(first.address) == parent_file.root
+        )
+        if in_place and first is not None:
+            # What the first sync would note; the registration goes up in place (below).
+            state.extra["last_sync"] = {
+                "state": "online", "route": first.name, "address": first.address
+            }  # fmt: skip
         copy.save_state(state)
         who = copy.identity()
         record = {
@@ -169,11 +186,45 @@ def _clone(
     finally:
         shutil.rmtree(holder, ignore_errors=True)
     copy = ClientFile.open(dest)
+    if in_place and parent_file is not None and _register_in_parent(parent_file, copy):
+        copy.first_sync = "online"
+        return copy
     try:
         copy.first_sync = sync(copy, look_for_edits=False).state  # send the registration up now
     except GitsyncError as err:
         copy.first_sync = f"not sent yet: {err}"  # the registration stays queued
+        if in_place:
+            state.extra.pop("last_sync", None)  # it has not synced yet after all
+            copy.save_state(state)
     return copy
+
+
+def _register_in_parent(parent_file: ClientFile, copy: ClientFile) -> bool:
+    """Put a new copy's registration on its local parent's shared line, as its push would.
+
+    The caller holds the parent's lock, and the copy was cloned from the
+    parent's shared line under it, with its registration committed on top
+    through the same rules the parent's pre-receive runs. So the push of that
+    one commit, through ``git push``, receive-pack and the hook (0.1 s of a
+    0.37 s copy), is done here: the commit's few objects are written into the
+    parent, then its shared line moves, compare-and-swap, from the commit's
+    parent. False when anything differs (the shared line moved): the first
+    sync pushes it instead.
+    """
+    from gitsync.repo.clientfile import SHARED_BRANCH
+
+    head = copy.head_commit()
+    route = next(iter(routes(copy)), None)
+    shared = parent_file.ref(SHARED_BRANCH)
+    if head is None or route is None or shared is None or head.parent_ids != [shared]:
+        return False
+    if not parent_file.take_commit(copy, head.id):
+        return False
+    fault_point("copy.registration-written")
+    if not parent_file.set_ref(SHARED_BRANCH, head.id, shared):
+        return False
+    copy.set_ref(route.tracking_ref, head.id, copy.ref(route.tracking_ref))
+    return True
 
 
 def _clone_mode(address: str) -> list[str]:

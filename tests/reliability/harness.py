@@ -35,7 +35,7 @@ SYNC_POINTS = (
     "sync.pushed",
     "sync.before-state-saved",
 )
-COPY_POINTS = ("copy.cloned", "copy.registered", "copy.in-place")
+COPY_POINTS = ("copy.cloned", "copy.registered", "copy.in-place", "copy.registration-written")
 # Backup / restore / repair points join here when gitsync/maintenance/ grows them.
 MAINTENANCE_POINTS: tuple[str, ...] = ()
 FAULT_POINTS = COMMIT_POINTS + HEAD_POINTS + SYNC_POINTS + COPY_POINTS + MAINTENANCE_POINTS
