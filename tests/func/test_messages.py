@@ -128,9 +128,9 @@ def test_ctrl_c_while_copying_says_what_was_left(
     leftover = dest.parent / f".{dest.name}.abc123.copy"
     leftover.mkdir()
     (leftover / ".gitsync-owner").write_text("999999999\n", encoding="ascii")
-    # Interrupted while sending the registration: the copy is whole; sync sends it.
+    # Interrupted while registering with the parent: the copy is whole; sync sends it.
     with monkeypatch.context() as patch:
-        patch.setattr(hierarchy, "sync", interrupt)
+        patch.setattr(hierarchy, "_register_in_parent", interrupt)
         result = gitsync("copy", top, dest)
     assert result.code == 130
     assert result.stderr == (
