@@ -1,5 +1,5 @@
-"""The hot commands without typer: ``[-C DIR] status|sync|check [--json]`` and
-``[-C DIR] doc get DOC [--json]``.
+"""The hot commands without typer: ``[-C DIR] status|sync|check [--json]``,
+``[-C DIR] doc get DOC [--json]`` and ``[-C DIR] copy SOURCE [DEST] [--json]``.
 
 An agent, a script or a user's prompt runs these many times a day, and
 building the typer application costs more than the work itself (DESIGN
@@ -10,6 +10,7 @@ which defines the same commands with the same output. ``sync`` and
 (``gitsync.sync.idle``); otherwise they go to the full command line too.
 ``doc get DOC`` (the current content into the working files) answers here
 always; with ``--to`` or ``--version`` it goes to the full command line.
+``copy`` answers here always (``gitsync.cli.copyview``, the same body).
 """
 
 from __future__ import annotations
@@ -23,23 +24,27 @@ from gitsync.cli.paths import use_directory
 HOT = ("status", "sync", "check")
 
 
-def _parse(argv: list[str]) -> tuple[str, bool, str] | None:
-    """(command, as_json, document) when argv is a plain hot command, else None."""
+def _parse(argv: list[str]) -> tuple[str, bool, list[str]] | None:
+    """(command, as_json, operands) when argv is a plain hot command, else None."""
     args = list(argv)
     directory: Path | None = None
     if len(args) >= 2 and args[0] == "-C":
         directory, args = Path(args[1]), args[2:]
-    document = ""
-    if args[:2] == ["doc", "get"] and len(args) >= 3 and not args[2].startswith("-"):
-        command, document, rest = "doc get", args[2], args[3:]
-    elif args and args[0] in HOT:
-        command, rest = args[0], args[1:]
+    as_json = args[-1:] == ["--json"]
+    if as_json:
+        args = args[:-1]
+    if any(a.startswith("-") for a in args):
+        return None  # an option the full command line knows (or refuses), --help included
+    if args[:2] == ["doc", "get"] and len(args) == 3:
+        command, operands = "doc get", args[2:]
+    elif args[:1] == ["copy"] and len(args) in (2, 3):
+        command, operands = "copy", args[1:]
+    elif len(args) == 1 and args[0] in HOT:
+        command, operands = args[0], []
     else:
         return None
-    if rest not in ([], ["--json"]):
-        return None
     use_directory(directory)
-    return command, rest == ["--json"], document
+    return command, as_json, operands
 
 
 def _doc_get(document: str, as_json: bool) -> None:
@@ -58,9 +63,13 @@ def run_hot(argv: list[str]) -> bool:
     parsed = _parse(argv)
     if parsed is None:
         return False
-    command, as_json, document = parsed
+    command, as_json, operands = parsed
     if command == "doc get":
-        _doc_get(document, as_json)
+        _doc_get(operands[0], as_json)
+    elif command == "copy":
+        from gitsync.cli.copyview import run_copy
+
+        run_copy(operands[0], Path(operands[1]) if len(operands) > 1 else None, as_json)
     elif command == "check":
         from gitsync.sync.idle import idle_check
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from gitsync.cli import context
+from gitsync.cli.copyview import address_arg
 from gitsync.cli.output import JSON_HELP, emit_json, say
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
@@ -18,15 +18,6 @@ peer_app = typer.Typer(
 )
 parent_app = typer.Typer(help="Manage the link to this copy's parent.", no_args_is_help=True)
 config_app = typer.Typer(help="Read and write the user's gitsync settings.", no_args_is_help=True)
-
-
-def _address_arg(text: str) -> str:
-    """A parent address from the command line: paths are taken relative to -C, URLs as given."""
-    from gitsync.repo.transport import local_path
-    from gitsync.sync.remote import server_reference
-
-    folder = None if server_reference(text) else local_path(text)
-    return text if folder is None or text.startswith("file://") else str(context.resolve(folder))
 
 
 def copy(
@@ -40,44 +31,9 @@ def copy(
     as_json: JsonOption = False,
 ) -> None:
     """Make a sync copy of a client file (a child, or a grandchild of a copy)."""
-    from gitsync.sync.hierarchy import make_copy
+    from gitsync.cli.copyview import run_copy
 
-    target = context.resolve(dest) if dest is not None else None
-    try:
-        made = make_copy(_address_arg(source), target)
-    except KeyboardInterrupt:
-        raise _copy_interrupted(target) from None
-    if made.first_sync and made.first_sync.startswith("not sent"):
-        print(f"gitsync: registration {made.first_sync}", file=sys.stderr)
-    if as_json:
-        emit_json(
-            {
-                "path": str(made.root),
-                "copy_id": made.copy_id,
-                "parent": made.state.parent if made.state else None,
-            }
-        )
-    else:
-        say(f"Created sync copy {made.copy_id} at {made.root}")
-
-
-def _copy_interrupted(target: Path | None) -> Exception:
-    """What an interrupted ``copy`` left behind, as one line (Ctrl-C; exit 130)."""
-    from gitsync.errors import ExitCode, GitsyncError
-
-    class Interrupted(GitsyncError):
-        exit_code = ExitCode.INTERRUPTED
-
-    where = f" at {target}" if target is not None else ""
-    if target is not None and (target / "_Sync" / "sync.yaml").exists():
-        return Interrupted(
-            f"interrupted: the copy{where} is made but may not have registered with its parent "
-            "yet; the next 'gitsync sync' in it sends the registration"
-        )
-    return Interrupted(
-        f"interrupted: no copy was made{where}; the unfinished copy was removed (anything "
-        "a second interrupt left behind is removed by the next 'gitsync copy' there)"
-    )
+    run_copy(source, dest, as_json)
 
 
 def sync(as_json: JsonOption = False) -> None:
@@ -176,7 +132,7 @@ def peer_set(
     """Sync with a peer parent (another copy in the field) instead of the top-level parent."""
     from gitsync.sync.hierarchy import set_peer
 
-    address = set_peer(context.client_file(open_parent=False), _address_arg(source))
+    address = set_peer(context.client_file(open_parent=False), address_arg(source))
     emit_json({"peer": address}) if as_json else say(f"Peer parent set to {address}")
 
 
@@ -201,7 +157,7 @@ def parent_locate(
     from gitsync.sync.hierarchy import locate_parent
 
     address = locate_parent(
-        context.client_file(open_parent=False), _address_arg(path), top_level=top_level
+        context.client_file(open_parent=False), address_arg(path), top_level=top_level
     )
     which = "top_level" if top_level else "parent"
     emit_json({which: address}) if as_json else say(f"{which.replace('_', '-')} is now {address}")

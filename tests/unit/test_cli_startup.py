@@ -62,3 +62,25 @@ def test_commands_that_touch_no_objects_never_import_pygit2(
     assert proc.returncode == 0, proc.stderr[-300:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()]
     assert not [m for m in imported if m.split(".")[0] == "pygit2"]
+
+
+def test_copy_is_made_without_building_the_command_line(tmp_path: Path) -> None:
+    """``copy SOURCE DEST`` is a hot command: no typer, click or rich, and the same answer."""
+    new = [sys.executable, "-m", "gitsync", "new", str(tmp_path / "top"), "--client", "ABC",
+           "--number", "1", "--city", "Toronto", "--year-end", "2026-12-31"]  # fmt: skip
+    assert subprocess.run(new, capture_output=True, check=False).returncode == 0
+    copy = ["-C", str(tmp_path), "copy", "top", "mine", "--json"]
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gitsync", *copy],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-300:]
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()}
+    assert not imported & {"typer", "click", "rich"}
+    import json
+
+    made = json.loads(proc.stdout)
+    assert made["path"] == str((tmp_path / "mine").resolve())
+    assert made["parent"] == str((tmp_path / "top").resolve())
