@@ -26,6 +26,20 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     os.replace(temp, path)
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make the names in ``folder`` durable (a new file's entry), where the system allows it."""
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the file's own fsync stands
+    finally:
+        os.close(handle)
+
+
 # --- staging folders ------------------------------------------------------------------
 #
 # Whatever gitsync builds as a whole (a new client file, a copy, a backup, a

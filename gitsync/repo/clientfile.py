@@ -23,7 +23,7 @@ import pygit2
 from gitsync.config import SYNC_DIR, LocalState
 from gitsync.errors import Busy, ExitCode, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
-from gitsync.fs import atomic_write
+from gitsync.fs import atomic_write, fsync_dir
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.model.records import FORMAT_VERSION, now_stamp
 from gitsync.model.view import RecordView
@@ -229,25 +229,45 @@ class ClientFile:
         a commit that changes one record costs a few objects. False, with
         nothing written, when a parent of the commit is not here.
         """
-        commit = source.repo[commit_id]
-        if not isinstance(commit, pygit2.Commit):
-            return False
-        if any(parent not in self.repo for parent in commit.parent_ids):
-            return False
-        odb = self.repo.odb
-        missing: list[pygit2.Object] = [commit]
-        wanted = [commit.tree_id]
-        while wanted:
-            oid = wanted.pop()
-            if oid in self.repo:
-                continue
-            obj = source.repo[oid]
-            missing.append(obj)
-            if isinstance(obj, pygit2.Tree):
-                wanted.extend(entry.id for entry in obj)
-        for obj in reversed(missing):  # the commit last: it never names an object not yet here
-            odb.write(obj.type, obj.read_raw())
+        try:
+            commit = source.repo[commit_id]
+            if not isinstance(commit, pygit2.Commit):
+                return False
+            if any(parent not in self.repo for parent in commit.parent_ids):
+                return False
+            missing: list[pygit2.Object] = [commit]
+            wanted = [commit.tree_id]
+            while wanted:
+                oid = wanted.pop()
+                if oid in self.repo:
+                    continue
+                obj = source.repo[oid]
+                missing.append(obj)
+                if isinstance(obj, pygit2.Tree):
+                    wanted.extend(entry.id for entry in obj)
+            written = [self.repo.odb.write(obj.type, obj.read_raw()) for obj in reversed(missing)]
+            # As durable as the pack a push would have brought (git fsyncs packs): the ref
+            # that will name these must never name an object lost to a power cut.
+            folders = {self._sync_loose(oid) for oid in written}
+            for folder in folders - {None}:
+                fsync_dir(folder)
+        except (OSError, pygit2.GitError):
+            return False  # a full disk, a folder we may not write: the push path says it better
         return True
+
+    def _sync_loose(self, oid: pygit2.Oid) -> Path | None:
+        """fsync the loose object ``oid`` just written; its folder (None when it was packed)."""
+        hexid = str(oid)
+        path = Path(self.repo.path) / "objects" / hexid[:2] / hexid[2:]
+        try:
+            handle = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        return path.parent
 
     def oid(self, value: pygit2.Oid | str) -> pygit2.Oid:
         """A commit id from its hex form (or as it is)."""

@@ -77,6 +77,38 @@ def hooks_dir(repo: pygit2.Repository) -> Path:
     return path
 
 
+#: The hooks ``git receive-pack`` runs besides pre-receive.
+RECEIVE_HOOKS = ("update", "post-receive", "post-update", "reference-transaction")
+
+
+def receives_through_gitsync_alone(repo: pygit2.Repository) -> bool:
+    """True when a push into ``repo`` runs gitsync's pre-receive and nothing else of anyone's.
+
+    Then a change that passed the same rules may be put on the shared line
+    without the push. A foreign hook kept as ``pre-receive.legacy``, a hook a
+    push runs besides (``update``, ``post-receive`` ...) or
+    ``receive.fsckObjects`` each ask for the real push.
+    """
+    import pygit2
+
+    folder = hooks_dir(repo)
+    try:
+        ours = (folder / "pre-receive").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    if MARKER not in ours or (folder / "pre-receive.legacy").exists():
+        return False
+    if any((folder / name).exists() for name in RECEIVE_HOOKS):
+        return False
+    for key in ("receive.fsckObjects", "transfer.fsckObjects"):
+        try:
+            if repo.config.get_bool(key):
+                return False
+        except (KeyError, ValueError, pygit2.GitError):
+            continue
+    return True
+
+
 def install_hooks(repo: pygit2.Repository) -> list[str]:
     """Install (or refresh) every gitsync hook and the merge driver; returns what changed.
 

@@ -100,7 +100,15 @@ def _http(
         raise GitsyncError(f"{base_url(url)}: no such file, or not one you may see")
     if response.status >= 400:
         raise GitsyncError(f"{base_url(url)}: the server answered {response.status}")
-    return response.json()
+    return _json_of(response, url)
+
+
+def _json_of(response: webapi.Answer, url: str) -> Any:
+    """The answer's JSON; one line when it is not (a captive portal, a proxy's own page)."""
+    try:
+        return response.json()
+    except ValueError:
+        raise GitsyncError(f"{base_url(url)}: the answer is not a gitsync server's") from None
 
 
 def login(label: str, user: str, password: str) -> None:
@@ -119,7 +127,10 @@ def login(label: str, user: str, password: str) -> None:
         raise Unreachable(f"{url}: the server cannot be reached ({err})") from None
     if response.status != 200:
         raise NotSignedIn(f"{url}: sign-in refused for '{user}'")
-    token = str(response.json()["token"])
+    try:
+        token = str(_json_of(response, url)["token"])
+    except (KeyError, TypeError):
+        raise GitsyncError(f"{url}: the answer is not a gitsync server's") from None
     if entry.get("user") and entry["user"] != user:
         credential("reject", url, entry["user"])
     credential("approve", url, user, token)  # into gitsync's store (and the user's helpers)

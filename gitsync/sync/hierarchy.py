@@ -19,7 +19,7 @@ from gitsync.model import canonical
 from gitsync.model.records import KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
-from gitsync.repo.hooks import install_hooks
+from gitsync.repo.hooks import install_hooks, receives_through_gitsync_alone
 from gitsync.repo.transport import local_path
 from gitsync.sync.engine import SyncReport, publish, routes, sync
 from gitsync.sync.route import routes_of
@@ -109,6 +109,7 @@ def _clone(
     remove_leftovers(dest.parent, prefix)
     holder = make_staging(dest.parent, prefix, ".copy")
     in_place = False  # the registration goes straight into the local parent (below)
+    claimed: dict[str, str] = {}
     staging = holder / "copy"  # git clone wants an empty folder of its own
     try:
         git(
@@ -154,12 +155,12 @@ def _clone(
             parent_file is not None
             and first is not None
             and local_path(first.address) == parent_file.root
+            and receives_through_gitsync_alone(parent_file.repo)
         )
         if in_place and first is not None:
             # What the first sync would note; the registration goes up in place (below).
-            state.extra["last_sync"] = {
-                "state": "online", "route": first.name, "address": first.address
-            }  # fmt: skip
+            claimed = {"state": "online", "route": first.name, "address": first.address}
+            state.extra["last_sync"] = dict(claimed)
         copy.save_state(state)
         who = copy.identity()
         record = {
@@ -193,9 +194,10 @@ def _clone(
         copy.first_sync = sync(copy, look_for_edits=False).state  # send the registration up now
     except GitsyncError as err:
         copy.first_sync = f"not sent yet: {err}"  # the registration stays queued
-        if in_place:
-            state.extra.pop("last_sync", None)  # it has not synced yet after all
-            copy.save_state(state)
+        written = copy.reload_state()
+        if in_place and written is not None and written.extra.get("last_sync") == claimed:
+            written.extra.pop("last_sync")  # it has not synced yet after all
+            copy.save_state(written)
     return copy
 
 

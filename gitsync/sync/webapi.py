@@ -5,9 +5,14 @@ gitsync used httpx here. Every command that spoke to a server paid about
 selenium is installed, trio) took 60 ms, and each client built a TLS context
 from certifi's bundle, 70 ms, even for an ``http://`` address. The API
 needs only JSON requests, one streamed upload and a held long-poll, which
-``http.client`` does in a few milliseconds. A TLS context is made only for
-``https://``; it trusts what the system trusts, as git's own transport does
-(``SSL_CERT_FILE`` or ``GIT_SSL_CAINFO`` name another bundle).
+``http.client`` does in a few milliseconds.
+
+- TLS: a context is made only for ``https://``. It trusts what the system
+  trusts, as git's own transport does; ``GIT_SSL_CAINFO`` (or OpenSSL's
+  ``SSL_CERT_FILE``) names another bundle, and certifi's bundle is used
+  where the system store is empty and certifi is installed.
+- Proxies: ``http_proxy``, ``https_proxy`` and ``no_proxy`` from the
+  environment, as git and httpx read them (``urllib.request.getproxies``).
 """
 
 from __future__ import annotations
@@ -41,14 +46,39 @@ class Answer:
         return jsonlib.loads(self.body)
 
 
-_TLS: ssl.SSLContext | None = None
-
-
 def _tls() -> ssl.SSLContext:
-    global _TLS
-    if _TLS is None:
-        _TLS = ssl.create_default_context(cafile=os.environ.get("GIT_SSL_CAINFO") or None)
-    return _TLS
+    """The TLS context for ``https://`` (Unanswered when the named bundle cannot be read)."""
+    cafile = os.environ.get("GIT_SSL_CAINFO") or None
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+        if cafile is None and not context.cert_store_stats().get("x509_ca"):
+            import importlib.util
+
+            if importlib.util.find_spec("certifi") is not None:
+                certifi: Any = importlib.import_module("certifi")
+                context.load_verify_locations(cafile=certifi.where())
+    except (OSError, ssl.SSLError) as err:
+        raise Unanswered(f"the certificates in {cafile or 'the system store'} ({err})") from None
+    return context
+
+
+def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
+    """The proxy (host, port) the environment names for ``scheme://host``, if any."""
+    from urllib.request import getproxies, proxy_bypass
+
+    proxy = getproxies().get(scheme)
+    if not proxy or proxy_bypass(host):
+        return None
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if not parts.hostname:
+        return None
+    return parts.hostname, parts.port or 80
+
+
+def _why(err: BaseException) -> str:
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return "its certificate is not trusted here; name the CA with GIT_SSL_CAINFO"
+    return type(err).__name__
 
 
 class Session:
@@ -59,15 +89,27 @@ class Session:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise Unanswered(f"{base}: not an http(s) address")
         self.netloc = parts.netloc
-        self._connection: http.client.HTTPConnection
-        if parts.scheme == "https":
-            self._connection = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=timeout, context=_tls()
-            )
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname, parts.port
+        self._timeout = timeout
+        self._proxied = False  # a plain-http proxy is sent whole URLs
+        self._connection: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._connection is not None:
+            return self._connection
+        proxy = _proxy_for(self._scheme, self._host)
+        connection: http.client.HTTPConnection
+        if self._scheme == "https":
+            where = proxy or (self._host, self._port or 443)
+            connection = http.client.HTTPSConnection(*where, timeout=self._timeout, context=_tls())
+            if proxy is not None:
+                connection.set_tunnel(self._host, self._port or 443)
         else:
-            self._connection = http.client.HTTPConnection(
-                parts.hostname, parts.port, timeout=timeout
-            )
+            where = proxy or (self._host, self._port or 80)
+            connection = http.client.HTTPConnection(*where, timeout=self._timeout)
+            self._proxied = proxy is not None
+        self._connection = connection
+        return connection
 
     def request(
         self,
@@ -97,40 +139,48 @@ class Session:
             sent["Content-Type"] = "application/json"
         if body is not None and not isinstance(body, bytes):
             sent["Content-Length"] = str(os.fstat(body.fileno()).st_size - body.tell())
-        # A kept-alive connection the server has since closed fails before any answer:
-        # one more try on a new connection, unless part of a stream was already sent.
-        tries = 2 if body is None or isinstance(body, bytes) else 1
-        failure: Exception | None = None
-        for _ in range(tries):
+        while True:
+            # A kept-alive connection the server closed while idle fails before any answer,
+            # and is opened again once. A new connection that fails is not: the server may
+            # have done the work, and a second POST would do it twice.
+            reused = self._connection is not None and self._connection.sock is not None
             try:
-                return self._exchange(method, target, body, sent)
+                connection = self._connect()
+                line = f"http://{self.netloc}{target}" if self._proxied else target
+                return self._exchange(connection, method, line, body, sent)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as err:
-                failure = err
+                if not reused or not (body is None or isinstance(body, bytes)):
+                    raise Unanswered(_why(err)) from None
             except (OSError, http.client.HTTPException) as err:
-                failure = err
-                break
-        raise Unanswered(type(failure).__name__)
+                raise Unanswered(_why(err)) from None
 
     def _exchange(
-        self, method: str, target: str, body: IO[bytes] | bytes | None, headers: dict[str, str]
+        self,
+        connection: http.client.HTTPConnection,
+        method: str,
+        target: str,
+        body: IO[bytes] | bytes | None,
+        headers: dict[str, str],
     ) -> Answer:
         try:
-            self._connection.request(method, target, body=body, headers=headers)
-            response = self._connection.getresponse()
+            connection.request(method, target, body=body, headers=headers)
+            response = connection.getresponse()
             answer = Answer(
                 response.status,
                 response.read(),
                 {name.lower(): value for name, value in response.getheaders()},
             )
         except BaseException:
-            self._connection.close()
+            self.close()
             raise
         if response.will_close:
-            self._connection.close()
+            self.close()
         return answer
 
     def close(self) -> None:
-        self._connection.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def __enter__(self) -> Session:
         return self

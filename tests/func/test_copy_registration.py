@@ -1,4 +1,5 @@
-"""A copy of a local parent registers itself on the parent's shared line without a push."""
+"""A copy of a local parent registers itself on the parent's shared line without a push,
+when nothing but gitsync's own rules would see that push."""
 
 from __future__ import annotations
 
@@ -13,12 +14,23 @@ from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile
 from tests.helpers import git, git_out
 
 
-def test_the_registration_is_on_the_parent_when_copy_returns(
-    client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path
+def _no_push(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the registration was pushed")
+
+
+def test_the_registration_is_on_the_parent_without_a_push(
+    client_file: Callable[..., Path],
+    gitsync: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import gitsync.sync.hierarchy as hierarchy
+
     top = client_file("ABC")
     dest = tmp_path / "ABC (Sync)"
-    done = gitsync("copy", top, dest)
+    with monkeypatch.context() as patch:
+        patch.setattr(hierarchy, "sync", _no_push)
+        done = gitsync("copy", top, dest)
     assert done.code == 0, done.stderr
     copy_id = ClientFile.open(dest).copy_id
     registered = git_out(top, "show", f"main:sync/copies/{copy_id}.json")
@@ -39,27 +51,23 @@ def test_a_shared_line_that_moved_is_left_to_the_push(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Another copy's push landing between the clone and the ref move: nothing is written over
-    it, and the first sync sends the registration instead, merged with that push."""
-    import gitsync.sync.hierarchy as hierarchy
-
+    """Another copy's push landing between the objects and the ref move: nothing is written
+    over it, and the first sync sends the registration instead, merged with that push."""
     top = client_file("ABC")
     first = tmp_path / "first"
     assert gitsync("copy", top, first).code == 0
-    real = hierarchy._register_in_parent
+    real = ClientFile.take_commit
 
-    def push_lands_first(parent_file: ClientFile, copy: ClientFile) -> bool:
+    def push_lands_meanwhile(self: ClientFile, source: ClientFile, commit_id: Any) -> bool:
+        taken = real(self, source, commit_id)
         (first / "taxcodes").mkdir(exist_ok=True)
         (first / "taxcodes" / "GST.json").write_text(
             json.dumps({"code": "GST", "description": "meanwhile"}), encoding="utf-8"
         )
         assert gitsync("sync", cwd=first).code == 0
-        moved = parent_file.ref(SHARED_BRANCH)
-        assert real(parent_file, copy) is False
-        assert parent_file.ref(SHARED_BRANCH) == moved  # not written over
-        return False
+        return taken
 
-    monkeypatch.setattr(hierarchy, "_register_in_parent", push_lands_first)
+    monkeypatch.setattr(ClientFile, "take_commit", push_lands_meanwhile)
     second = tmp_path / "second"
     done = gitsync("copy", top, second)
     assert done.code == 0, done.stderr
@@ -68,3 +76,19 @@ def test_a_shared_line_that_moved_is_left_to_the_push(
     assert git_out(top, "show", "main:taxcodes/GST.json")
     status = json.loads(gitsync("status", "--json", cwd=second).stdout)
     assert status["state"] == "online" and status["pending"] == 0
+    assert ClientFile.open(top).ref(SHARED_BRANCH) is not None
+
+
+def test_a_hook_of_the_users_own_on_the_parent_sees_the_push(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path
+) -> None:
+    top = client_file("ABC")
+    marker = tmp_path / "post-receive ran"
+    hook = top / ".git" / "hooks" / "post-receive"
+    hook.write_text(f"#!/bin/sh\ntouch '{marker}'\n", encoding="utf-8")
+    hook.chmod(0o755)
+    done = gitsync("copy", top, tmp_path / "mine")
+    assert done.code == 0, done.stderr
+    assert marker.exists()
+    copy_id = ClientFile.open(tmp_path / "mine").copy_id
+    assert git_out(top, "show", f"main:sync/copies/{copy_id}.json")

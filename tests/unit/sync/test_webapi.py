@@ -22,6 +22,7 @@ class Recorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[dict[str, object]]
     hang_up = False
+    drop = False  # read the request, then hang up without an answer
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -34,6 +35,9 @@ class Recorder(BaseHTTPRequestHandler):
             "port": self.client_address[1],
         }
         self.seen.append(got)
+        if self.drop:
+            self.close_connection = True
+            return
         out = json.dumps(got).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -51,7 +55,7 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, type[Recorder]]]:
-    handler = type("Handler", (Recorder,), {"seen": [], "hang_up": False})
+    handler = type("Handler", (Recorder,), {"seen": [], "hang_up": False, "drop": False})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
@@ -113,3 +117,29 @@ def test_no_server_is_unanswered_with_the_reason() -> None:
 def test_not_an_http_address_is_refused_before_any_connection() -> None:
     with pytest.raises(webapi.Unanswered, match="not an http"):
         webapi.request("GET", "ftp://127.0.0.1/x")
+
+
+def test_a_request_dropped_on_a_new_connection_is_not_sent_again(
+    server: tuple[str, type[Recorder]],
+) -> None:
+    """The server may have done the work before it hung up: a second POST would do it twice."""
+    base, handler = server
+    handler.drop = True
+    with pytest.raises(webapi.Unanswered, match="RemoteDisconnected"):
+        webapi.request("POST", f"{base}/api/admin/delete", json={"file": "x"})
+    assert len(handler.seen) == 1
+
+
+def test_an_http_proxy_in_the_environment_is_used(
+    server: tuple[str, type[Recorder]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, handler = server
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", base)
+    answer = webapi.request("GET", "http://gitsync.example:8123/api/whoami")
+    assert answer.status == 200
+    assert handler.seen[0]["path"] == "http://gitsync.example:8123/api/whoami"
+    monkeypatch.setenv("no_proxy", "gitsync.example")
+    with pytest.raises(webapi.Unanswered):
+        webapi.request("GET", "http://gitsync.example:8123/api/whoami", timeout=2)
