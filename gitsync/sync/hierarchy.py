@@ -22,7 +22,6 @@ from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks, receives_through_gitsync_alone
 from gitsync.repo.transport import local_path
 from gitsync.sync.engine import SyncReport, publish, routes, sync
-from gitsync.sync.route import routes_of
 
 SYNC_SUFFIX = " (Sync)"
 
@@ -108,8 +107,6 @@ def _clone(
     prefix = f".{dest.name}."
     remove_leftovers(dest.parent, prefix)
     holder = make_staging(dest.parent, prefix, ".copy")
-    in_place = False  # the registration goes straight into the local parent (below)
-    claimed: dict[str, str] = {}
     staging = holder / "copy"  # git clone wants an empty folder of its own
     try:
         git(
@@ -150,17 +147,6 @@ def _clone(
             top_level=top_level,
             ancestors=ancestors,
         )
-        first = next(iter(routes_of(state)), None)
-        in_place = (
-            parent_file is not None
-            and first is not None
-            and local_path(first.address) == parent_file.root
-            and receives_through_gitsync_alone(parent_file.repo)
-        )
-        if in_place and first is not None:
-            # What the first sync would note; the registration goes up in place (below).
-            claimed = {"state": "online", "route": first.name, "address": first.address}
-            state.extra["last_sync"] = dict(claimed)
         copy.save_state(state)
         who = copy.identity()
         record = {
@@ -187,17 +173,13 @@ def _clone(
     finally:
         shutil.rmtree(holder, ignore_errors=True)
     copy = ClientFile.open(dest)
-    if in_place and parent_file is not None and _register_in_parent(parent_file, copy):
+    if parent_file is not None and _register_in_parent(parent_file, copy):
         copy.first_sync = "online"
         return copy
     try:
         copy.first_sync = sync(copy, look_for_edits=False).state  # send the registration up now
     except GitsyncError as err:
         copy.first_sync = f"not sent yet: {err}"  # the registration stays queued
-        written = copy.reload_state()
-        if in_place and written is not None and written.extra.get("last_sync") == claimed:
-            written.extra.pop("last_sync")  # it has not synced yet after all
-            copy.save_state(written)
     return copy
 
 
@@ -210,8 +192,10 @@ def _register_in_parent(parent_file: ClientFile, copy: ClientFile) -> bool:
     one commit, through ``git push``, receive-pack and the hook (0.1 s of a
     0.37 s copy), is done here: the commit's few objects are written into the
     parent, then its shared line moves, compare-and-swap, from the commit's
-    parent. False when anything differs (the shared line moved): the first
-    sync pushes it instead.
+    parent. False, and the first sync pushes it instead, when the copy's
+    first route is not this parent (a grandchild syncs with the top level),
+    when the push would run a hook of the user's own, or when the shared line
+    moved meanwhile.
     """
     from gitsync.repo.clientfile import SHARED_BRANCH
 
@@ -220,12 +204,20 @@ def _register_in_parent(parent_file: ClientFile, copy: ClientFile) -> bool:
     shared = parent_file.ref(SHARED_BRANCH)
     if head is None or route is None or shared is None or head.parent_ids != [shared]:
         return False
+    if local_path(route.address) != parent_file.root:
+        return False
+    if not receives_through_gitsync_alone(parent_file.repo):
+        return False
     if not parent_file.take_commit(copy, head.id):
         return False
     fault_point("copy.registration-written")
     if not parent_file.set_ref(SHARED_BRANCH, head.id, shared):
         return False
     copy.set_ref(route.tracking_ref, head.id, copy.ref(route.tracking_ref))
+    state = copy.state
+    if state is not None:  # what the first sync would have noted
+        state.extra["last_sync"] = route.last_sync()
+        copy.save_state(state)
     return True
 
 

@@ -91,11 +91,7 @@ def _idle(root: Path, git_dir: Path) -> SyncReport | None:
     if head is None or not routes or working_file_changes(root, f"{SYNC_DIR}/", hand_on=True):
         return None  # work to commit: the full sync takes this status on
     route = routes[0]
-    last = {
-        "state": "online-peer" if route.name == "peer" else "online",
-        "route": route.name,
-        "address": route.address,
-    }
+    last = route.last_sync()
     if state.extra.get("last_sync") != last:
         return None  # the full sync records the new route
     from gitsync.repo.transport import fetch

@@ -23,6 +23,11 @@ class Route:
         """The parent's shared line as last seen here."""
         return f"{self.tracking_prefix}/main"
 
+    def last_sync(self) -> dict[str, str]:
+        """What the copy notes (``last_sync`` in sync.yaml) of a sync that went this way."""
+        state = "online-peer" if self.name == "peer" else "online"
+        return {"state": state, "route": self.name, "address": self.address}
+
 
 def routes_of(state: LocalState | None) -> list[Route]:
     """The places a copy syncs with, in order of preference (DESIGN section 2).
