@@ -164,7 +164,15 @@ def follow_changes(
                     and params
                 ):
                     stop.wait(1.0)  # an answer that did not wait: never spin on it
-            except (webapi.Unanswered, GitsyncError, ValueError, KeyError):
+            except (
+                webapi.Unanswered,
+                GitsyncError,
+                ValueError,
+                KeyError,
+                TypeError,
+                AttributeError,
+            ):
+                # no answer, or not a gitsync server's (a proxy's page): as if the stream were down
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_POLL_BACKOFF)
                 if not stop.is_set():

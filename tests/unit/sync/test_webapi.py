@@ -143,3 +143,47 @@ def test_an_http_proxy_in_the_environment_is_used(
     monkeypatch.setenv("no_proxy", "gitsync.example")
     with pytest.raises(webapi.Unanswered):
         webapi.request("GET", "http://gitsync.example:8123/api/whoami", timeout=2)
+
+
+def test_the_agents_long_poll_takes_a_strange_answer_for_a_stream_that_is_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy's page or a list where gitsync's answer should be: the follower backs off and
+    syncs instead (it never dies with a traceback, leaving the agent deaf to the server)."""
+    from gitsync.sync import remote
+
+    class Lister(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Lister)
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
+    monkeypatch.setattr(remote, "credential", lambda *args, **kwargs: {})
+    stop = threading.Event()
+    polled: list[int] = []
+
+    def on_change() -> None:
+        polled.append(1)
+        stop.set()
+
+    follower = threading.Thread(
+        target=remote.follow_changes,
+        args=(f"http://127.0.0.1:{httpd.server_address[1]}/git/ABC", on_change, stop),
+    )
+    try:
+        follower.start()
+        follower.join(timeout=10)
+        assert not follower.is_alive() and polled == [1]
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()
