@@ -82,25 +82,58 @@ def token_for(url: str, user: str) -> str:
     return credential("fill", url, user).get("password", "")
 
 
-def _http(
-    method: str, url: str, user: str | None, *, json: Any = None, timeout: float = 30.0
-) -> Any:
+def _api(
+    method: str,
+    url: str,
+    user: str | None,
+    *,
+    json: Any = None,
+    content: Any = None,
+    timeout: float = 30.0,
+) -> webapi.Answer:
+    """One request to the server's API as ``user`` (None: unsigned); every failure one error.
+
+    ``json`` goes as JSON, ``content`` (a file: ``replace``'s bundle) as it is.
+    A refusal says the server's own line (a JSON ``error``) where it gives one.
+    """
+    where = base_url(url)
     auth = (user, token_for(url, user)) if user else None
     try:
         response = webapi.request(
-            method, url, json=json, auth=auth, timeout=timeout, headers=format_header()
-        )
+            method, url, json=json, content=content, auth=auth, timeout=timeout,
+            headers=format_header(),
+        )  # fmt: skip
     except webapi.Unanswered as err:
-        raise Unreachable(f"{base_url(url)}: the server cannot be reached ({err})") from None
-    if response.status == 401:
-        raise NotSignedIn(f"{base_url(url)}: the server refused the sign-in (run 'gitsync login')")
-    if response.status == 403:
-        raise GitsyncError(f"{base_url(url)}: refused ({response.text.strip() or 'forbidden'})")
-    if response.status == 404:
-        raise GitsyncError(f"{base_url(url)}: no such file, or not one you may see")
-    if response.status >= 400:
-        raise GitsyncError(f"{base_url(url)}: the server answered {response.status}")
-    return _json_of(response, url)
+        raise Unreachable(f"{where}: the server cannot be reached ({err})") from None
+    status = response.status
+    if status < 400:
+        return response
+    if status == 401:
+        raise NotSignedIn(f"{where}: the server refused the sign-in (run 'gitsync login')")
+    line = _server_line(response)
+    if status == 404:
+        raise GitsyncError(f"{where}: {line or 'no such file, or not one you may see'}")
+    if status == 403:
+        refused = f"refused ({response.text.strip() or 'forbidden'})"
+        raise GitsyncError(f"{where}: {line or refused}")
+    if status == 400 and line:
+        raise UsageError(f"{where}: {line}")
+    raise GitsyncError(f"{where}: {line or f'the server answered {status}'}")
+
+
+def _server_line(response: webapi.Answer) -> str:
+    """The server's own line in a refusal (``{"error": ...}``), else empty."""
+    try:
+        found = response.json()
+    except ValueError:
+        return ""
+    return str(found.get("error") or "") if isinstance(found, dict) else ""
+
+
+def _http(
+    method: str, url: str, user: str | None, *, json: Any = None, timeout: float = 30.0
+) -> Any:
+    return _json_of(_api(method, url, user, json=json, timeout=timeout), url)
 
 
 def _json_of(response: webapi.Answer, url: str) -> Any:
@@ -119,18 +152,14 @@ def login(label: str, user: str, password: str) -> None:
     """
     label, entry = server_entry(label)
     url = entry["url"]
+    asked = {"user": user, "password": password}
     try:
-        response = webapi.request(
-            "POST", f"{url}/api/login", json={"user": user, "password": password}
-        )
-    except webapi.Unanswered as err:
-        raise Unreachable(f"{url}: the server cannot be reached ({err})") from None
-    if response.status != 200:
-        raise NotSignedIn(f"{url}: sign-in refused for '{user}'")
-    try:
-        token = str(_json_of(response, url)["token"])
-    except (KeyError, TypeError):
-        raise GitsyncError(f"{url}: the answer is not a gitsync server's") from None
+        answer = _json_of(_api("POST", f"{url}/api/login", None, json=asked), url)
+    except NotSignedIn:
+        raise NotSignedIn(f"{url}: sign-in refused for '{user}'") from None
+    token = answer.get("token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        raise GitsyncError(f"{url}: the answer is not a gitsync server's")
     if entry.get("user") and entry["user"] != user:
         credential("reject", url, entry["user"])
     credential("approve", url, user, token)  # into gitsync's store (and the user's helpers)
@@ -413,37 +442,10 @@ def admin_request(
     body: Any = None,
     query: Any = None,
     content: Any = None,
-) -> Any:
-    """One call of ``/api/admin/<action>`` on the server at ``url`` as ``user``; the response.
-
-    ``body`` goes as JSON, ``content`` (a file, for ``replace``'s bundle) as it is. Every
-    failure is one error: unreachable, not signed in, refused with the server's own line.
-    """
+) -> webapi.Answer:
+    """One call of ``/api/admin/<action>`` on the server at ``url`` as ``user``; the answer."""
     address = f"{url}/api/admin/{action}" + (f"?{urlencode(query)}" if query else "")
-    try:
-        response = webapi.request(
-            method,
-            address,
-            json=body,
-            content=content,
-            auth=(user, token_for(url, user)),
-            timeout=600.0,
-        )
-    except webapi.Unanswered as err:
-        raise Unreachable(f"{url}: the server cannot be reached ({err})") from None
-    if response.status == 401:
-        raise NotSignedIn(f"{url}: the server refused the sign-in (run 'gitsync login')")
-    if response.status >= 400:
-        try:
-            line = str(response.json().get("error") or "")
-        except ValueError:
-            line = response.text.strip()
-        if response.status == 404:
-            line = line or "no such file, or not one you may see"
-        raise (UsageError if response.status == 400 else GitsyncError)(
-            f"{url}: {line or f'refused ({response.status})'}"
-        )
-    return response
+    return _api(method, address, user, json=body, content=content, timeout=600.0)
 
 
 # --- Replace Server Copy ----------------------------------------------------------------
