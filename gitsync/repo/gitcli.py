@@ -107,20 +107,50 @@ def git_feed(args: list[str], data: bytes, cwd: Path | str | None = None) -> str
     return proc.stdout.decode("utf-8", "surrogateescape")
 
 
+def _git_dir(root: Path) -> Path | None:
+    folder = root / ".git"
+    return folder if folder.is_dir() else None
+
+
+def read_ref(root: Path, name: str) -> str | None:
+    """The commit id a ref holds, read from its file (no git process), or None."""
+    git_dir = _git_dir(root)
+    if git_dir is None:  # a linked .git file: let git resolve it
+        found = git(["rev-parse", "-q", "--verify", name], root, check=False)
+        return found.stdout.strip() or None
+    try:
+        text = (git_dir / name).read_text(encoding="ascii").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        text = ""
+    except OSError:
+        return None
+    if text.startswith("ref: "):
+        return read_ref(root, text[5:].strip())
+    if text:
+        return text
+    try:
+        packed = (git_dir / "packed-refs").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in packed.splitlines():
+        oid, _, ref = line.partition(" ")
+        if ref == name:
+            return oid
+    return None
+
+
 #: A status handed on by the light path to the full command in the same process
 #: (``hand_on``): root -> (what the index and HEAD were, the changes).
 _handed: dict[Path, tuple[tuple[object, ...], dict[str, str]]] = {}
 
 
 def _index_and_head(root: Path) -> tuple[object, ...]:
-    """What must not have moved for a status to still hold: the index's stat and HEAD."""
-    git_dir = root / ".git"
+    """What must not have moved for a status to still hold: the index's stat and HEAD's commit."""
     try:
-        index = (git_dir / "index").stat()
-        head = (git_dir / "HEAD").read_bytes()
+        index = (root / ".git" / "index").stat()
     except OSError:
         return ()
-    return (index.st_ino, index.st_size, index.st_mtime_ns, head)
+    return (index.st_ino, index.st_size, index.st_mtime_ns, read_ref(root, "HEAD"))
 
 
 def drop_handed() -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from gitsync.config import SYNC_DIR, LocalState
 from gitsync.errors import GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
-from gitsync.sync.lines import SHARED_REF, read_ref
+from gitsync.repo.gitcli import read_ref
+from gitsync.sync.lines import SHARED_REF
 from gitsync.sync.report import SyncReport
 from gitsync.sync.route import routes_of
 

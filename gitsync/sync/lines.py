@@ -9,42 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitsync.repo.gitcli import git
+from gitsync.repo.gitcli import git, read_ref
 
 SHARED_REF = "refs/heads/main"
 PARENTS_HAVE = "--remotes"  # every line fetched from a parent: what the parents already hold
-
-
-def _git_dir(root: Path) -> Path | None:
-    folder = root / ".git"
-    return folder if folder.is_dir() else None
-
-
-def read_ref(root: Path, name: str) -> str | None:
-    """The commit id a ref holds, read from its file (no git process), or None."""
-    git_dir = _git_dir(root)
-    if git_dir is None:  # a linked .git file: let git resolve it
-        found = git(["rev-parse", "-q", "--verify", name], root, check=False)
-        return found.stdout.strip() or None
-    try:
-        text = (git_dir / name).read_text(encoding="ascii").strip()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        text = ""
-    except OSError:
-        return None
-    if text.startswith("ref: "):
-        return read_ref(root, text[5:].strip())
-    if text:
-        return text
-    try:
-        packed = (git_dir / "packed-refs").read_text(encoding="ascii")
-    except OSError:
-        return None
-    for line in packed.splitlines():
-        oid, _, ref = line.partition(" ")
-        if ref == name:
-            return oid
-    return None
 
 
 def shared_line_moved(root: Path) -> bool:

@@ -17,13 +17,7 @@ from gitsync.config import LocalState
 from gitsync.sync.engine import sync
 from gitsync.sync.idle import idle_check, idle_sync
 from tests.conftest import Result
-from tests.helpers import Hierarchy
-
-
-def git_show(repo: Path, spec: str) -> str:
-    return subprocess.run(
-        ["git", "show", spec], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout
+from tests.helpers import Hierarchy, git_out
 
 
 def _full_sync(copy: Path) -> dict[str, object]:
@@ -105,7 +99,7 @@ def test_work_sent_up_by_a_copy_below_goes_to_the_full_sync(hierarchy: Hierarchy
     assert idle_sync(hierarchy.a) is None
     report = hierarchy.sync(hierarchy.a)
     assert (report["received"], report["sent"]) == (1, 1)
-    assert "Kingston" in git_show(hierarchy.top, "main:engagement.json")
+    assert "Kingston" in git_out(hierarchy.top, "show", "main:engagement.json")
 
 
 def test_an_offline_copy_and_a_new_route_go_to_the_full_sync(hierarchy: Hierarchy) -> None:
@@ -190,7 +184,7 @@ def test_the_full_sync_takes_the_idle_paths_status_and_runs_git_status_once(
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     statuses = [e for e in events if e.get("event") == "start" and "status" in e["argv"][1:4]]
     assert len(statuses) == 1
-    assert git_show(copy, "HEAD:engagement.json").count("Montréal") == 1
+    assert git_out(copy, "show", "HEAD:engagement.json").count("Montréal") == 1
 
 
 def test_a_status_handed_on_is_not_taken_once_the_index_moved(hierarchy: Hierarchy) -> None:
@@ -212,3 +206,19 @@ def test_a_status_handed_on_is_not_taken_once_the_index_moved(hierarchy: Hierarc
     drop_handed()
     (copy / "taxcodes" / "Z8.json").write_text('{"code": "Z8"}\n', encoding="utf-8")
     assert "taxcodes/Z8.json" in working_file_changes(copy, "_Sync/")
+
+
+def test_a_status_handed_on_is_not_taken_once_head_moved(hierarchy: Hierarchy) -> None:
+    """HEAD names a branch: its commit, not the name, is what must still be the same."""
+    from gitsync.repo.gitcli import drop_handed, working_file_changes
+
+    copy = _level(hierarchy)
+    (copy / "engagement.json").write_text("{}\n", encoding="utf-8")
+    handed = working_file_changes(copy, "_Sync/", hand_on=True)
+    assert handed == {"engagement.json": "modified"}
+    try:
+        branch = git_out(copy, "symbolic-ref", "HEAD").strip()
+        subprocess.run(["git", "update-ref", branch, "HEAD~1"], cwd=copy, check=True)
+        assert working_file_changes(copy, "_Sync/") != handed
+    finally:
+        drop_handed()
