@@ -79,7 +79,7 @@ def serve(
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         timeout_keep_alive=30,
-        timeout_graceful_shutdown=5,  # waiting agents' long-polls would hold a stop for 25 s
+        timeout_graceful_shutdown=5,  # a push or fetch in flight; held long-polls answer at once
         h11_max_incomplete_event_size=64 * 1024,
     )
 
