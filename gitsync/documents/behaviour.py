@@ -238,17 +238,15 @@ def fetch_addresses(client_file: ClientFile) -> list[str]:
 def content_bytes(client_file: ClientFile, record: Record, blob: str, sha256: str) -> bytes:
     """The bytes of one version of an on-demand document, fetched up the route when needed."""
     from gitsync.repo.content import (
-        ContentMismatch,
         blob_bytes,
         fetch_blob,
         has_blob,
-        sha256_of,
         update_content,
     )
 
     repo = client_file.repo
     if has_blob(repo, blob):
-        data = blob_bytes(repo, blob)
+        data = blob_bytes(repo, blob, sha256)
     else:
         state = client_file.state
         if state is not None and state.offline:
@@ -257,16 +255,12 @@ def content_bytes(client_file: ClientFile, record: Record, blob: str, sha256: st
                 "parent, and this copy works offline ('gitsync online', then try again)"
             )
         try:
-            data = fetch_blob(repo, fetch_addresses(client_file), blob)
+            data = fetch_blob(repo, fetch_addresses(client_file), blob, sha256)
         except Unreachable as err:
             raise ContentNotHere(
                 f"document '{record['name']}' is a placeholder here: its content needs the "
                 f"parent, which cannot be reached ({err})"
             ) from None
-    if sha256_of(data) != sha256:
-        raise ContentMismatch(
-            f"document '{record['name']}': the content fetched does not have sha256 {sha256[:12]}"
-        )
     update_content(repo, {sha256: blob})  # kept here now, so gc keeps it
     fault_point("doc.content-kept")
     return data

@@ -188,3 +188,25 @@ def test_a_malformed_blob_id_is_refused_in_one_error(client_file: Callable[..., 
     here = ClientFile.open(client_file(name="here"))
     with pytest.raises(GitsyncError, match="not held by"):
         fetch_blob(here.repo, [str(parent.root)], "not-a-blob-id")
+
+
+def test_a_one_object_pack_is_read_as_git_wrote_it_and_a_truncated_one_is_not_taken(
+    client_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``_one_blob_of`` reads the pack itself (zlib), so it must agree with git on every size
+    header, and give up, not raise, on a pack cut short."""
+    from gitsync.repo.content import _one_blob_of
+
+    cf = ClientFile.open(client_file())
+    pack_dir = cf.root / ".git" / "objects" / "pack"
+    for size in (0, 15, 16, 2047, 2048, 300_000):  # size headers of one, two and three bytes
+        data = os.urandom(size)
+        before = set(pack_dir.glob("*.pack"))
+        write_stored_blob(cf.repo, data)
+        (pack,) = set(pack_dir.glob("*.pack")) - before
+        assert _one_blob_of(pack) == data
+    cut = tmp_path / "cut.pack"
+    cut.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
+    assert _one_blob_of(cut) is None
+    (tmp_path / "empty.pack").write_bytes(b"")
+    assert _one_blob_of(tmp_path / "empty.pack") is None
