@@ -8,7 +8,9 @@ scans), then measures, in the same run:
 
 - ``gitsync copy`` of it against ``git clone`` of the records alone (a bare
   clone of its shared line, which holds no document content), and the
-  copy's size on disk;
+  copy's size on disk; beside them the floor of any Python command that
+  makes a copy with git: the interpreter's start-up alone, and start-up plus
+  that same ``git clone`` run from it;
 - ``gitsync doc get`` of one document against ``git fetch`` of that blob;
 - a changed workpaper saved, then ``gitsync sync``, against plain git's add +
   commit + push of the same change;
@@ -134,8 +136,12 @@ def main(argv: list[str] | None = None) -> int:
             base,
             env,
         )
-        copy_t, clone_t, clone_nl_t = [], [], []
+        copy_t, clone_t, clone_nl_t, start_t, floor_t = [], [], [], [], []
         copy_size = clone_size = 0
+        clone_from_python = (
+            "import subprocess, sys; "
+            "subprocess.run(['git', 'clone', '-q', *sys.argv[1:]], check=True)"
+        )
         for rep in range(args.reps):
             dest = base / f"copy-{rep}"
             copy_t.append(_run([*gitsync, "copy", str(top), str(dest)], base, env))
@@ -150,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
                 _run(["git", "clone", "-q", "--no-local", str(plain), str(clone)], base, env)
             )
             shutil.rmtree(clone)
+            start_t.append(_run([sys.executable, "-c", "pass"], base, env))
+            floor_t.append(
+                _run([sys.executable, "-c", clone_from_python, str(plain), str(clone)], base, env)
+            )
+            shutil.rmtree(clone)
         copy = base / f"copy-{args.reps - 1}"
         total_mb = args.documents * size / 1e6
         c, g, gn = (statistics.median(x) for x in (copy_t, clone_t, clone_nl_t))
@@ -160,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"gitsync copy {c:.2f} s vs git clone of the records {g:.2f} s: ratio {c / g:.2f}"
             f" (vs git clone --no-local {gn:.2f} s: {c / gn:.2f})"
+        )
+        start, floor = statistics.median(start_t), statistics.median(floor_t)
+        print(
+            f"floor: Python's start-up alone {start:.3f} s; start-up + that git clone "
+            f"{floor:.3f} s: ratio {floor / g:.2f} before any work of gitsync's own"
         )
         print(
             f"disk: the copy's .git {copy_size / 1e6:.1f} MB, the records' clone "
