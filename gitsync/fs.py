@@ -7,7 +7,10 @@ half-written file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -16,14 +19,26 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     ``durable`` also fsyncs the data; working files skip it, because the
     committed objects, not the working files, are the record of truth.
     """
+    with atomic_writer(path, durable=durable) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
+    """A file for ``path``'s new bytes, written in pieces: they replace ``path`` in one step
+    when the block ends, and are removed when it raises (``atomic_write`` in pieces)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.name + ".lock")
-    with open(temp, "wb") as handle:
-        handle.write(data)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(temp, path)
+    try:
+        with open(temp, "wb") as handle:
+            yield handle
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def fsync_dir(folder: Path) -> None:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gitsync.errors import ExitCode, GitsyncError, Unreachable, UsageError
 from gitsync.faults import fault_point
@@ -237,45 +239,55 @@ def fetch_addresses(client_file: ClientFile) -> list[str]:
 
 def content_bytes(client_file: ClientFile, record: Record, blob: str, sha256: str) -> bytes:
     """The bytes of one version of an on-demand document, fetched up the route when needed."""
-    from gitsync.repo.content import (
-        blob_bytes,
-        fetch_blob,
-        has_blob,
-        update_content,
-    )
+    import io
+
+    buffer = io.BytesIO()
+    write_content(client_file, record, blob, sha256, buffer)
+    return buffer.getvalue()
+
+
+def write_content(
+    client_file: ClientFile, record: Record, blob: str, sha256: str, out: BinaryIO
+) -> None:
+    """Write one version of an on-demand document into ``out``, fetched up the route when
+    needed, and keep it here."""
+    from gitsync.repo.content import has_blob, update_content, write_blob
 
     repo = client_file.repo
-    if has_blob(repo, blob):
-        data = blob_bytes(repo, blob, sha256)
-    else:
+    if not has_blob(repo, blob):
         state = client_file.state
         if state is not None and state.offline:
             raise ContentNotHere(
                 f"document '{record['name']}' is a placeholder here: its content needs the "
                 "parent, and this copy works offline ('gitsync online', then try again)"
             )
-        try:
-            data = fetch_blob(repo, fetch_addresses(client_file), blob, sha256)
-        except Unreachable as err:
-            raise ContentNotHere(
-                f"document '{record['name']}' is a placeholder here: its content needs the "
-                f"parent, which cannot be reached ({err})"
-            ) from None
+    try:
+        write_blob(repo, fetch_addresses(client_file), blob, out, sha256)
+    except Unreachable as err:
+        raise ContentNotHere(
+            f"document '{record['name']}' is a placeholder here: its content needs the "
+            f"parent, which cannot be reached ({err})"
+        ) from None
     update_content(repo, {sha256: blob})  # kept here now, so gc keeps it
     fault_point("doc.content-kept")
-    return data
 
 
 def place(client_file: ClientFile, record: Record, data: bytes, sha256: str) -> Path:
     """Write a non-automatic document's content into the working files (excluded from git)."""
-    from gitsync.fs import atomic_write
+    with placing(client_file, record, sha256) as out:
+        out.write(data)
+    return local_file(client_file, record)
+
+
+@contextmanager
+def placing(client_file: ClientFile, record: Record, sha256: str) -> Iterator[BinaryIO]:
+    """``place`` with the content written into the file given, in pieces."""
+    from gitsync.fs import atomic_writer
 
     refresh_excludes(client_file, [document_content_path(record)])
-    target = local_file(client_file, record)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, data, durable=True)
+    with atomic_writer(local_file(client_file, record), durable=True) as out:
+        yield out
     _remember(client_file, record, sha256)
-    return target
 
 
 def fetch_here(client_file: ClientFile, ref: str) -> tuple[Record, Path]:
@@ -296,8 +308,10 @@ def fetch_here(client_file: ClientFile, ref: str) -> tuple[Record, Path]:
             placed = place(client_file, record, pending, str(record["sha256"]))
             _pending_path(client_file, str(record["sha256"])).unlink(missing_ok=True)
             return record, placed
-        data = content_bytes(client_file, record, str(record["blob"]), str(record["sha256"]))
-        return record, place(client_file, record, data, str(record["sha256"]))
+        sha256 = str(record["sha256"])
+        with placing(client_file, record, sha256) as out:  # streamed, never held whole
+            write_content(client_file, record, str(record["blob"]), sha256, out)
+        return record, target
 
 
 def _pending_path(client_file: ClientFile, sha256: str) -> Path:

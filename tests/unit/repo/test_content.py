@@ -193,20 +193,32 @@ def test_a_malformed_blob_id_is_refused_in_one_error(client_file: Callable[..., 
 def test_a_one_object_pack_is_read_as_git_wrote_it_and_a_truncated_one_is_not_taken(
     client_file: Callable[..., Path], tmp_path: Path
 ) -> None:
-    """``_one_blob_of`` reads the pack itself (zlib), so it must agree with git on every size
-    header, and give up, not raise, on a pack cut short."""
-    from gitsync.repo.content import _one_blob_of
+    """``_stream_one_blob`` reads the pack itself (zlib), so it must agree with git on every
+    size header, check what it wrote, and give up with nothing written, not raise, on a pack
+    cut short or a content of other bytes."""
+    import hashlib
+    import io
+
+    from gitsync.repo.content import _stream_one_blob
 
     cf = ClientFile.open(client_file())
     pack_dir = cf.root / ".git" / "objects" / "pack"
-    for size in (0, 15, 16, 2047, 2048, 300_000):  # size headers of one, two and three bytes
+    for size in (0, 15, 16, 2047, 2048, 3_000_000):  # size headers of 1 to 4 bytes; 3 pieces
         data = os.urandom(size)
         before = set(pack_dir.glob("*.pack"))
-        write_stored_blob(cf.repo, data)
+        oid = write_stored_blob(cf.repo, data)
         (pack,) = set(pack_dir.glob("*.pack")) - before
-        assert _one_blob_of(pack) == data
+        for sha256 in (None, hashlib.sha256(data).hexdigest()):
+            out = io.BytesIO()
+            assert _stream_one_blob(pack, oid, out, sha256)
+            assert out.getvalue() == data
+    out = io.BytesIO()
+    assert not _stream_one_blob(pack, oid, out, "0" * 64)  # the record names other content
+    assert out.getvalue() == b""
+    assert not _stream_one_blob(pack, "0" * 40, out, None)
     cut = tmp_path / "cut.pack"
     cut.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
-    assert _one_blob_of(cut) is None
+    assert not _stream_one_blob(cut, oid, out, None)
+    assert out.getvalue() == b""
     (tmp_path / "empty.pack").write_bytes(b"")
-    assert _one_blob_of(tmp_path / "empty.pack") is None
+    assert not _stream_one_blob(tmp_path / "empty.pack", oid, out, None)
