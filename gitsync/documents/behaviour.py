@@ -17,6 +17,7 @@ was last seen, so an unchanged file costs one ``stat``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -239,8 +240,6 @@ def fetch_addresses(client_file: ClientFile) -> list[str]:
 
 def content_bytes(client_file: ClientFile, record: Record, blob: str, sha256: str) -> bytes:
     """The bytes of one version of an on-demand document, fetched up the route when needed."""
-    import io
-
     buffer = io.BytesIO()
     write_content(client_file, record, blob, sha256, buffer)
     return buffer.getvalue()
@@ -251,7 +250,7 @@ def write_content(
 ) -> None:
     """Write one version of an on-demand document into ``out``, fetched up the route when
     needed, and keep it here."""
-    from gitsync.repo.content import has_blob, update_content, write_blob
+    from gitsync.repo.content import ContentMismatch, fetch_blob_into, has_blob, update_content
 
     repo = client_file.repo
     if not has_blob(repo, blob):
@@ -262,12 +261,14 @@ def write_content(
                 "parent, and this copy works offline ('gitsync online', then try again)"
             )
     try:
-        write_blob(repo, fetch_addresses(client_file), blob, out, sha256)
+        fetch_blob_into(repo, fetch_addresses(client_file), blob, out, sha256)
     except Unreachable as err:
         raise ContentNotHere(
             f"document '{record['name']}' is a placeholder here: its content needs the "
             f"parent, which cannot be reached ({err})"
         ) from None
+    except ContentMismatch as err:
+        raise ContentMismatch(f"document '{record['name']}': {err}") from None
     update_content(repo, {sha256: blob})  # kept here now, so gc keeps it
     fault_point("doc.content-kept")
 

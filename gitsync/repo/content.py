@@ -16,7 +16,6 @@ Working files of on-demand and Never documents are untracked and listed in
 from __future__ import annotations
 
 import hashlib
-import io
 import mmap
 import os
 import re
@@ -59,9 +58,24 @@ def sha256_of(data: bytes) -> str:
 
 def blob_id(data: bytes) -> str:
     """The git id ``data`` gets as a blob (what ``git hash-object`` prints), nothing written."""
-    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest = _blob_hash(len(data))
     digest.update(data)  # not header + data: that would copy 20 MB to hash it
     return digest.hexdigest()
+
+
+def _blob_hash(size: int) -> hashlib._Hash:
+    """A SHA-1 fed git's blob header for ``size`` bytes: feed it the bytes for the blob id."""
+    return hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
+
+
+def _naming_hash(size: int, oid: str, sha256: str | None) -> tuple[hashlib._Hash, str]:
+    """The hash that names a content of ``size`` bytes and the name it must give: the
+    record's sha256 when the caller knows it, else the blob id.
+
+    The record's sha256 was taken of the same bytes as its blob id, so either
+    one check is enough: one hash of 20 MB, not two.
+    """
+    return (hashlib.sha256(), sha256) if sha256 is not None else (_blob_hash(size), oid)
 
 
 def has_blob(repo: pygit2.Repository, oid: str | pygit2.Oid) -> bool:
@@ -116,12 +130,10 @@ def blob_bytes(repo: pygit2.Repository, oid: str, sha256: str | None = None) -> 
 
 
 def _is_content(data: bytes, oid: str, sha256: str | None) -> bool:
-    """True when ``data`` is the content named: by its sha256 when known, else by its blob id.
-
-    The record's sha256 was taken of the same bytes as its blob id, so either
-    one check is enough.
-    """
-    return sha256_of(data) == sha256 if sha256 is not None else blob_id(data) == oid
+    """True when ``data`` is the content named (``_naming_hash``)."""
+    digest, name = _naming_hash(len(data), oid, sha256)
+    digest.update(data)
+    return digest.hexdigest() == name
 
 
 def write_stored_blob(repo: pygit2.Repository, data: bytes) -> str:
@@ -263,16 +275,7 @@ def incoming_refspecs(blobs: Mapping[str, str]) -> list[str]:
     return [f"{oid}:{INCOMING_PREFIX}{sha}" for sha, oid in sorted(blobs.items())]
 
 
-def fetch_blob(
-    repo: pygit2.Repository, addresses: Iterable[str], oid: str, sha256: str | None = None
-) -> bytes:
-    """The bytes of one blob, as ``write_blob`` writes them."""
-    buffer = io.BytesIO()
-    write_blob(repo, addresses, oid, buffer, sha256)
-    return buffer.getvalue()
-
-
-def write_blob(
+def fetch_blob_into(
     repo: pygit2.Repository,
     addresses: Iterable[str],
     oid: str,
@@ -337,7 +340,7 @@ def _write_held(repo: pygit2.Repository, oid: str, out: BinaryIO, sha256: str | 
     """Write a blob held here into ``out``: streamed from its own pack when it has one."""
     own = _one_object_index(_pack_folder(Path(repo.path)), oid)
     if own is None or not _stream_one_blob(own.with_suffix(".pack"), oid, out, sha256):
-        out.write(blob_bytes(repo, oid, sha256))
+        out.write(blob_bytes(repo, oid, sha256))  # a pack of more objects, or loose
 
 
 def _pack_folder(repo_dir: Path) -> Path:
@@ -350,7 +353,7 @@ def _take_pack(
     folder: Path, repo: pygit2.Repository, oid: str, out: BinaryIO, sha256: str | None
 ) -> bool:
     """Write the blob into ``out`` from its pack (holding just it) at the local client file at
-    ``folder``, and share that pack into ``repo``; False, ``out`` left empty, when there is no
+    ``folder``, and share that pack into ``repo``; False, ``out`` as it was, when there is no
     such pack there, or it is damaged.
 
     Each on-demand content is written as a pack of its own (``write_stored_blob``),
@@ -362,10 +365,11 @@ def _take_pack(
     in before its index, so a kill between the two leaves a pack git ignores and
     the next ``doc get`` replaces.
     """
+    start = out.tell()
     idx = _one_object_index(_pack_folder(folder), oid)
     if idx is None or not _stream_one_blob(idx.with_suffix(".pack"), oid, out, sha256):
         return False
-    target = Path(repo.path) / "objects" / "pack"
+    target = _pack_folder(Path(repo.path))
     shared: list[Path] = []
     try:
         for suffix in (".pack", ".idx"):
@@ -377,7 +381,7 @@ def _take_pack(
             dest.unlink(missing_ok=True)
     if has_blob(repo, oid):
         return True
-    _empty(out)
+    _back_to(out, start)
     return False
 
 
@@ -387,13 +391,14 @@ _STEP = 1 << 20
 
 def _stream_one_blob(pack: Path, oid: str, out: BinaryIO, sha256: str | None) -> bool:
     """Write the blob a pack of one object holds into ``out``, checked as ``blob_bytes``
-    checks; False, ``out`` left empty, when the pack holds no blob or is damaged.
+    checks; False, ``out`` as it was, when the pack holds no blob or is damaged.
 
     Read here, mapped, with zlib, a megabyte at a time, rather than through
     libgit2, which takes twice as long to inflate 20 MB stored without deflate
     and holds all of it. The entry's header gives its type and size, and its
     zlib stream runs to the pack's closing checksum.
     """
+    start = out.tell()
     try:
         with (
             pack.open("rb") as handle,
@@ -404,7 +409,7 @@ def _stream_one_blob(pack: Path, oid: str, out: BinaryIO, sha256: str | None) ->
     except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
         done = False
     if not done:
-        _empty(out)
+        _back_to(out, start)
     return done
 
 
@@ -422,11 +427,7 @@ def _inflate_entry(pack: memoryview, oid: str, out: BinaryIO, sha256: str | None
             shift += 7
         if kind != _BLOB:
             return False
-        digest = (
-            hashlib.sha256()
-            if sha256 is not None
-            else hashlib.sha1(b"blob %d\0" % size, usedforsecurity=False)
-        )
+        digest, name = _naming_hash(size, oid, sha256)
         inflate = zlib.decompressobj()
         written = 0
         with pack[pos + 1 : -20] as stream:
@@ -442,11 +443,12 @@ def _inflate_entry(pack: memoryview, oid: str, out: BinaryIO, sha256: str | None
         written += len(chunk)
     except (IndexError, zlib.error):
         return False
-    return inflate.eof and written == size and digest.hexdigest() == (sha256 or oid)
+    return inflate.eof and written == size and digest.hexdigest() == name
 
 
-def _empty(out: BinaryIO) -> None:
-    out.seek(0)
+def _back_to(out: BinaryIO, start: int) -> None:
+    """Take back what was written into ``out`` after ``start``."""
+    out.seek(start)
     out.truncate()
 
 

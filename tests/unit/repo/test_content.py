@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pygit2
 import pytest
 
 from gitsync.errors import GitsyncError, Unreachable
@@ -16,11 +18,20 @@ from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.content import (
     blob_bytes,
     blob_id,
-    fetch_blob,
+    fetch_blob_into,
     has_blob,
     keep_blob,
     write_stored_blob,
 )
+
+
+def fetch_blob(repo: pygit2.Repository, addresses: list[str], oid: str) -> bytes:
+    """``fetch_blob_into`` a buffer that holds a line already: the blob must follow it."""
+    buffer = io.BytesIO()
+    buffer.write(b"before\n")
+    fetch_blob_into(repo, addresses, oid, buffer)
+    assert buffer.getvalue().startswith(b"before\n")
+    return buffer.getvalue()[len(b"before\n") :]
 
 
 def _loose(repo_dir: Path, oid: str) -> Path:
@@ -212,13 +223,28 @@ def test_a_one_object_pack_is_read_as_git_wrote_it_and_a_truncated_one_is_not_ta
             out = io.BytesIO()
             assert _stream_one_blob(pack, oid, out, sha256)
             assert out.getvalue() == data
-    out = io.BytesIO()
+    out = io.BytesIO(b"kept")
+    out.seek(0, io.SEEK_END)
     assert not _stream_one_blob(pack, oid, out, "0" * 64)  # the record names other content
-    assert out.getvalue() == b""
+    assert out.getvalue() == b"kept"  # what was there before stays, and nothing after it
     assert not _stream_one_blob(pack, "0" * 40, out, None)
     cut = tmp_path / "cut.pack"
     cut.write_bytes(pack.read_bytes()[: pack.stat().st_size // 2])
     assert not _stream_one_blob(cut, oid, out, None)
-    assert out.getvalue() == b""
+    assert out.getvalue() == b"kept"
     (tmp_path / "empty.pack").write_bytes(b"")
     assert not _stream_one_blob(tmp_path / "empty.pack", oid, out, None)
+
+
+def test_content_that_is_not_what_the_record_says_is_refused_naming_the_document(
+    client_file: Callable[..., Path],
+) -> None:
+    from gitsync.documents.behaviour import write_content
+    from gitsync.repo.content import ContentMismatch
+
+    cf = ClientFile.open(client_file())
+    _sha, oid = keep_blob(cf.repo, os.urandom(5_000))
+    out = io.BytesIO()
+    with pytest.raises(ContentMismatch, match=r"document 'scan\.pdf': content .* sha256 0{12}"):
+        write_content(cf, {"name": "scan.pdf"}, oid, "0" * 64, out)
+    assert out.getvalue() == b""
