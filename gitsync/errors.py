@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     BUSY = 6  # another gitsync process holds the lock, or the copy moved under us
     UNREACHABLE = 7  # no parent on the route could be reached
     REFUSED = 8  # refused by the state of the hierarchy (copies outstanding, abandoned, ...)
+    DENIED = 9  # the server refused who you are or what you may do: sign in again, or ask an admin
     INTERNAL = 70  # a bug: one line, never a traceback with locals
     IO = 74  # the operating system refused a read or write
     INTERRUPTED = 130  # Ctrl-C
@@ -115,6 +116,15 @@ class Unreachable(GitsyncError):
     """No parent on the route could be reached."""
 
     exit_code = ExitCode.UNREACHABLE
+
+
+class Denied(GitsyncError):
+    """The server refused the sign-in (expired, revoked, wrong) or the right to do this.
+
+    Never taken for "offline": the message says what to do (sign in again, or ask an admin).
+    """
+
+    exit_code = ExitCode.DENIED
 
 
 class Refused(GitsyncError):
