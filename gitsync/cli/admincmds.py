@@ -1,6 +1,6 @@
 """Server administration commands: each acts on a server root (``--root``) or through a
-server label (``--server``, signed in as an admin), by one call to ``gitsync.server.admin``
-or its API route.
+server label (``--server``, signed in as an admin): one action of ``admin.ACTIONS``, run on
+the root or posted with the same arguments to its API route.
 
 gitsync server files [--json]
 gitsync server abandon FILE (--all | COPY_ID...)
@@ -10,13 +10,13 @@ gitsync server delete FILE [--abandon-outstanding] ; server undelete FILE ; serv
 gitsync server export FILE --to DIR
 gitsync server repair FILE ; server convert FILE ; server lockdown FILE [--abandon-outstanding] ; server clear-sync FILE
 gitsync server access FILE ; server audit [FILE]
+gitsync server grant FILE USER --right see|copy|sync|admin ; server revoke FILE USER
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,14 +40,10 @@ AbandonOption = Annotated[
 ]
 
 
-def _where(root: Path | None, server: str | None) -> tuple[Any, Any, Any] | None:
-    """(root, catalogue, acting user) for --root; None for --server."""
-    from gitsync.errors import UsageError
-
-    if (root is None) == (server is None):
-        raise UsageError("give either --root ROOT (on the server) or --server NAME")
-    if root is None:
-        return None
+def _acting(root: Path) -> Any:
+    """The admin context on a server root: the operator is the server's owner, logged as
+    ``root:<login>``."""
+    from gitsync.server.admin import Acting
     from gitsync.server.catalogue import Catalogue, User
     from gitsync.server.storage import ServerRoot
 
@@ -56,25 +52,28 @@ def _where(root: Path | None, server: str | None) -> tuple[Any, Any, Any] | None
         login = getpass.getuser()
     except (KeyError, OSError):
         login = "unknown"
-    # On the root itself the operator is the server's owner: logged as root:<login>.
     actor = User(0, f"root:{os.environ.get('GITSYNC_USER') or login}", "admin")
-    return opened, Catalogue.open(opened), actor
+    return Acting(opened, Catalogue.open(opened), actor)
 
 
-def _run(
-    root: Path | None,
-    server: str | None,
-    local: Callable[[Any, Any, Any], Any],
-    remote: Callable[[str], Any],
-) -> Any:
-    found = _where(root, server)
-    if found is None:
-        assert server is not None
-        return remote(server)
-    value = local(*found)
-    if isinstance(value, list):
-        return [v.as_dict() if hasattr(v, "as_dict") else v for v in value]
-    return value.as_dict() if hasattr(value, "as_dict") else value
+def _run_check(root: Path | None, server: str | None) -> None:
+    from gitsync.errors import UsageError
+
+    if (root is None) == (server is None):
+        raise UsageError("give either --root ROOT (on the server) or --server NAME")
+
+
+def _run(root: Path | None, server: str | None, action: str, **given: Any) -> Any:
+    """One admin action from ``admin.ACTIONS``: on the root (``--root``), or through the admin
+    API of a server label (``--server``), with the same arguments either way."""
+    _run_check(root, server)
+    if root is not None:
+        from gitsync.server import admin
+
+        return admin.call(_acting(root), action, given)
+    from gitsync.server import adminclient
+
+    return adminclient.call(server, action, given)
 
 
 def _size(n: int) -> str:
@@ -86,19 +85,13 @@ def _size(n: int) -> str:
 
 
 def register(server_app: typer.Typer) -> None:
-    from gitsync.server import admin, adminclient
 
     @server_app.command("files")
     def files(
         root: RootOption = None, server: ServerOption = None, as_json: JsonOption = False
     ) -> None:
         """Every file you administer, with its copies, size, last change and state."""
-        rows = _run(
-            root,
-            server,
-            lambda r, c, u: admin.list_files(r, c, u),
-            lambda s: adminclient.get(s, "files"),
-        )
+        rows = _run(root, server, "files")
         if as_json:
             emit_json(rows)
             return
@@ -150,12 +143,7 @@ def register(server_app: typer.Typer) -> None:
     ) -> None:
         """Abandon copies of a hosted file: the server refuses what they send from now on."""
         ids = list(copies or [])
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.abandon(r, c, u, file, ids, every=every),
-            lambda s: adminclient.post(s, "abandon", file=file, copies=ids, all=every),
-        )
+        out = _run(root, server, "abandon", file=file, copies=ids, all=every)
         _done(out, as_json, f"Abandoned {', '.join(out['abandoned']) or 'nothing new'} of {file}")
 
     @server_app.command("rename")
@@ -167,12 +155,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Rename a hosted file; copies follow the new address by themselves."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.rename(r, c, u, file, new),
-            lambda s: adminclient.post(s, "rename", file=file, name=new),
-        )
+        out = _run(root, server, "rename", file=file, name=new)
         _done(out, as_json, f"Renamed {out['old']} to {out['new']}")
 
     @server_app.command("move")
@@ -184,12 +167,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Move a hosted file to another folder; copies follow the new address by themselves."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.move(r, c, u, file, folder),
-            lambda s: adminclient.post(s, "move", file=file, folder=folder),
-        )
+        out = _run(root, server, "move", file=file, folder=folder)
         _done(out, as_json, f"Moved {out['old']} to {out['new']}")
 
     @server_app.command("compress")
@@ -201,17 +179,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Repack a file's history into one pack with a bitmap; prints the bytes saved."""
-        from gitsync.errors import UsageError
-
-        if every == (file is not None):
-            raise UsageError("name a file, or give --all (not both)")
-        body: dict[str, Any] = {"all": True} if every else {"file": file}
-        rows = _run(
-            root,
-            server,
-            lambda r, c, u: admin.compress(r, c, u, None if every else file),
-            lambda s: adminclient.post(s, "compress", **body),
-        )
+        rows = _run(root, server, "compress", file=file, all=every)
         if as_json:
             emit_json(rows)
             return
@@ -230,14 +198,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Move a hosted file to the recycle area (refused while copies are active)."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.delete(r, c, u, file, abandon_outstanding=abandon_outstanding),
-            lambda s: adminclient.post(
-                s, "delete", file=file, abandon_outstanding=abandon_outstanding
-            ),
-        )
+        out = _run(root, server, "delete", file=file, abandon_outstanding=abandon_outstanding)
         extra = f"; abandoned {', '.join(out['abandoned'])}" if out["abandoned"] else ""
         _done(out, as_json, f"Deleted {file} to the recycle area{extra}")
 
@@ -249,12 +210,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Bring a deleted file back from the recycle area."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.undelete(r, c, u, file),
-            lambda s: adminclient.post(s, "undelete", file=file),
-        )
+        out = _run(root, server, "undelete", file=file)
         _done(out, as_json, f"Restored {file} from the recycle area")
 
     @server_app.command("recycle")
@@ -262,12 +218,7 @@ def register(server_app: typer.Typer) -> None:
         root: RootOption = None, server: ServerOption = None, as_json: JsonOption = False
     ) -> None:
         """What the recycle area holds."""
-        rows = _run(
-            root,
-            server,
-            lambda r, c, u: admin.recycled(c, u),
-            lambda s: adminclient.get(s, "recycle"),
-        )
+        rows = _run(root, server, "recycle")
         if as_json:
             emit_json(rows)
         else:
@@ -285,14 +236,18 @@ def register(server_app: typer.Typer) -> None:
         server: ServerOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """Write the verified backup 'Backup of NAME (MM-DD-YYYY HH-MM-SS)' of a hosted file."""
+        """Write the verified backup 'Backup of NAME (MM-DD-YYYY HH-MM-SS)' of a hosted file
+        into its folder under DIR (a second one of the same second gets ' (2)')."""
         target = context.resolve(to)
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.export(r, c, u, file, target),
-            lambda s: adminclient.export(s, file, target),
-        )
+        _run_check(root, server)
+        if root is not None:
+            from gitsync.server import admin
+
+            out = admin.export(_acting(root), file=file, to=target).as_dict()
+        else:
+            from gitsync.server import adminclient
+
+            out = adminclient.export(server, file, target)
         _done(out, as_json, f"Backup written: {out['backup']}")
 
     @server_app.command("repair")
@@ -303,12 +258,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Verify a hosted file's history, rebuild its hooks and settings, check every rule."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.repair(r, c, u, file),
-            lambda s: adminclient.post(s, "repair", file=file),
-        )
+        out = _run(root, server, "repair", file=file)
         rules = f"; {len(out['rules'])} rule problem(s): {out['rules'][0]}" if out["rules"] else ""
         _done(out, as_json, f"Repaired {file}: history {out['history']}, hooks reinstalled{rules}")
 
@@ -320,12 +270,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Convert a hosted file to this gitsync's format; older clients are refused after."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.convert(r, c, u, file),
-            lambda s: adminclient.post(s, "convert", file=file),
-        )
+        out = _run(root, server, "convert", file=file)
         if out["commit"] is None:
             line = f"{file} is already at format_version {out['to_version']}"
         else:
@@ -344,14 +289,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Lock a hosted file down: every change is refused from then on."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.lockdown(r, c, u, file, abandon_outstanding=abandon_outstanding),
-            lambda s: adminclient.post(
-                s, "lockdown", file=file, abandon_outstanding=abandon_outstanding
-            ),
-        )
+        out = _run(root, server, "lockdown", file=file, abandon_outstanding=abandon_outstanding)
         extra = f"; abandoned {', '.join(out['abandoned'])}" if out["abandoned"] else ""
         _done(out, as_json, f"Locked down {file}{extra}")
 
@@ -363,12 +301,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Remove a hosted file's hierarchy registry once no copies are active."""
-        out = _run(
-            root,
-            server,
-            lambda r, c, u: admin.clear_sync(r, c, u, file),
-            lambda s: adminclient.post(s, "clear-sync", file=file),
-        )
+        out = _run(root, server, "clear-sync", file=file)
         _done(out, as_json, f"Cleared the sync registry of {file}")
 
     @server_app.command("access")
@@ -378,17 +311,38 @@ def register(server_app: typer.Typer) -> None:
         server: ServerOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        """A hosted file's access list (who holds which right)."""
-        rows = _run(
-            root,
-            server,
-            lambda r, c, u: admin.access_list(c, u, file),
-            lambda s: adminclient.get(s, "access", file=file),
-        )
+        """Who may do what with a hosted file: every user's effective right, and why (granted,
+        server admin, or the default open access of a root that is not private)."""
+        rows = _run(root, server, "access", file=file)
         if as_json:
             emit_json(rows)
         else:
-            table(None, ["user", "right"], [(r["user"], r["right"]) for r in rows])
+            table(None, ["user", "right", "why"], [(r["user"], r["right"], r["why"]) for r in rows])
+
+    @server_app.command("grant")
+    def grant(
+        file: FileArgument,
+        user: Annotated[str, typer.Argument(help="The user.")],
+        right: Annotated[str, typer.Option("--right", help="see, copy, sync or admin.")],
+        root: RootOption = None,
+        server: ServerOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Give a user a right on one file (replaces what they had)."""
+        out = _run(root, server, "grant", file=file, user=user, right=right)
+        _done(out, as_json, f"{user} may now {right} {out['file']}")
+
+    @server_app.command("revoke")
+    def revoke(
+        file: FileArgument,
+        user: Annotated[str, typer.Argument(help="The user.")],
+        root: RootOption = None,
+        server: ServerOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Take every right on one file away from a user (also the default open access)."""
+        out = _run(root, server, "revoke", file=file, user=user)
+        _done(out, as_json, f"{user} has no right on {out['file']} any more")
 
     @server_app.command("audit")
     def audit(
@@ -398,16 +352,7 @@ def register(server_app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """The admin actions taken, newest first, with who and when."""
-
-        def local(r: Any, c: Any, u: Any) -> Any:
-            return admin.audit_log(c, file=file)
-
-        rows = _run(
-            root,
-            server,
-            local,
-            lambda s: adminclient.get(s, "audit", **({"file": file} if file else {})),
-        )
+        rows = _run(root, server, "audit", file=file)
         if as_json:
             emit_json(rows)
         else:

@@ -3,7 +3,7 @@
 gitsync server init ROOT [--private] [--database URL]
 gitsync server run ROOT [--host H] [--port P] [--certfile F --keyfile K]
 gitsync server user add|list|remove|password ... --root ROOT
-gitsync server grant FILE USER --right see|copy|sync|admin --root ROOT ; server revoke
+gitsync server upgrade ROOT [--backed-up]
 gitsync server add URL --label NAME ; server list ; server remove NAME
 gitsync login NAME --user USER --password-stdin ; gitsync logout NAME
 gitsync publish [--server NAME] [--folder F] [--name N]
@@ -67,7 +67,7 @@ def init(
     ] = None,
 ) -> None:
     """Make a server root: a folder of bare repositories and a catalogue database."""
-    from gitsync.server.storage import init_root
+    from gitsync.server.newroot import init_root
 
     made = init_root(context.resolve(root), database=database, private=private)
     say(f"Server root ready at {made.path}")
@@ -142,27 +142,35 @@ def user_password(
     say(f"Password of {name} changed; their sign-ins were revoked")
 
 
-@server_app.command("grant")
-def grant(
-    file: Annotated[str, typer.Argument(help="The file's path on the server (folder/name).")],
-    user: Annotated[str, typer.Argument(help="The user.")],
-    right: Annotated[str, typer.Option("--right", help="see, copy, sync or admin.")],
-    root: RootOption,
+@server_app.command("upgrade")
+def upgrade(
+    root: Annotated[Path, typer.Argument(help="The server root.")],
+    backed_up: Annotated[
+        bool,
+        typer.Option(
+            "--backed-up",
+            help="A PostgreSQL catalogue: you took a copy (pg_dump) yourself.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Give a user a right on one file (replaces what they had)."""
-    _catalogue(root).grant(file, user, right)
-    say(f"{user} may now {right} {file}")
+    """Bring the root's catalogue to this gitsync's schema, after keeping a copy of it
+    (SQLite: ROOT/backups/); run again, it does nothing. Stop the server first."""
+    from gitsync.server.catalogue import Catalogue
+    from gitsync.server.storage import ServerRoot
 
-
-@server_app.command("revoke")
-def revoke(
-    file: Annotated[str, typer.Argument(help="The file's path on the server (folder/name).")],
-    user: Annotated[str, typer.Argument(help="The user.")],
-    root: RootOption,
-) -> None:
-    """Take every right on one file away from a user."""
-    _catalogue(root).revoke(file, user)
-    say(f"{user} has no right on {file} any more")
+    opened = ServerRoot.open(context.resolve(root))
+    done = Catalogue.open(opened, check_schema=False).upgrade(backed_up=backed_up)
+    if as_json:
+        emit_json(done.as_dict())
+    elif not done.steps:
+        say(f"{opened.path}: the catalogue is at schema version {done.to_version}; nothing to do")
+    else:
+        kept = f" (a copy of the old one: {done.backup})" if done.backup else ""
+        say(
+            f"Upgraded the catalogue of {opened.path} from schema version {done.from_version} "
+            f"to {done.to_version}{kept}"
+        )
 
 
 @server_app.command("add")

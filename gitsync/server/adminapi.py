@@ -1,23 +1,19 @@
-"""The admin API: one route per admin action, each calling one function of ``admin``.
+"""The admin API: ``/api/admin/<action>`` for every action of ``admin.ACTIONS``.
 
-    GET  /api/admin/files                         extended rows of the files this user administers
-    GET  /api/admin/audit[?file=F]                the audit log (server admins, or the file's admins)
-    GET  /api/admin/recycle                       what the recycle area holds (server admins)
-    GET  /api/admin/access?file=F                 a file's access list
-    POST /api/admin/access   {file, user, right}  grant a right (``none`` revokes)
-    POST /api/admin/abandon  {file, copies | all}
-    POST /api/admin/rename   {file, name}         POST /api/admin/move {file, folder}
-    POST /api/admin/compress {file | all}
-    POST /api/admin/delete   {file, abandon_outstanding}     POST /api/admin/undelete {file}
-    POST /api/admin/lockdown {file, abandon_outstanding}     POST /api/admin/clear-sync {file}
-    POST /api/admin/repair   {file}               POST /api/admin/convert {file}
+    GET  /api/admin/files | recycle | audit[?file=F] | access?file=F
+    POST /api/admin/<action>  {the action's parameters, as ``admin.ACTIONS`` names them}
+         grant {file, user, right}  revoke {file, user}  abandon {file, copies | all}
+         rename {file, name}  move {file, folder}  compress {file | all}
+         delete {file, abandon_outstanding}  undelete {file}  lockdown {file, abandon_outstanding}
+         clear-sync {file}  repair {file}  convert {file}
     POST /api/admin/export   {file}               the verified backup folder, as a tar stream
     POST /api/admin/replace?file=F&ref=R          body: a git bundle of a sync copy's history;
                                                   Replace Server Copy (the old one is recycled)
 
-Refusals: 404 for a file the user may not see (or none), 403 for a user short of the admin
-right, 409 for an action the file's state refuses (copies active, a copy pushed meanwhile),
-each with the one line that says why.
+A route parses the body, makes one call (``admin.call``), and maps a refusal to its status by
+the error's type (``respond.status_for``): 404 for a file the user may not see (or none), 403
+for a user short of the right, 409 for an action the file's state refuses, 400 for a bad
+argument, each with the one line that says why.
 """
 
 from __future__ import annotations
@@ -29,159 +25,71 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from gitsync.errors import GitsyncError, UsageError
+from gitsync.errors import GitsyncError
 from gitsync.server import admin
+from gitsync.server.access import require_admin
+from gitsync.server.respond import Refused, _query, read_json, send_json, status_for
+from gitsync.server.workbench import WORK
 
 if TYPE_CHECKING:
-    from gitsync.server.app import ServerApp
     from gitsync.server.catalogue import User
     from gitsync.server.githttp import Receive, Scope, Send
-
-
-def status_of(err: GitsyncError) -> int:
-    if isinstance(err, admin.NoSuchFile):
-        return 404
-    if isinstance(err, admin.AdminRefused) and "only a server admin" in str(err):
-        return 403
-    if isinstance(err, admin.AdminRefused) and "is not an admin" in str(err):
-        return 403
-    if isinstance(err, UsageError):
-        return 400
-    return 409
-
-
-def _text(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value:
-        from gitsync.server.respond import Refused
-
-        raise Refused(400, f"'{key}' is missing")
-    return value
-
-
-async def handle(
-    app: ServerApp, scope: Scope, receive: Receive, send: Send, user: User, action: str
-) -> None:
-    from gitsync.server.respond import Refused, _query, read_json, send_json
-
-    method = scope["method"]
-    root, catalogue = app.root, app.catalogue
-    call: Callable[[], Any]
-    if method == "GET":
-        query = _query(scope)
-        if action == "files":
-            call = lambda: admin.list_files(root, catalogue, user)  # noqa: E731
-        elif action == "audit":
-            wanted = query.get("file")
-
-            def call() -> Any:
-                if wanted:
-                    admin.require_admin(catalogue, user, wanted)
-                else:
-                    admin.require_server_admin(user, "audit log")
-                return admin.audit_log(catalogue, file=wanted or None)
-
-        elif action == "recycle":
-            call = lambda: admin.recycled(catalogue, user)  # noqa: E731
-        elif action == "access":
-            listed = query.get("file", "")
-            call = lambda: admin.access_list(catalogue, user, listed)  # noqa: E731
-        else:
-            raise Refused(404)
-        await _answer(send, call)
-        return
-    if method != "POST":
-        raise Refused(405)
-    if action == "replace":
-        await _replace(app, scope, receive, send, user)
-        return
-    body = await read_json(scope, receive)
-    if action == "export":
-        await _export(app, send, user, _text(body, "file"))
-        return
-    file = body.get("file")
-    flag = bool(body.get("abandon_outstanding"))
-    if action == "compress":
-        every = bool(body.get("all"))
-        if not every:
-            file = _text(body, "file")
-
-        def call() -> Any:
-            return [
-                o.as_dict() for o in admin.compress(root, catalogue, user, None if every else file)
-            ]
-
-    else:
-        name = _text(body, "file")
-        simple: dict[str, Callable[[], admin.Outcome]] = {
-            "abandon": lambda: admin.abandon(
-                root,
-                catalogue,
-                user,
-                name,
-                [str(c) for c in body.get("copies") or []],
-                every=bool(body.get("all")),
-            ),
-            "rename": lambda: admin.rename(root, catalogue, user, name, _text(body, "name")),
-            "move": lambda: admin.move(root, catalogue, user, name, str(body.get("folder", ""))),
-            "delete": lambda: admin.delete(root, catalogue, user, name, abandon_outstanding=flag),
-            "undelete": lambda: admin.undelete(root, catalogue, user, name),
-            "lockdown": lambda: admin.lockdown(
-                root, catalogue, user, name, abandon_outstanding=flag
-            ),
-            "clear-sync": lambda: admin.clear_sync(root, catalogue, user, name),
-            "repair": lambda: admin.repair(root, catalogue, user, name),
-            "convert": lambda: admin.convert(root, catalogue, user, name),
-            "access": lambda: admin.set_access(
-                catalogue, user, name, _text(body, "user"), _text(body, "right")
-            ),
-        }
-        if action not in simple:
-            raise Refused(404)
-        chosen = simple[action]
-
-        def call() -> Any:
-            return chosen().as_dict()
-
-    await _answer(send, call, notify=app)
-    _ = send_json
-
-
-async def _answer(send: Send, call: Callable[[], Any], notify: ServerApp | None = None) -> None:
-    from gitsync.server.respond import send_json
-
-    try:
-        value = await asyncio.to_thread(call)
-    except GitsyncError as err:
-        await send_json(send, status_of(err), {"error": str(err)})
-        return
-    if notify is not None:
-        # Agents waiting on a long-poll of any file hear at once that something moved.
-        notify.wake_all()
-    await send_json(send, 200, value)
-
+    from gitsync.server.respond import Serving
 
 MAX_BUNDLE = 8 * 1024**3
 
 
-async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, user: User) -> None:
-    """Take the bundle into a file under ROOT/work as it streams in, then replace."""
-    from gitsync.server.respond import Refused, _query
+async def handle(
+    app: Serving, scope: Scope, receive: Receive, send: Send, user: User, action: str
+) -> None:
+    acting = admin.Acting(app.root, app.catalogue, user)
+    method = scope["method"]
+    if method == "POST" and action == "replace":
+        await _replace(app, scope, receive, send, acting)
+        return
+    if method == "POST" and action == "export":
+        body = await read_json(scope, receive)
+        await export_response(app, send, acting, str(body.get("file") or ""))
+        return
+    found = admin.ACTIONS.get(action)
+    if found is None:
+        raise Refused(404)
+    if method != found.method:
+        raise Refused(405)
+    given: dict[str, Any] = _query(scope) if method == "GET" else await read_json(scope, receive)
+    await answer(app, send, lambda: admin.call(acting, action, given), wake=found.wakes)
 
+
+async def answer(app: Serving, send: Send, call: Callable[[], Any], *, wake: bool) -> None:
+    """Run ``call`` off the event loop and send its JSON, or its refusal's status and line."""
+    try:
+        value = await asyncio.to_thread(call)
+    except GitsyncError as err:
+        await send_json(send, status_for(err), {"error": str(err)})
+        return
+    if wake:
+        # Agents waiting on a long-poll of any file hear at once that something moved.
+        app.wake_all()
+    await send_json(send, 200, value)
+
+
+async def _replace(
+    app: Serving, scope: Scope, receive: Receive, send: Send, acting: admin.Acting
+) -> None:
+    """Take the bundle into a file under ROOT/work as it streams in, then replace."""
     query = _query(scope)
     file, ref = query.get("file", ""), query.get("ref", "")
     if not file or not ref:
         raise Refused(400, "'file' and 'ref' are needed")
     # Who may act is known before a byte of history is taken.
     try:
-        await asyncio.to_thread(admin.require_admin, app.catalogue, user, file)
+        await asyncio.to_thread(require_admin, acting.catalogue, acting.user, file)
     except GitsyncError as err:
-        from gitsync.server.respond import send_json
-
-        await send_json(send, status_of(err), {"error": str(err)})
+        await send_json(send, status_for(err), {"error": str(err)})
         return
-    work = app.root.path / admin.WORK
+    work = app.root.path / WORK
     work.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work, prefix=".bundle-") as holder:
         bundle = Path(holder) / "copy.bundle"
@@ -198,34 +106,37 @@ async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, u
                 out.write(chunk)
                 if not message.get("more_body", False):
                     break
-        await _answer(
+        await answer(
+            app,
             send,
-            lambda: admin.replace(app.root, app.catalogue, user, file, bundle, ref).as_dict(),
-            notify=app,
+            lambda: admin.replace(acting, file=file, bundle=bundle, ref=ref).as_dict(),
+            wake=True,
         )
 
 
-async def _export(app: ServerApp, send: Send, user: User, file: str) -> None:
-    from gitsync.server.respond import send_json
+async def export_response(app: Serving, send: Send, acting: admin.Acting, file: str) -> None:
+    """The verified backup of ``file`` as a tar (its name and the file's folder in headers)."""
+    if not file:
+        await send_json(send, 400, {"error": "'file' is missing"})
+        return
+    work = app.root.path / WORK
+    work.mkdir(exist_ok=True)
 
-    def build() -> tuple[bytes, str]:
-        with tempfile.TemporaryDirectory(
-            dir=app.root.path / admin.WORK if (app.root.path / admin.WORK).is_dir() else None
-        ) as tmp:
-            outcome = admin.export(app.root, app.catalogue, user, file, Path(tmp))
+    def build() -> tuple[bytes, str, str]:
+        with tempfile.TemporaryDirectory(dir=work, prefix=".export-") as tmp:
+            outcome = admin.export(acting, file=file, to=Path(tmp))
             folder = Path(outcome.detail["backup"])
             buffer = io.BytesIO()
             with tarfile.open(fileobj=buffer, mode="w") as archive:
                 archive.add(folder, arcname=folder.name)
-            return buffer.getvalue(), folder.name
+            hosted_folder = outcome.file.rpartition("/")[0]
+            return buffer.getvalue(), folder.name, hosted_folder
 
     try:
-        data, name = await asyncio.to_thread(build)
+        data, name, hosted_folder = await asyncio.to_thread(build)
     except GitsyncError as err:
-        await send_json(send, status_of(err), {"error": str(err)})
+        await send_json(send, status_for(err), {"error": str(err)})
         return
-    from urllib.parse import quote
-
     await send(
         {
             "type": "http.response.start",
@@ -234,6 +145,7 @@ async def _export(app: ServerApp, send: Send, user: User, file: str) -> None:
                 (b"content-type", b"application/x-tar"),
                 (b"content-length", str(len(data)).encode()),
                 (b"x-backup-name", quote(name).encode()),
+                (b"x-backup-folder", quote(hosted_folder).encode()),
             ],
         }
     )

@@ -18,27 +18,52 @@ def _call(label: str | None, method: str, action: str, body: Any = None, query: 
     return admin_request(url, user, method, action, body=body, query=query)
 
 
-def get(label: str | None, action: str, **query: str) -> Any:
-    return _call(label, "GET", action, query=query or None).json()
+def call(label: str | None, action: str, given: dict[str, Any]) -> Any:
+    """One action of ``admin.ACTIONS`` through the server's admin API, with the arguments the
+    ``--root`` form would take (a GET's in the query, a POST's as its JSON body)."""
+    from gitsync.server.admin import ACTIONS
 
-
-def post(label: str | None, action: str, **body: Any) -> Any:
-    return _call(label, "POST", action, body=body).json()
+    found = ACTIONS.get(action)
+    if found is None:
+        raise UsageError(f"'{action}': no such admin action")
+    if found.method == "GET":
+        query = {k: str(v) for k, v in given.items() if v not in (None, "", False)}
+        return _call(label, "GET", action, query=query or None).json()
+    return _call(
+        label, "POST", action, body={k: v for k, v in given.items() if v is not None}
+    ).json()
 
 
 def export(label: str | None, file: str, to: Path) -> dict[str, Any]:
     """Fetch the server's verified backup of ``file`` and unpack it into ``to``."""
     from gitsync.maintenance.backup import BUNDLE, FILES, MANIFEST, sha256_of
+    from gitsync.server.admin import free_backup_path
 
     response = _call(label, "POST", "export", body={"file": file})
     name = unquote(response.headers.get("x-backup-name", ""))
-    to = to.expanduser().resolve()
-    to.mkdir(parents=True, exist_ok=True)
-    final = to / name
-    if not name or "/" in name or final.exists():
-        raise UsageError(f"{final}: a backup of that name already exists")
-    with tarfile.open(fileobj=io.BytesIO(response.body), mode="r") as archive:
-        archive.extractall(to, filter="data")
+    folder = unquote(response.headers.get("x-backup-folder", ""))
+    if (
+        not name
+        or "/" in name
+        or name.startswith(".")
+        or folder.startswith("/")
+        or ".." in folder.split("/")
+    ):
+        raise GitsyncError(f"{file}: the server's backup has no name this gitsync can use")
+    place = to.expanduser().resolve() / folder if folder else to.expanduser().resolve()
+    place.mkdir(parents=True, exist_ok=True)
+    final = free_backup_path(place, name)
+    from gitsync.fs import make_staging
+
+    staging = make_staging(place, ".export-")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(response.body), mode="r") as archive:
+            archive.extractall(staging, filter="data")
+        (staging / name).rename(final)
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
     import json
 
     manifest = json.loads((final / MANIFEST).read_text(encoding="utf-8"))

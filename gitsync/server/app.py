@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 from gitsync.model.records import FORMAT_VERSION
 from gitsync.server import RIGHTS, ServerError, right_at_least
-from gitsync.server.admin import report_copy as admin_report
+from gitsync.server.access import NoSuchFile, NotAllowed, file_for, find_file
 from gitsync.server.catalogue import Catalogue, HostedFile, User
 from gitsync.server.githttp import (
     Receive,
@@ -45,7 +45,6 @@ from gitsync.server.githttp import (
     format_refusal,
     header,
     pending_of,
-    registered_copy,
     send_git_error,
     send_plain,
     serve_backend,
@@ -58,6 +57,7 @@ from gitsync.server.receive import (
     fold_received,
     parse_updates,
 )
+from gitsync.server.registry import copy_record
 from gitsync.server.respond import Refused, _query, read_json, send_json
 from gitsync.server.storage import BadPath, ServerRoot, check_file_name
 
@@ -189,22 +189,14 @@ class ServerApp:
     # --- files -------------------------------------------------------------------
 
     async def _visible_file(self, user: User, name: str, needed: str) -> tuple[HostedFile, str]:
-        """The file and the user's right on it: 404 when unknown or unseen, 403 when short of ``needed``."""
+        """The file and the user's right on it (``access.file_for``, redirects followed): 404
+        when unknown or unseen, 403 when short of ``needed``."""
         try:
-            name = check_file_name(name)
-        except BadPath:
+            return await asyncio.to_thread(file_for, self.catalogue, user, name, needed)
+        except NoSuchFile:
             raise Refused(404) from None
-        hosted = await asyncio.to_thread(self.catalogue.file, name)
-        if hosted is None:
-            hosted = await asyncio.to_thread(self._moved, name)
-        if hosted is None:
-            raise Refused(404)
-        right = await asyncio.to_thread(self.catalogue.right_of, user, hosted)
-        if not right_at_least(right, "see"):
-            raise Refused(404)
-        if not right_at_least(right, needed):
-            raise Refused(403)
-        return hosted, right
+        except NotAllowed:
+            raise Refused(403) from None
 
     async def _redirect_moved(self, scope: Scope, send: Send, path: str) -> None:
         """A renamed or moved file's old address: redirect before sign-in, because git keeps a
@@ -226,11 +218,9 @@ class ServerApp:
         raise _Answered
 
     def _moved(self, name: str) -> HostedFile | None:
-        """The file a renamed or moved address now names (admin.relocate keeps the old one)."""
-        from gitsync.server.admin import redirect_of
-
-        new = redirect_of(self.catalogue, name)
-        return self.catalogue.file(new) if new else None
+        """The file a renamed or moved address now names (``access.find_file``)."""
+        hosted = find_file(self.catalogue, name)
+        return hosted if hosted is not None and hosted.path != name else None
 
     def file_url(self, scope: Scope, path: str) -> str:
         host = header(scope, b"host") or "localhost"
@@ -414,7 +404,7 @@ class ServerApp:
                 f"copy {copy} was abandoned on the server; nothing it sends or asks is "
                 "accepted: take a new copy (gitsync copy), your work stays in this folder"
             )
-        admin_report(self.catalogue, hosted, copy, user.name, None)
+        self.catalogue.report_copy(hosted, copy, user.name, None)
         return None
 
     def _note_listening(
@@ -422,11 +412,11 @@ class ServerApp:
     ) -> None:
         """A watch agent's long-poll: the copy is seen, with what it says it holds unsent."""
         if self._own_copy(hosted, copy, user) is not None:
-            admin_report(self.catalogue, hosted, copy, user.name, pending)
+            self.catalogue.report_copy(hosted, copy, user.name, pending)
 
     def _own_copy(self, hosted: HostedFile, copy: str, user: User) -> dict[str, Any] | None:
         """The registry record of ``copy`` when it is the signed-in user's; else None."""
-        record = registered_copy(self.root.repository(hosted.path), copy)
+        record = copy_record(self.root.repository(hosted.path), copy)
         if record is None or record.get("user") not in (None, "", user.name):
             return None
         return record
@@ -478,7 +468,7 @@ class ServerApp:
             pending = pending_of(scope)
             if pending is not None:
                 await asyncio.to_thread(
-                    admin_report, self.catalogue, hosted, copy, user.name, pending
+                    self.catalogue.report_copy, hosted, copy, user.name, pending
                 )
         extra: dict[str, str] = {}
         key = None
@@ -510,34 +500,10 @@ class ServerApp:
     async def hook_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        """One request from a relay hook on the unix socket (HTTP/1.1, as curl sends it)."""
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
-            lines = head.decode("latin-1").split("\r\n")
-            hook = lines[0].split()[1].lstrip("/") if len(lines[0].split()) >= 2 else ""
-            fields = {}
-            for line in lines[1:]:
-                key, _, value = line.partition(":")
-                fields[key.strip().lower()] = value.strip()
-            length = int(fields.get("content-length", "0") or 0)
-            if length > 16 * 1024 * 1024:
-                raise ValueError("too large")
-            body = (await reader.readexactly(length)).decode("utf-8", "replace") if length else ""
-            status, answer = await self.hook(hook, fields, body)
-        except (ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            status, answer = 400, "gitsync: push refused: the server could not read the hook\n"
-        except Exception:
-            log.exception("hook request failed")
-            status, answer = 500, "gitsync: push refused: the server failed to check it\n"
-        data = answer.encode("utf-8")
-        writer.write(
-            f"HTTP/1.1 {status} X\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
-            + data
-        )
-        try:
-            await writer.drain()
-        finally:
-            writer.close()
+        """One request from a relay hook on the unix socket (``hooksocket``, HTTP through h11)."""
+        from gitsync.server.hooksocket import serve_hook_request
+
+        await serve_hook_request(reader, writer, self.hook)
 
     async def hook(self, hook: str, fields: dict[str, str], body: str) -> tuple[int, str]:
         ctx = self.pushes.get(fields.get("x-push-key", ""))
@@ -571,7 +537,7 @@ class ServerApp:
             copy = self.push_copies.get(fields.get("x-push-key", ""))
             if moved and copy is not None:
                 # What the copy held unsent has landed: as far as the server knows, nothing waits.
-                await asyncio.to_thread(admin_report, self.catalogue, hosted, copy, ctx.user, 0)
+                await asyncio.to_thread(self.catalogue.report_copy, hosted, copy, ctx.user, 0)
             return 200, ""
         return 404, "gitsync: unknown hook\n"
 

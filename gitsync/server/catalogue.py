@@ -1,4 +1,9 @@
-"""The catalogue: users, tokens, hosted files, access lists and change events (SQLAlchemy 2 Core).
+"""The catalogue: every table of the server root and the only SQL run on it (SQLAlchemy 2 Core).
+
+Users, tokens, hosted files, access lists, change events, and the admin side:
+the audit log, the redirects a rename leaves, the recycle area's rows and what
+copies report. Its schema carries a version (``gitsync.server.migrations``); a
+catalogue older than this gitsync is refused until ``gitsync server upgrade``.
 
 SQLite in WAL mode inside the server root by default, so the ``server user``
 and ``server grant`` commands act on the root while the server runs;
@@ -16,12 +21,12 @@ import json
 import secrets
 import time
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gitsync.server import RIGHTS, ROLES, ServerError, right_at_least
+from gitsync.server import RIGHTS, ROLES, ServerError, migrations, right_at_least
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -82,6 +87,7 @@ def _tables() -> Any:
         Column,
         Float,
         ForeignKey,
+        Index,
         Integer,
         MetaData,
         String,
@@ -144,30 +150,100 @@ def _tables() -> Any:
         Column("new", String(64), nullable=False),
         Column("user", String(100), nullable=False),
         Column("at", Float, nullable=False),
+        Index("events_file", "file_id", "id"),
     )
+    Table(
+        "audit",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", Float, nullable=False),
+        Column("user", String(100), nullable=False),
+        Column("action", String(40), nullable=False),
+        Column("file", String(300), nullable=False, default=""),
+        Column("detail", Text, nullable=False, default="{}"),
+        Index("audit_file", "file", "id"),
+    )
+    Table(
+        "redirects",
+        meta,
+        Column("old", String(300), primary_key=True),
+        Column("new", String(300), nullable=False),
+        Column("at", Float, nullable=False),
+    )
+    Table(
+        "recycle",
+        meta,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("path", String(300), nullable=False),
+        Column("stored", String(400), nullable=False),
+        Column("row", Text, nullable=False),
+        Column("access", Text, nullable=False),
+        Column("by", String(100), nullable=False),
+        Column("at", Float, nullable=False),
+    )
+    Table(
+        "copy_reports",
+        meta,
+        Column("file_id", Integer, primary_key=True, autoincrement=False),
+        Column("copy", String(64), primary_key=True),
+        Column("user", String(100), nullable=False),
+        Column("seen", Float, nullable=False),
+        Column("pending", Integer, nullable=True),
+    )
+    Table("schema_version", meta, Column("version", Integer, nullable=False))
     _metadata = meta
     return meta
 
 
+class CatalogueError(ServerError):
+    """The catalogue's database failed: one line naming the kind of failure, never its SQL."""
+
+
 def _engine(url: str, root: ServerRoot) -> Engine:
     from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         relative = url.removeprefix("sqlite:///")
         url = f"sqlite:///{root.path / relative}"
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    scheme = url.split(":", 1)[0]
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except ImportError as err:
+        extra = " (pip install 'gitsync[postgres]')" if scheme.startswith("postgres") else ""
+        raise CatalogueError(
+            f"database '{scheme}': its driver is not installed ({err.name}){extra}"
+        ) from None
+    except (ArgumentError, NoSuchModuleError):
+        raise CatalogueError(f"database '{scheme}': not a database URL SQLAlchemy knows") from None
+    event.listen(engine, "handle_error", _one_line_error)
+    return engine
+
+
+def _one_line_error(context: Any) -> BaseException | None:
+    """Every database failure but a constraint (which callers catch and name) becomes one line
+    without the statement or its parameters: they may hold a password hash or a token hash."""
+    from sqlalchemy.exc import IntegrityError
+
+    original = context.original_exception
+    if isinstance(context.sqlalchemy_exception, IntegrityError):
+        return None
+    unreached = context.is_disconnect or context.statement is None  # no statement: connecting
+    kind = "cannot reach the database" if unreached else "the database failed"
+    detail = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return CatalogueError(f"catalogue: {kind}: {type(original).__name__}: {detail[:200]}")
 
 
 class Catalogue:
@@ -180,13 +256,34 @@ class Catalogue:
         self.t = _tables().tables
 
     @classmethod
-    def open(cls, root: ServerRoot) -> Catalogue:
+    def open(cls, root: ServerRoot, *, check_schema: bool = True) -> Catalogue:
+        """The root's catalogue; refused when its schema is not this gitsync's (SchemaTooOld
+        names ``gitsync server upgrade``), unless ``check_schema`` is False (the upgrade)."""
         settings = root.settings()
         url = str(settings.get("database") or "sqlite:///catalogue.db")
-        return cls(_engine(url, root), root, bool(settings.get("private")))
+        catalogue = cls(_engine(url, root), root, bool(settings.get("private")))
+        if check_schema:
+            catalogue.check_schema()
+        return catalogue
 
     def create_tables(self) -> None:
-        _tables().create_all(self.engine)
+        """A new root's tables, at this gitsync's schema version."""
+        meta = _tables()
+        meta.create_all(self.engine)
+        with self._tx() as conn:
+            migrations.set_schema_version(conn, meta, migrations.HEAD)
+
+    def schema_version(self) -> int:
+        """The version the catalogue's tables are at; 0 for a root from before versions."""
+        return migrations.schema_version(self.engine, _tables())
+
+    def check_schema(self) -> None:
+        """SchemaTooOld (naming ``gitsync server upgrade``) or SchemaTooNew, unless current."""
+        migrations.check(self.schema_version(), self.root.path)
+
+    def upgrade(self, *, backed_up: bool = False) -> migrations.Upgrade:
+        """The catalogue brought to this gitsync's schema (``migrations.upgrade``)."""
+        return migrations.upgrade(self.engine, _tables(), self.root.path, backed_up=backed_up)
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -414,16 +511,21 @@ class Catalogue:
                 self.t["files"].update().where(self.t["files"].c.id == current.id).values(**row)
             )
 
-    def right_of(self, user: User, hosted: HostedFile) -> str:
-        """The user's right on a file: admins hold every right, else the access list, else the default."""
+    def right_of(self, user: User, hosted: HostedFile, *, granted: str | None = None) -> str:
+        """The user's right on a file: admins hold every right, else the access list, else the
+        default (``granted``: the access list's entry when already read, "" for none)."""
         if user.is_admin:
             return "admin"
-        access = self.t["access"]
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                access.select().where(access.c.file_id == hosted.id, access.c.user_id == user.id)
-            ).first()
-        right = str(row.right) if row is not None else "none" if self.private else "sync"
+        if granted is None:
+            access = self.t["access"]
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    access.select().where(
+                        access.c.file_id == hosted.id, access.c.user_id == user.id
+                    )
+                ).first()
+            granted = str(row.right) if row is not None else ""
+        right = granted or ("none" if self.private else "sync")
         if hosted.state != "ready" and hosted.publisher != user.name:
             return "none"  # a file being published is nobody's but its publisher's
         return right
@@ -441,6 +543,14 @@ class Catalogue:
         hosted = self.file(path)
         if hosted is None:
             raise ServerError(f"{path}: no such file on the server")
+        self.set_access(hosted, user_name, right)
+
+    def set_access(self, hosted: HostedFile, user_name: str, right: str, by: str = "") -> None:
+        """``user_name``'s entry in the file's access list (``none``: no right, also when files
+        are open to staff); with ``by``, a grant or revoke line in the audit log, in the same
+        transaction."""
+        if right not in RIGHTS:
+            raise ServerError(f"right '{right}': use one of {', '.join(RIGHTS)}")
         user = self.user(user_name)
         access = self.t["access"]
         with self._tx() as conn:
@@ -448,6 +558,9 @@ class Catalogue:
                 access.delete().where(access.c.file_id == hosted.id, access.c.user_id == user.id)
             )
             conn.execute(access.insert().values(file_id=hosted.id, user_id=user.id, right=right))
+            if by:
+                action = "revoke" if right == "none" else "grant"
+                self.record_action(by, action, hosted.path, conn, grantee=user_name, right=right)
 
     def search(
         self, user: User, text: str, *, holder: str | None = None, limit: int = 200
@@ -483,10 +596,7 @@ class Catalogue:
                     and hosted.publisher != holder
                 ):
                     continue
-                if user.is_admin:
-                    right = "admin"
-                else:
-                    right = row.granted or ("none" if self.private else "sync")
+                right = self.right_of(user, hosted, granted=row.granted or "")
                 if not right_at_least(right, "see"):
                     continue
                 found.append((hosted, right))
@@ -526,6 +636,216 @@ class Catalogue:
             for r in rows
         ]
 
+    # --- the audit log --------------------------------------------------------------------
+
+    def record_action(
+        self, user: str, action: str, file: str = "", conn: Connection | None = None, **detail: Any
+    ) -> None:
+        """One line of the audit log (in ``conn``'s transaction when given)."""
+        with self._tx() if conn is None else nullcontext(conn) as active:
+            active.execute(
+                self.t["audit"]
+                .insert()
+                .values(
+                    at=time.time(),
+                    user=user,
+                    action=action,
+                    file=file,
+                    detail=json.dumps(detail, sort_keys=True, default=str),
+                )
+            )
+
+    def audit(self, *, file: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """The audit log, newest first (of one file when ``file`` is given)."""
+        audit = self.t["audit"]
+        query = audit.select().order_by(audit.c.id.desc()).limit(limit)
+        if file is not None:
+            query = query.where(audit.c.file == file)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            {
+                "at": stamp(r.at),
+                "user": r.user,
+                "action": r.action,
+                "file": r.file,
+                "detail": json.loads(r.detail or "{}"),
+            }
+            for r in rows
+        ]
+
+    # --- what copies report ----------------------------------------------------------------
+
+    def report_copy(self, hosted: HostedFile, copy: str, user: str, pending: int | None) -> None:
+        """A copy was seen now, and (when it said) holds ``pending`` changes not sent yet."""
+        from sqlalchemy.exc import IntegrityError
+
+        reports = self.t["copy_reports"]
+        values: dict[str, Any] = {"user": user, "seen": time.time()}
+        if pending is not None:
+            values["pending"] = pending
+        where = (reports.c.file_id == hosted.id) & (reports.c.copy == copy)
+        for _ in range(2):
+            try:
+                with self._tx() as conn:
+                    if conn.execute(reports.update().where(where).values(**values)).rowcount:
+                        return
+                    conn.execute(reports.insert().values(file_id=hosted.id, copy=copy, **values))
+                    return
+            except IntegrityError:
+                continue  # another request inserted it a moment ago: update it instead
+
+    def copy_reports(self, hosted: HostedFile) -> dict[str, tuple[float, int | None]]:
+        """copy id -> (when last seen, pending changes it said it holds; None: never said)."""
+        reports = self.t["copy_reports"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(reports.select().where(reports.c.file_id == hosted.id)).all()
+        return {r.copy: (float(r.seen), r.pending) for r in rows}
+
+    # --- renames, moves and the recycle area --------------------------------------------------
+
+    def redirect_of(self, path: str) -> str | None:
+        """Where a renamed or moved file went (followed through several moves), or None."""
+        redirects = self.t["redirects"]
+        seen: set[str] = set()
+        current = path
+        with self.engine.connect() as conn:
+            while current not in seen:
+                seen.add(current)
+                row = conn.execute(redirects.select().where(redirects.c.old == current)).first()
+                if row is None:
+                    break
+                current = row.new
+        return current if current != path else None
+
+    def relocate_file(
+        self, hosted: HostedFile, new_path: str, move: Callable[[], object], by: str, action: str
+    ) -> None:
+        """The file's row takes ``new_path`` and its old path redirects there; ``move`` (the
+        repository's rename) runs inside the transaction, so either both happen or neither."""
+        folder, _, name = new_path.rpartition("/")
+        files, redirects = self.t["files"], self.t["redirects"]
+        with self._tx() as conn:
+            conn.execute(
+                files.update()
+                .where(files.c.id == hosted.id)
+                .values(
+                    path=new_path,
+                    folder=folder,
+                    name=name,
+                    search=normalise(
+                        " ".join([new_path, hosted.client, hosted.number, hosted.city])
+                    ),
+                )
+            )
+            conn.execute(redirects.delete().where(redirects.c.old.in_([hosted.path, new_path])))
+            conn.execute(redirects.insert().values(old=hosted.path, new=new_path, at=time.time()))
+            self.record_action(by, action, new_path, conn, old=hosted.path)
+            move()
+
+    def recycle_file(
+        self,
+        hosted: HostedFile,
+        stored: str,
+        move: Callable[[], object],
+        *,
+        by: str,
+        remove: bool,
+        action: str,
+        **detail: Any,
+    ) -> None:
+        """Keep the file's row and access list in the recycle area under ``stored``. With
+        ``remove`` the file leaves the catalogue (a delete); without, its row stays and the
+        kept row takes a new id when restored (a Replace Server Copy). ``move`` (the
+        repository's rename into the recycle area) runs inside the transaction."""
+        t = self.t
+        with self._tx() as conn:
+            row = conn.execute(t["files"].select().where(t["files"].c.id == hosted.id)).first()
+            access = conn.execute(
+                t["access"].select().where(t["access"].c.file_id == hosted.id)
+            ).all()
+            if row is None:
+                raise ServerError(f"{hosted.path}: no such file on the server")
+            kept = dict(row._mapping)
+            if not remove:
+                kept.pop("id")
+            conn.execute(
+                t["recycle"]
+                .insert()
+                .values(
+                    path=hosted.path,
+                    stored=stored,
+                    row=json.dumps(kept),
+                    access=json.dumps([dict(a._mapping) for a in access]),
+                    by=by,
+                    at=time.time(),
+                )
+            )
+            if remove:
+                for table in ("events", "copy_reports", "access"):
+                    conn.execute(t[table].delete().where(t[table].c.file_id == hosted.id))
+                conn.execute(t["files"].delete().where(t["files"].c.id == hosted.id))
+            self.record_action(by, action, hosted.path, conn, recycled_as=stored, **detail)
+            move()
+
+    def recycled(self) -> list[dict[str, Any]]:
+        recycle = self.t["recycle"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(recycle.select().order_by(recycle.c.id)).all()
+        return [
+            {"file": r.path, "stored": r.stored, "deleted_by": r.by, "deleted_at": stamp(r.at)}
+            for r in rows
+        ]
+
+    def last_recycled(self, path: str) -> str | None:
+        """Where the most recently recycled file of that path is stored, or None."""
+        recycle = self.t["recycle"]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                recycle.select().where(recycle.c.path == path).order_by(recycle.c.id.desc())
+            ).first()
+        return None if row is None else str(row.stored)
+
+    def restore_file(self, path: str, move: Callable[[], object], by: str) -> None:
+        """The most recently recycled file of that path back in the catalogue, with its access
+        list; ``move`` (the repository's rename back) runs inside the transaction."""
+        t = self.t
+        recycle = t["recycle"]
+        with self._tx() as conn:
+            row = conn.execute(
+                recycle.select().where(recycle.c.path == path).order_by(recycle.c.id.desc())
+            ).first()
+            if row is None:
+                raise ServerError(f"{path}: not in the recycle area")
+            values = json.loads(row.row)
+            # A replaced copy's row has no id (its file kept it): it takes a new one.
+            inserted = conn.execute(t["files"].insert().values(**values)).inserted_primary_key
+            file_id = values.get("id") or (inserted[0] if inserted else None)
+            for entry in json.loads(row.access):
+                conn.execute(t["access"].insert().values(**dict(entry, file_id=file_id)))
+            conn.execute(recycle.delete().where(recycle.c.id == row.id))
+            self.record_action(by, "undelete", path, conn)
+            move()
+
+    # --- access -------------------------------------------------------------------------------
+
+    def effective_rights(self, hosted: HostedFile) -> list[tuple[User, str, str]]:
+        """Every user with a right on the file: (user, right, why), why being ``granted``,
+        ``server admin`` or ``default`` (the open access of a root that is not private)."""
+        access = self.t["access"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(access.select().where(access.c.file_id == hosted.id)).all()
+        granted = {int(r.user_id): str(r.right) for r in rows}
+        found = []
+        for user in self.users():
+            right = self.right_of(user, hosted, granted=granted.get(user.id, ""))
+            why = (
+                "server admin" if user.is_admin else "granted" if user.id in granted else "default"
+            )
+            if right != "none":
+                found.append((user, right, why))
+        return found
+
 
 def _check_password(password: str) -> None:
     if len(password) < 8:
@@ -547,6 +867,10 @@ def _dummy_hash() -> str:
     if not _DUMMY:
         _DUMMY.append(_hash_password(secrets.token_hex(16)))
     return _DUMMY[0]
+
+
+def stamp(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 def _new_id(result: Any) -> int:

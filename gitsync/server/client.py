@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
-from gitsync.errors import GitsyncError, Unreachable, UsageError
+from gitsync.errors import Denied, GitsyncError, NotFound, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
 from gitsync.sync import webapi
@@ -112,10 +112,10 @@ def _api(
         raise NotSignedIn(f"{where}: the server refused the sign-in (run 'gitsync login')")
     line = _server_line(response)
     if status == 404:
-        raise GitsyncError(f"{where}: {line or 'no such file, or not one you may see'}")
+        raise NotFound(f"{where}: {line or 'no such file, or not one you may see'}")
     if status == 403:
         refused = f"refused ({response.text.strip() or 'forbidden'})"
-        raise GitsyncError(f"{where}: {line or refused}")
+        raise Denied(f"{where}: {line or refused}")
     if status == 400 and line:
         raise UsageError(f"{where}: {line}")
     raise GitsyncError(f"{where}: {line or f'the server answered {status}'}")

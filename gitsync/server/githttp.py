@@ -258,22 +258,6 @@ def pending_of(scope: Scope) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def registered_copy(repository: Any, copy: str) -> dict[str, Any] | None:
-    """The copy's record in the hosted file's registry (on its shared line), None when absent."""
-    import json
-
-    from gitsync.model.records import KINDS
-    from gitsync.repo.gitcli import git
-
-    spec = f"refs/heads/main:{KINDS['copy'].path_for(copy)}"
-    shown = git(["cat-file", "-p", spec], repository, check=False)
-    try:
-        record = json.loads(shown.stdout) if shown.returncode == 0 else None
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
 def _pkt(text: str) -> bytes:
     data = text.encode("utf-8")
     return f"{len(data) + 4:04x}".encode("ascii") + data

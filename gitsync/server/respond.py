@@ -6,12 +6,29 @@ Shared by ``app`` (git and the API), ``adminapi`` and ``web``, so none of them i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
+from gitsync.errors import Busy, Denied, GitsyncError, NotFound, UsageError
 from gitsync.server.githttp import Receive, Scope, Send, header
 
+if TYPE_CHECKING:
+    from gitsync.server.catalogue import Catalogue, User
+    from gitsync.server.storage import ServerRoot
+
 MAX_JSON = 64 * 1024
+
+
+class Serving(Protocol):
+    """What the routes below the application (admin API, web page) use of it, so that none of
+    them imports ``app`` (which imports them)."""
+
+    root: ServerRoot
+    catalogue: Catalogue
+
+    def wake_all(self) -> None: ...
+
+    async def events(self, scope: Scope, send: Send, user: User, name: str) -> None: ...
 
 
 class Refused(Exception):
@@ -28,6 +45,27 @@ class Refused(Exception):
             405: "method not allowed",
             413: "too large",
         }.get(status, "refused")
+
+
+#: The status of an error class that does not name its own (``http_status``): the nearest
+#: base class listed decides; anything else the file's state refused (409).
+STATUS_OF_ERROR: tuple[tuple[type[GitsyncError], int], ...] = (
+    (UsageError, 400),
+    (Denied, 403),
+    (NotFound, 404),
+    (Busy, 409),
+)
+
+
+def status_for(err: GitsyncError) -> int:
+    """The HTTP status of a refusal, by the error's type, never by its text."""
+    own = getattr(type(err), "http_status", None)
+    if isinstance(own, int):
+        return own
+    for kind, status in STATUS_OF_ERROR:
+        if isinstance(err, kind):
+            return status
+    return 409
 
 
 def _query(scope: Scope) -> dict[str, str]:

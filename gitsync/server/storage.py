@@ -14,7 +14,6 @@ characters or backslashes, and the resolved folder must lie inside ``files/``.
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 from dataclasses import dataclass
@@ -129,30 +128,3 @@ def install_relay_hooks(repository: Path) -> None:
         path = hooks / name
         path.write_text(relay_script(name), encoding="utf-8")
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-
-
-def init_root(path: Path, *, database: str | None, private: bool) -> ServerRoot:
-    """Make a server root (idempotent for an empty folder); the catalogue's tables are created."""
-    from ruamel.yaml import YAML
-
-    path = path.expanduser().resolve()
-    if (path / CONFIG).exists():
-        raise ServerError(f"{path}: already a gitsync server root")
-    if path.exists() and any(p.name != "lost+found" for p in path.iterdir()):
-        raise ServerError(f"{path}: the folder exists and is not empty")
-    path.mkdir(parents=True, exist_ok=True)
-    (path / FILES).mkdir()
-    (path / RUN).mkdir(mode=0o700)
-    settings = {"database": database or "sqlite:///catalogue.db", "private": private}
-    import io
-
-    buffer = io.StringIO()
-    YAML().dump(settings, buffer)
-    tmp = path / f".{CONFIG}.tmp"
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, path / CONFIG)
-    root = ServerRoot(path)
-    from gitsync.server.catalogue import Catalogue
-
-    Catalogue.open(root).create_tables()
-    return root

@@ -39,9 +39,9 @@ from gitsync.server import right_at_least
 from gitsync.server.githttp import header, send_plain
 
 if TYPE_CHECKING:
-    from gitsync.server.app import ServerApp
     from gitsync.server.catalogue import HostedFile, User
     from gitsync.server.githttp import Receive, Scope, Send
+    from gitsync.server.respond import Serving as ServerApp
 
 SESSION = "gitsync_session"
 LOGIN_CSRF = "gitsync_login_csrf"
@@ -371,13 +371,12 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
     from gitsync.history import commit_changes
     from gitsync.ledger.reports import trial_balance
     from gitsync.model.records import KINDS, is_tombstone
-    from gitsync.repo.store import HostedRepository
-    from gitsync.server import admin
+    from gitsync.server import fileinfo, registry
 
-    info = admin.file_info(app.root, hosted, app.catalogue)
-    repo = HostedRepository(app.root.repository(hosted.path))
+    info = fileinfo.file_info(app.root, hosted, app.catalogue)
+    repo = fileinfo.hosted_repository(app.root, hosted)
     hosted_file = repo.history_reader()
-    snapshot = admin.main_snapshot(repo)
+    snapshot = fileinfo.main_snapshot(repo)
     changes: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
     balance: dict[str, Any] | None = None
@@ -387,7 +386,7 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
     if snapshot is not None and tip is not None:
         versions: dict[str, int] = {}
         for count, commit in enumerate(repo.walk(tip.id, "topological-time")):
-            if count >= admin.MAX_WALK:
+            if count >= registry.MAX_WALK:
                 break
             recent = count < RECENT_CHANGES
             found, _ = commit_changes(hosted_file, commit.id, max_patches=200 if recent else 0)
@@ -427,7 +426,7 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
                 }
             )
         documents.sort(key=lambda d: d["name"])
-        conflicts = admin.open_conflicts(snapshot)
+        conflicts = fileinfo.open_conflicts(snapshot)
     return {
         "info": info,
         "tree": _tree(info["copies"]),
@@ -436,7 +435,7 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
         "documents": documents,
         "conflicts": conflicts,
         "is_admin": right_at_least(right, "admin"),
-        "audit": admin.audit_log(app.catalogue, file=hosted.path, limit=20)
+        "audit": app.catalogue.audit(file=hosted.path, limit=20)
         if right_at_least(right, "admin")
         else [],
     }
@@ -445,7 +444,19 @@ def file_view(app: ServerApp, hosted: HostedFile, right: str) -> dict[str, Any]:
 async def _file_page(
     app: ServerApp, scope: Scope, send: Send, user: User, session: str, name: str
 ) -> None:
-    hosted, right = await app._visible_file(user, name, "see")
+    from gitsync.server.access import NoSuchFile, file_for
+    from gitsync.server.fileinfo import catalogue_row
+    from gitsync.server.respond import Refused
+
+    try:
+        hosted, right = await asyncio.to_thread(file_for, app.catalogue, user, name, "see")
+    except NoSuchFile:
+        raise Refused(404) from None
+    if not right_at_least(right, "copy"):
+        # The see right shows the catalogue row, nothing read from the file itself.
+        body = render("file_row.html", user=user, file=hosted, info=catalogue_row(hosted))
+        await _send(send, 200, body)
+        return
     view = await asyncio.to_thread(file_view, app, hosted, right)
     cursor = await asyncio.to_thread(app.catalogue.last_event)
     notice = _query(scope).get("done", "")[:300]
@@ -472,42 +483,42 @@ async def _admin_action(
     name: str,
     form: dict[str, str],
 ) -> None:
+    """One admin action from the file's page, through ``admin.ACTIONS`` as the API's; a
+    refusal by its type (``respond.status_for``): 404 and 403 answer bare, a state refusal
+    (409) or bad argument (400) comes back to the page as its line."""
     from gitsync.server import admin
-    from gitsync.server.respond import Refused
+    from gitsync.server.respond import Refused, status_for
 
     if action not in ADMIN_ACTIONS:
         raise Refused(404)
-    flag = form.get("abandon_outstanding") == "yes"
-    root, catalogue = app.root, app.catalogue
+    acting = admin.Acting(app.root, app.catalogue, user)
     if action == "export":
-        from gitsync.server.adminapi import _export
+        from gitsync.server.adminapi import export_response
 
-        await _export(app, send, user, name)
+        await export_response(app, send, acting, name)
         return
+    given: dict[str, Any] = {"file": name}
+    if action == "abandon":
+        given["copies"] = [c for c in form.get("copies", "").replace(",", " ").split() if c]
+    if action in ("lockdown", "delete"):
+        given["abandon_outstanding"] = form.get("abandon_outstanding") == "yes"
 
     def run() -> str:
+        done = admin.call(acting, action, given)
         if action == "abandon":
-            copies = [c for c in form.get("copies", "").replace(",", " ").split() if c]
-            done = admin.abandon(root, catalogue, user, name, copies)
-            return f"Abandoned {', '.join(done.detail['abandoned']) or 'nothing new'}"
+            return f"Abandoned {', '.join(done['abandoned']) or 'nothing new'}"
         if action == "lockdown":
-            admin.lockdown(root, catalogue, user, name, abandon_outstanding=flag)
             return "Locked down"
         if action == "compress":
-            (done,) = admin.compress(root, catalogue, user, name)
-            return f"Compressed: {done.detail['saved']} bytes saved"
-        admin.delete(root, catalogue, user, name, abandon_outstanding=flag)
+            return f"Compressed: {done[0]['saved']} bytes saved"
         return "Deleted to the recycle area"
 
     try:
         line = await asyncio.to_thread(run)
-    except admin.NoSuchFile:
-        raise Refused(404) from None
-    except admin.AdminRefused as err:
-        if "not an admin" in str(err):
-            raise Refused(403) from None
-        line = str(err)
     except GitsyncError as err:
+        status = status_for(err)
+        if status in (403, 404):
+            raise Refused(status) from None
         line = str(err)
     app.wake_all()
     if action == "delete" and line.startswith("Deleted"):

@@ -15,7 +15,8 @@ import pytest
 
 from gitsync.server import ServerError
 from gitsync.server.catalogue import Catalogue, normalise
-from gitsync.server.storage import BadPath, ServerRoot, check_file_name, init_root
+from gitsync.server.newroot import init_root
+from gitsync.server.storage import BadPath, ServerRoot, check_file_name
 
 
 def _as_postgres() -> list[str]:
@@ -215,3 +216,50 @@ def test_a_server_on_postgresql_serves_publish_search_and_git(
     assert [r["file"] for r in rows] == ["Clients/ABC Limited 2026"]
     bob.ok("copy", "office:Clients/ABC Limited 2026", tmp_path / "bob-copy")
     assert (tmp_path / "bob-copy" / "engagement.json").exists()
+
+
+def test_the_status_of_a_refusal_is_chosen_by_its_type_never_its_text() -> None:
+    from gitsync.errors import UsageError
+    from gitsync.server.access import NoSuchFile, NotAllowed
+    from gitsync.server.admin import CopiesActive
+    from gitsync.server.respond import status_for
+    from gitsync.server.workbench import FileBusy
+
+    text = "Clients/x: 'bob' is not an admin of this file"  # the same words every time
+    kinds = (NoSuchFile, NotAllowed, CopiesActive, FileBusy, UsageError, ServerError)
+    assert [status_for(kind(text)) for kind in kinds] == [404, 403, 409, 409, 400, 409]
+
+
+def test_a_migration_step_adds_a_column_once(tmp_path: Path) -> None:
+    from sqlalchemy import Column, Float, create_engine, inspect
+
+    from gitsync.server.migrations import _add_column
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE tokens (hash VARCHAR(64) PRIMARY KEY)")
+        for _ in range(2):  # a table made by an earlier step from today's definition has it
+            _add_column(conn, "tokens", Column("expires", Float, nullable=True))
+    assert [c["name"] for c in inspect(engine).get_columns("tokens")] == ["hash", "expires"]
+
+
+def test_a_database_failure_is_one_line_without_sql_or_hash(tmp_path: Path) -> None:
+    import sqlite3
+    import subprocess
+    import sys
+
+    root = init_root(tmp_path / "root", database=None, private=False).path
+    with sqlite3.connect(root / "catalogue.db") as conn:
+        conn.execute("DROP TABLE tokens")
+        conn.execute("DROP TABLE access")
+        conn.execute("DROP TABLE users")
+    added = subprocess.run(
+        [sys.executable, "-m", "gitsync", "server", "user", "add", "dora", "--role", "staff",
+         "--password-stdin", "--root", str(root)],
+        input="dora-password\n", capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    line = added.stderr.strip()
+    assert added.returncode != 0 and len(line.splitlines()) == 1, added
+    assert "catalogue: the database failed: OperationalError: no such table: users" in line
+    for leaked in ("INSERT", "argon2", "dora-password", "[SQL"):
+        assert leaked not in line, line

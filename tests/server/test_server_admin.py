@@ -4,6 +4,7 @@ API routes behind them, and their refusals (staff, unseen files, active copies).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -260,9 +261,119 @@ def test_pending_changes_per_copy_as_far_as_the_server_knows(
     bob.ok("sync", cwd=laptop)
     assert shown()[copy]["pending"] == 0
 
-    # An older server root (no report table) still opens; the copies show no report.
+    # An older server root (from before schema versions, no report table) is refused until
+    # it is upgraded; then the copies show no report until they talk again.
     with sqlite3.connect(server.root / "catalogue.db") as db:
         db.execute("DROP TABLE copy_reports")
+        db.execute("DROP TABLE schema_version")
+    older = admin.run("server", "files", "--root", server.root)
+    assert older.code != 0 and f"run 'gitsync server upgrade {server.root}'" in older.stderr
+    admin.ok("server", "upgrade", server.root)
     assert shown()[copy]["pending"] is None
     bob.ok("sync", cwd=laptop)
     assert shown()[copy]["last_seen"]
+
+
+def test_grant_and_revoke_through_a_server_show_in_the_effective_access_and_the_audit(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    server = start_server(server_root())  # not private: staff may sync every file by default
+    alice, bob, admin = person("alice"), person("bob"), person("admin")
+    publish_file(alice, server, tmp_path)
+    admin.sign_in(server)
+
+    def access() -> list[dict[str, str]]:
+        out = admin.ok("server", "access", FILE, "--server", "office", "--json").stdout
+        return sorted(json.loads(out), key=lambda r: r["user"])
+
+    assert access() == [
+        {"user": "admin", "right": "admin", "why": "server admin"},
+        {"user": "alice", "right": "admin", "why": "granted"},
+        {"user": "bob", "right": "sync", "why": "default"},
+        {"user": "carol", "right": "sync", "why": "default"},
+    ]
+    granted = admin.ok("server", "grant", FILE, "bob", "--right", "see", "--server", "office")
+    assert f"bob may now see {FILE}" in granted.stdout
+    admin.ok("server", "revoke", FILE, "carol", "--server", "office")
+    admin.ok("server", "grant", FILE, "carol", "--right", "copy", "--root", server.root)
+    assert access()[2:] == [
+        {"user": "bob", "right": "see", "why": "granted"},
+        {"user": "carol", "right": "copy", "why": "granted"},
+    ]
+    audit = json.loads(admin.ok("server", "audit", FILE, "--root", server.root, "--json").stdout)
+    changes = [
+        (a["action"], a["user"].split(":")[0], a["detail"]["grantee"], a["detail"]["right"])
+        for a in audit
+        if a["action"] in ("grant", "revoke")
+    ]
+    assert changes == [
+        ("grant", "root", "carol", "copy"),
+        ("revoke", "admin", "carol", "none"),
+        ("grant", "admin", "bob", "see"),
+    ]
+    # A user short of the admin right is refused (403, exit 9: denied), a stranger's file unknown.
+    bob.sign_in(server)
+    refused = bob.run("server", "grant", FILE, "bob", "--right", "admin", "--server", "office")
+    assert refused.code == 9 and "not an admin of this file" in refused.stderr, refused
+    unknown = admin.run("server", "access", "Clients/Nobody", "--root", server.root)
+    assert unknown.code == 5 and "no such file" in unknown.stderr, unknown
+
+
+def test_leftover_quarantines_are_removed_and_exports_keep_their_folder(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    import os
+    import time
+    from datetime import datetime, timedelta
+
+    from gitsync.maintenance.backup import backup_name
+
+    server = start_server(server_root())
+    alice, admin = person("alice"), person("admin")
+    publish_file(alice, server, tmp_path)
+    admin.sign_in(server)
+    objects = server.root / "files" / f"{FILE}.git" / "objects"
+
+    def quarantine(name: str, age: float) -> Path:
+        folder = objects / name
+        (folder / "pack").mkdir(parents=True)
+        (folder / "pack" / "tmp_pack_1").write_bytes(b"half a pack" * 100)
+        for path in (folder / "pack" / "tmp_pack_1", folder / "pack", folder):
+            os.utime(path, (time.time() - age, time.time() - age))
+        return folder
+
+    # What a kill -9 during a push left (untouched for two hours) goes; a push in flight stays.
+    dead = quarantine("tmp_objdir-incoming-dead01", 7200)
+    live = quarantine("tmp_objdir-incoming-live01", 5)
+    repaired = json.loads(
+        admin.ok("server", "repair", FILE, "--root", server.root, "--json").stdout
+    )
+    assert repaired["quarantines_removed"] == [dead.name] and repaired["history"] == "ok"
+    assert not dead.exists() and live.is_dir()
+    dead = quarantine("tmp_objdir-incoming-dead02", 7200)
+    out = admin.ok("server", "compress", FILE, "--server", "office", "--json").stdout
+    assert json.loads(out)[0]["quarantines_removed"] == [dead.name]
+    assert not dead.exists() and live.is_dir()
+
+    # Exports keep the file's folder, and one whose name (to the second) is taken goes beside
+    # it as '(2)': every name for the next minute is taken, so each export meets one.
+    to = tmp_path / "exports"
+    now = datetime.now()
+    for folder in (to, to / "Clients"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for second in range(90):
+            (folder / backup_name("ABC Limited 2026", now + timedelta(seconds=second))).mkdir()
+    made = []
+    for where in (["--root", server.root], ["--server", "office"]):
+        out = admin.ok("server", "export", FILE, "--to", to, *where, "--json").stdout
+        made.append(Path(json.loads(out)["backup"]))
+    assert [p.parent for p in made] == [to / "Clients", to / "Clients"]
+    assert all(p.name.startswith("Backup of ABC Limited 2026 (") for p in made)
+    assert all(re.search(r" \([23]\)$", p.name) for p in made), made
+    assert all((p / "manifest.json").is_file() for p in made)

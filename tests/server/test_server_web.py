@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -344,3 +345,24 @@ def test_what_users_typed_is_escaped_on_the_page() -> None:
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html and "Montréal" in html
     assert 'href="/web/file/Clients/%3Cx%3E"' in html
+
+
+def test_the_see_right_shows_the_catalogue_row_only(engagements: tuple[Server, Path]) -> None:
+    """A user who may only see a file gets its catalogue row on its page: no trial balance,
+    no history, no conflict values (read from the file itself), no live updates."""
+    server, _ = engagements
+    granted = subprocess.run(
+        [sys.executable, "-m", "gitsync", "server", "grant", ABC, "carol", "--right", "see",
+         "--root", server.root],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert granted.returncode == 0, granted.stderr
+    carol = web_session(server, "carol")
+    page = carol.get(f"/web/file/{ABC.replace(' ', '%20')}")
+    assert page.status_code == 200
+    assert 'id="catalogue-row"' in page.text and "ABC Limited" in page.text
+    for shown_only_to_copy in ('id="trial-balance"', 'id="changes"', 'id="hierarchy"', "Cash"):
+        assert shown_only_to_copy not in page.text, shown_only_to_copy
+    # bob, who syncs it, still sees the whole page.
+    bob = web_session(server, "bob").get(f"/web/file/{ABC.replace(' ', '%20')}")
+    assert 'id="trial-balance"' in bob.text and 'id="changes"' in bob.text
