@@ -20,13 +20,14 @@ FILE = "Clients/ABC Limited FY2026"
 OLD_NAME = "Clients/ABC Limited 2026"
 
 
-def gitsync(*args: object) -> subprocess.CompletedProcess[str]:
+def gitsync(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gitsync", *map(str, args)],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
+        env=env,
     )
 
 
@@ -116,6 +117,25 @@ def test_a_new_root_is_at_the_current_version_and_upgrade_does_nothing(tmp_path:
 
 
 def test_a_failed_init_leaves_nothing_and_prints_no_sql(tmp_path: Path) -> None:
+    import os
+
+    # A machine without psycopg (gitsync installed without the postgres extra): a psycopg
+    # that cannot be imported stands first on the path.
+    blocked = tmp_path / "no-psycopg" / "psycopg"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(blocked.parent))
+    no_driver = tmp_path / "c"
+    made = gitsync(
+        "server", "init", no_driver, "--database", "postgresql+psycopg://u:p@h/db", env=env
+    )
+    assert made.returncode != 0 and not no_driver.exists(), made
+    assert made.stderr.strip() == (
+        "gitsync: database 'postgresql+psycopg': its driver is not installed (psycopg) "
+        "(pip install 'gitsync[postgres]')"
+    )
     missing_driver = tmp_path / "a"
     made = gitsync(
         "server", "init", missing_driver, "--database", "postgresql+nosuchdriver://u:p@h/db"
