@@ -97,10 +97,12 @@ def catalogue(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., C
 def _reset(url: str) -> None:
     from sqlalchemy import create_engine, text
 
+    from gitsync.server.catalogue import _tables
+
     engine = create_engine(url)
     with engine.begin() as conn:
-        for table in ("events", "access", "tokens", "files", "users"):
-            conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        for table in reversed(_tables().sorted_tables):
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}" CASCADE'))
     engine.dispose()
 
 
@@ -263,3 +265,32 @@ def test_a_database_failure_is_one_line_without_sql_or_hash(tmp_path: Path) -> N
     assert "catalogue: the database failed: OperationalError: no such table: users" in line
     for leaked in ("INSERT", "argon2", "dora-password", "[SQL"):
         assert leaked not in line, line
+
+
+def test_a_postgresql_catalogue_upgrades_in_one_transaction_after_its_pg_dump(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from gitsync.errors import UsageError
+    from gitsync.server.migrations import HEAD, SchemaTooOld
+
+    _reset(postgres_url)
+    root = ServerRoot.open(init_root(tmp_path / "pg", database=postgres_url, private=False).path)
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:  # as the gitsync before versions left it: no audit table yet
+        conn.execute(text('DROP TABLE "schema_version"'))
+        conn.execute(text('DROP TABLE "audit"'))
+    engine.dispose()
+    with pytest.raises(SchemaTooOld, match=f"run 'gitsync server upgrade {root.path}' first"):
+        Catalogue.open(root)
+    older = Catalogue.open(root, check_schema=False)
+    with pytest.raises(UsageError, match="pg_dump"):
+        older.upgrade()
+    done = older.upgrade(backed_up=True)
+    assert (done.from_version, done.to_version, done.backup) == (0, HEAD, None)
+    assert not (root.path / "backups").exists()
+    current = Catalogue.open(root)
+    current.record_action("admin", "grant", "x", grantee="bob")
+    assert [a["action"] for a in current.audit()] == ["grant"]
+    assert current.upgrade().steps == []

@@ -88,6 +88,9 @@ def test_a_root_from_before_versions_upgrades_and_keeps_everything(
     alice.sign_in(server)
     access = json.loads(admin.ok("server", "access", FILE, "--server", "office", "--json").stdout)
     assert {"user": "alice", "right": "sync", "why": "granted"} in access
+    # An admin action on the old name follows the redirect, as git does.
+    by_old = admin.ok("server", "access", OLD_NAME, "--root", root, "--json").stdout
+    assert json.loads(by_old) == access
     audit = json.loads(admin.ok("server", "audit", "--server", "office", "--json").stdout)
     assert [a["action"] for a in audit][-2:] == ["compress", "rename"]
     search = json.loads(alice.ok("search", "ABC", "--json").stdout)
