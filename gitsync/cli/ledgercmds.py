@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -34,30 +34,117 @@ mask_app = typer.Typer(help="Manage the map number mask.", no_args_is_help=True)
 @import_app.command("tb")
 def import_tb(
     file: Annotated[
-        Path, typer.Argument(help="CSV: account,name,type,debit,credit[,map] or ...,balance.")
+        Path,
+        typer.Argument(help="The trial balance: CSV, or an XLSX, XLS or ODS workbook."),
     ],
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", metavar="NAME", help="The workbook's sheet (default: the first)."),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            metavar="FIELD=COL,...",
+            help="Say which column is which, e.g. number=A,name=B,debit=D,credit=E "
+            "(fields: number, name, account, type, debit, credit, balance, prior, map).",
+        ),
+    ] = None,
+    types: Annotated[
+        str | None,
+        typer.Option(
+            "--types",
+            metavar="DIGITS=TYPE,...",
+            help="Account types by the number's leading digits where the file has no type "
+            "column, e.g. 1=asset,2=liability,3=equity,4=revenue,5-9=expense.",
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool,
+        typer.Option("--decimal-comma", help="Amounts are written 1.234,56 or 1 234,56."),
+    ] = False,
+    remove_missing: Annotated[
+        bool,
+        typer.Option(
+            "--remove-missing",
+            help="Remove the accounts the file does not give (default: keep them and name them).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show the columns chosen and what would change; write nothing."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import a trial balance CSV in one commit; a bad row refuses the whole file.
+    """Import a trial balance in one commit; a bad row refuses the whole file.
 
-    Header: account,name,type,debit,credit (optional map), or a signed balance
-    column instead of debit and credit. Unknown accounts are created; known
-    accounts get their unadjusted balance (and name, type, map when given).
+    Reads the exports of QuickBooks, Xero and Sage as they come: the header row
+    is found below any title rows, columns are recognised by their usual names
+    (Account, Code, Name, Description, Type, Debit, Credit, Balance, Net, Prior
+    year, Map), and blank, heading and total rows are skipped. Unknown accounts
+    are created; known accounts get their unadjusted balance (and name, type,
+    map and prior year when given); accounts the file does not give are kept
+    and named, or removed with --remove-missing.
     """
     from gitsync.cli.paths import input_file
     from gitsync.ledger.importer import import_trial_balance
+    from gitsync.ledger.layout import parse_columns, parse_types
 
     source = input_file(file)
-    report = import_trial_balance(context.client_file(), source, source=str(source))
+    report = import_trial_balance(
+        context.client_file(),
+        source,
+        source=str(source),
+        sheet=sheet,
+        columns=parse_columns(columns) if columns is not None else None,
+        types=parse_types(types) if types is not None else None,
+        decimal_comma=decimal_comma,
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
     if as_json:
         emit_json(report.to_json())
-    elif report.commit is None:
+        return
+    if dry_run and report.layout is not None:
+        for line in _layout_lines(report.layout.describe(), report.skipped):
+            say(line)
+    counts = (
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+    )
+    if report.removed:
+        counts += f", {len(report.removed)} removed"
+    if dry_run:
+        say(f"Would import {report.rows} accounts from {file}: {counts} (dry run: nothing written)")
+    elif report.commit is None and not report.removed:
         say(f"Imported {report.rows} accounts from {file}: nothing changed")
     else:
-        say(
-            f"Imported {report.rows} accounts from {file}: {len(report.created)} created, "
-            f"{len(report.updated)} updated, {len(report.unchanged)} unchanged"
-        )
+        say(f"Imported {report.rows} accounts from {file}: {counts}")
+    kept = [n for n in report.missing if n not in report.removed]
+    if kept:
+        shown = ", ".join(kept[:20]) + (f" and {len(kept) - 20} more" if len(kept) > 20 else "")
+        say(f"Not in the file, kept with their balances: {shown} (--remove-missing removes them)")
+
+
+def _layout_lines(layout: dict[str, Any], skipped: list[tuple[int, str]]) -> list[str]:
+    """The mapping ``import tb --dry-run`` chose, one line each."""
+    where = f"sheet '{layout['sheet']}', " if layout["sheet"] is not None else ""
+    header = layout["header_row"]
+    lines = [f"{where}header on row {header}" if header else f"{where}no header row"]
+    for name, column in layout["columns"].items():
+        heading = f" '{column['heading']}'" if column["heading"] else ""
+        lines.append(f"  {name:<8} column {column['column']}{heading}")
+    for column in layout["ignored"]:
+        lines.append(f"  ignored  column {column['column']} '{column['heading']}'")
+    kinds: dict[str, list[int]] = {}
+    for row, why in skipped:
+        kinds.setdefault(why, []).append(row)
+    for why, rows in kinds.items():
+        shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+        lines.append(f"  skipped {why} rows: {shown}")
+    return lines
 
 
 # --- accounts -------------------------------------------------------------------
