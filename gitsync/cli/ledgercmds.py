@@ -1,4 +1,4 @@
-"""The ledger commands: import tb, account, entry, taxcode, journal, unit, mask, tb."""
+"""The ledger commands: import, account, entry, taxcode, journal, unit, mask, tb, report."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from gitsync.ledger.accounts import Account
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+XlsxOption = Annotated[
+    Path | None,
+    typer.Option("--xlsx", metavar="OUT", help="Write it to an Excel workbook (.xlsx)."),
+]
+CsvOption = Annotated[
+    Path | None, typer.Option("--csv", metavar="OUT", help="Write it to a CSV file.")
+]
 
 import_app = typer.Typer(help="Import data into a client file.", no_args_is_help=True)
 account_app = typer.Typer(
@@ -26,6 +33,9 @@ journal_app = typer.Typer(
 )
 unit_app = typer.Typer(help="Manage units lists.", no_args_is_help=True)
 mask_app = typer.Typer(help="Manage the map number mask.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Schedules for the working papers: lead sheets.", no_args_is_help=True
+)
 
 
 # --- import ---------------------------------------------------------------------
@@ -295,13 +305,27 @@ def entry_add(
 @entry_app.command("list")
 def entry_list(
     journal: Annotated[str | None, typer.Option("--journal", help="Only this journal.")] = None,
+    xlsx: XlsxOption = None,
+    csv_out: CsvOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the live adjusting entries by journal and number."""
+    """List the live adjusting entries by journal and number.
+
+    --xlsx and --csv write one row per line: journal, number, date,
+    description, account number and name, debit, credit, tax code, and who
+    changed the entry last and when; with a total row.
+    """
     from gitsync.ledger.entries import entries_in
     from gitsync.model.money import format_amount
 
-    entries = entries_in(context.client_file().snapshot(), journal)
+    snapshot = context.client_file().snapshot()
+    if xlsx is not None or csv_out is not None:
+        from gitsync.ledger.schedules import entries_schedule
+
+        schedule = entries_schedule(snapshot, journal)
+        _export([schedule], xlsx, csv_out, f"{len(schedule.rows) - 1} entry lines")
+        return
+    entries = entries_in(snapshot, journal)
     if as_json:
         emit_json([e.to_json() for e in entries])
         return
@@ -487,7 +511,7 @@ def mask_set(
 # --- the trial balance report ---------------------------------------------------
 
 
-def tb(as_json: JsonOption = False) -> None:
+def tb(xlsx: XlsxOption = None, csv_out: CsvOption = None, as_json: JsonOption = False) -> None:
     """Show the trial balance: unadjusted, adjustments, adjusted debit and credit, and totals.
 
     The adjusted balance is shown as accountants read it, in a debit and a
@@ -495,7 +519,16 @@ def tb(as_json: JsonOption = False) -> None:
     thousands separators (1,234.56). --json gives signed decimal strings,
     exact to the cent (1234.56). Proposed entries (PAJE) are not posted: they
     are left out of adjustments and adjusted, and shown in their own column.
+    --xlsx and --csv write account, name, type, map, then unadjusted,
+    adjustments, adjusted and proposed each as Dr and Cr, prior year and
+    change, with a total row.
     """
+    if xlsx is not None or csv_out is not None:
+        from gitsync.ledger.schedules import trial_balance_schedule
+
+        schedule = trial_balance_schedule(context.client_file().snapshot())
+        _export([schedule], xlsx, csv_out, f"{len(schedule.rows) - 1} accounts")
+        return
     from gitsync.ledger.reports import trial_balance
     from gitsync.model.money import format_money
 
@@ -544,6 +577,93 @@ def tb(as_json: JsonOption = False) -> None:
     table("Trial balance", columns, rows, right=columns[3:])
 
 
+# --- schedules ------------------------------------------------------------------
+
+
+@report_app.command("leadsheets")
+def report_leadsheets(
+    level: Annotated[
+        int,
+        typer.Option(
+            "--level", min=1, help="Group by the map number up to this level of the mask."
+        ),
+    ] = 1,
+    one_sheet: Annotated[
+        bool, typer.Option("--one-sheet", help="Every group on one sheet (default: a sheet each).")
+    ] = False,
+    xlsx: XlsxOption = None,
+    csv_out: CsvOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Lead sheets: accounts grouped by map number, with subtotals and a total per group.
+
+    Each group is the map number up to --level of the mask (level 1 of
+    101.20 under the mask 999.99 is 101). Columns: prior year, unadjusted,
+    adjustments, adjusted and change, signed (credits negative). Accounts with
+    no map number are grouped as Unmapped.
+    """
+    from gitsync.ledger.schedules import lead_sheets
+
+    schedules = lead_sheets(context.client_file().snapshot(), level, one_sheet=one_sheet)
+    if xlsx is not None or csv_out is not None:
+        groups = sum(1 for s in schedules for row in s.rows if row.kind == "total")
+        groups -= 1 if one_sheet else 0  # the grand total
+        _export(schedules, xlsx, csv_out, f"lead sheets of {groups} groups")
+        return
+    from gitsync.model.money import format_amount, format_money
+
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": schedule.name,
+                    "columns": [column.heading for column in schedule.columns],
+                    "rows": [
+                        {
+                            "kind": row.kind,
+                            "cells": [
+                                format_amount(v)
+                                if isinstance(v, int) and c.kind in ("money", "signed")
+                                else v
+                                for c, v in zip(schedule.columns, row.cells, strict=True)
+                            ],
+                        }
+                        for row in schedule.rows
+                    ],
+                }
+                for schedule in schedules
+            ]
+        )
+        return
+    for schedule in schedules:
+        headings = [column.heading for column in schedule.columns]
+        rows = [
+            [
+                format_money(v)
+                if isinstance(v, int) and c.kind in ("money", "signed")
+                else ("" if v is None else v)
+                for c, v in zip(schedule.columns, row.cells, strict=True)
+            ]
+            for row in schedule.rows
+        ]
+        table(f"Lead sheet {schedule.name}", headings, rows, right=headings[3:])
+
+
+def _export(schedules: list[Any], xlsx: Path | None, csv_out: Path | None, what: str) -> None:
+    """Write ``schedules`` to the files asked for, and say where."""
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.spreadsheets import write_csv, write_xlsx
+
+    if xlsx is not None:
+        target = input_file(xlsx)
+        write_xlsx(target, schedules)
+        say(f"Wrote {what} to {xlsx}")
+    if csv_out is not None:
+        target = input_file(csv_out)
+        write_csv(target, schedules)
+        say(f"Wrote {what} to {csv_out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the gitsync app."""
     app.add_typer(import_app, name="import")
@@ -553,4 +673,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(journal_app, name="journal")
     app.add_typer(unit_app, name="unit")
     app.add_typer(mask_app, name="mask")
+    app.add_typer(report_app, name="report")
     app.command("tb")(tb)
