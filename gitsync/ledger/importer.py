@@ -19,6 +19,7 @@ give, for a partial import).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,14 @@ Record = dict[str, Any]
 # The import column an account field comes from, to name it when a rule refuses the row.
 _COLUMN_OF_FIELD = {"number": "number", "name": "name", "type": "type", "map": "map"}
 
-__all__ = ["ImportReport", "TrialBalanceRow", "import_trial_balance", "parse_trial_balance"]
+__all__ = [
+    "ImportReport",
+    "Origin",
+    "TrialBalanceRow",
+    "import_accounts",
+    "import_trial_balance",
+    "parse_trial_balance",
+]
 
 
 @dataclass
@@ -78,6 +86,28 @@ class ImportReport:
         return data
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where imported accounts come from: names them in errors, reports and the commit."""
+
+    source: str
+    #: What the file is, for the commit message: "trial balance", "beancount ledger", ...
+    kind: str = "trial balance"
+    sheet: str | None = None
+    layout: Layout | None = None
+    skipped: tuple[tuple[int, str], ...] = ()
+
+    def error(self, line: int | None, field_name: str | None, detail: str) -> InputError:
+        """An InputError at ``line``, naming the column of ``field_name`` when there is one."""
+        column = None
+        if self.layout is not None and field_name is not None:
+            if field_name == "number" and "number" not in self.layout.columns:
+                field_name = "account"
+            if field_name in self.layout.columns:
+                column = self.layout.label(field_name)
+        return InputError(self.source, line, column, detail, sheet=self.sheet)
+
+
 def parse_trial_balance(data: bytes, source: str) -> list[TrialBalanceRow]:
     """Parse and check a trial balance CSV; raises InputError at the first bad line."""
     return _read(read_csv(data, source)).rows
@@ -90,7 +120,7 @@ def _read(table: Table, **options: Any) -> ReadTrialBalance:
 
 
 def _check_books(
-    snapshot: Snapshot, rows: list[TrialBalanceRow], table: Table, remove_missing: bool
+    snapshot: Snapshot, rows: list[TrialBalanceRow], origin: Origin, remove_missing: bool
 ) -> None:
     """The trial balance after the import sums to zero; accounts not in the file count too.
 
@@ -118,24 +148,25 @@ def _check_books(
                 f" (accounts not in the file keep their balances: {shown}; "
                 "--remove-missing removes them)"
             )
-        raise table.error(None, None, detail)
+        raise origin.error(None, None, detail)
 
 
 def plan_import(
-    snapshot: Snapshot, read: ReadTrialBalance, table: Table, *, remove_missing: bool = False
+    snapshot: Snapshot,
+    rows: list[TrialBalanceRow],
+    origin: Origin,
+    *,
+    remove_missing: bool = False,
 ) -> tuple[Changes, ImportReport]:
     """The account records the import writes, and what it will report."""
-    rows = read.rows
-    _check_books(snapshot, rows, table, remove_missing)
+    _check_books(snapshot, rows, origin, remove_missing)
     report = ImportReport(
-        source=table.source, rows=len(rows), layout=read.layout, skipped=read.skipped
+        source=origin.source, rows=len(rows), layout=origin.layout, skipped=list(origin.skipped)
     )
-    layout = read.layout
     changes: Changes = {}
 
     def refuse(row: TrialBalanceRow, name: str, detail: str) -> InputError:
-        column = layout.label(name) if name in layout.columns else None
-        return InputError(table.source, row.line, column, detail, sheet=table.sheet)
+        return origin.error(row.line, name, detail)
 
     for row in rows:
         path = KINDS["account"].path_for(row.account)
@@ -146,7 +177,7 @@ def plan_import(
             if row.type is None:
                 hint = (
                     ""
-                    if "type" in layout.columns
+                    if origin.layout is None or "type" in origin.layout.columns
                     else (
                         " (the file has no type column: give --types, e.g. "
                         "1=asset,2=liability,3=equity,4=revenue,5-9=expense)"
@@ -218,20 +249,42 @@ def import_trial_balance(
     name = source or str(path)
     table = read_table(path, name, sheet)
     read = _read(table, columns=columns, types=types, decimal_comma=decimal_comma)
-    lines = {row.account: row.line for row in read.rows}
-    planned: list[ImportReport] = []
+    origin = Origin(name, "trial balance", table.sheet, read.layout, tuple(read.skipped))
+    return import_accounts(
+        client_file, read.rows, origin, remove_missing=remove_missing, dry_run=dry_run
+    )
+
+
+def import_accounts(
+    client_file: ClientFile,
+    rows: list[TrialBalanceRow] | Callable[[Snapshot], list[TrialBalanceRow]],
+    origin: Origin,
+    *,
+    remove_missing: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Write imported account balances as one commit, the rules checked first.
+
+    ``rows`` may be a function of the snapshot taken under the lock (an
+    importer that numbers new accounts after the ones already there).
+    Every importer ends here: a trial balance file, a beancount ledger, an
+    IIF file, a GnuCash book.
+    """
+    planned: list[tuple[ImportReport, dict[str, int]]] = []
 
     def build(snapshot: Snapshot) -> tuple[Changes, str]:
-        changes, report = plan_import(snapshot, read, table, remove_missing=remove_missing)
-        planned.append(report)
+        given = rows(snapshot) if callable(rows) else rows
+        changes, report = plan_import(snapshot, given, origin, remove_missing=remove_missing)
+        planned.append((report, {row.account: row.line for row in given}))
         message = (
-            f"Import trial balance {Path(name).name}: {len(report.created)} accounts created, "
-            f"{len(report.updated)} updated"
+            f"Import {origin.kind} {Path(origin.source).name}: "
+            f"{len(report.created)} accounts created, {len(report.updated)} updated"
         )
         if report.removed:
             message += f", {len(report.removed)} removed"
         return changes, message
 
+    commit_id: str | None = None
     try:
         if dry_run:
             _check_without_writing(client_file, build)
@@ -240,28 +293,23 @@ def import_trial_balance(
     except RuleViolation as err:
         # A rule that refuses an imported account names the row it came from.
         account = ident_of(err.where) if err.where.startswith("accounts/") else None
-        if account in lines:
-            field_name = _COLUMN_OF_FIELD.get(err.field)
-            if field_name == "number" and "number" not in read.layout.columns:
-                field_name = "account"
-            column = (
-                read.layout.label(field_name)
-                if field_name and field_name in read.layout.columns
-                else None
-            )
-            raise InputError(
-                name, lines[account], column, f"{err.detail} (rule: {err.rule})", sheet=table.sheet
+        lines = planned[-1][1] if planned else {}
+        if account is not None and account in lines:
+            raise origin.error(
+                lines[account],
+                _COLUMN_OF_FIELD.get(err.field),
+                f"{err.detail} (rule: {err.rule})",
             ) from None
         raise
-    report = planned[-1]
-    if dry_run:
-        report.dry_run = True
-    else:
-        report.commit = commit_id
+    report = planned[-1][0]
+    report.dry_run = dry_run
+    report.commit = commit_id
     return report
 
 
-def _check_without_writing(client_file: ClientFile, build: Any) -> None:
+def _check_without_writing(
+    client_file: ClientFile, build: Callable[[Snapshot], tuple[Changes, str]]
+) -> None:
     """Plan the import and run the rules on it, as the commit would, and write nothing."""
     from gitsync.model import canonical
     from gitsync.rules.commit import check_commit
