@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +13,7 @@ from gitsync.cli.output import JSON_HELP, emit_json, say, table
 
 if TYPE_CHECKING:
     from gitsync.ledger.accounts import Account
+    from gitsync.ledger.importer import ImportReport
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 XlsxOption = Annotated[
@@ -114,19 +116,96 @@ def import_tb(
         remove_missing=remove_missing,
         dry_run=dry_run,
     )
+    if dry_run and report.layout is not None and not as_json:
+        for line in _layout_lines(report.layout.describe(), report.skipped):
+            say(line)
+    _say_imported(report, file, as_json)
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="DATE", help="Balances at this date (default: the year end)."),
+]
+RemoveMissingOption = Annotated[
+    bool,
+    typer.Option(
+        "--remove-missing",
+        help="Remove the accounts the file does not give (default: keep them and name them).",
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+
+
+def _as_of(text: str | None) -> date | None:
+    from gitsync.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text}: give a date as YYYY-MM-DD") from None
+
+
+@import_app.command("beancount")
+def import_beancount(
+    ledger: Annotated[Path, typer.Argument(help="The beancount ledger (its main file).")],
+    as_of: AsOfOption = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency", help="The currency to import (default: the ledger's operating currency)."
+        ),
+    ] = None,
+    at_cost: Annotated[
+        bool,
+        typer.Option(
+            "--at-cost", help="Take holdings in other commodities at their cost (their weight)."
+        ),
+    ] = False,
+    remove_missing: RemoveMissingOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a beancount ledger's balances at a date, read by beancount's own loader.
+
+    Types come from the roots (Assets, Liabilities, Equity, Income, Expenses);
+    an account's number from its `number:` metadata, else it is numbered once
+    and keeps that number on the next import. A ledger beancount reports
+    errors in is refused with them; holdings in another currency or commodity
+    are refused unless --at-cost.
+    """
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.beancountbooks import import_ledger
+
+    source = input_file(ledger)
+    report = import_ledger(
+        context.client_file(),
+        source,
+        str(source),
+        as_of=_as_of(as_of),
+        currency=currency,
+        at_cost=at_cost,
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    _say_imported(report, ledger, as_json)
+
+
+def _say_imported(report: ImportReport, file: Path, as_json: bool) -> None:
+    """What an import did, as one line (and the accounts it kept though the file lacks them)."""
     if as_json:
         emit_json(report.to_json())
         return
-    if dry_run and report.layout is not None:
-        for line in _layout_lines(report.layout.describe(), report.skipped):
-            say(line)
     counts = (
         f"{len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged"
     )
     if report.removed:
         counts += f", {len(report.removed)} removed"
-    if dry_run:
+    if report.dry_run:
         say(f"Would import {report.rows} accounts from {file}: {counts} (dry run: nothing written)")
     elif report.commit is None and not report.removed:
         say(f"Imported {report.rows} accounts from {file}: nothing changed")

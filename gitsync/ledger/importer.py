@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from gitsync.errors import InputError, RuleViolation
 from gitsync.ledger.changes import Changes, commit_records, number_key, same_content, tombstone
 from gitsync.ledger.layout import Layout, ReadTrialBalance, TrialBalanceRow, read_trial_balance
+from gitsync.ledger.numbering import SourceAccount, number_accounts
 from gitsync.ledger.tables import Table, read_csv, read_table
 from gitsync.model.money import format_money
 from gitsync.model.records import KINDS, ident_of
@@ -45,6 +46,7 @@ __all__ = [
     "Origin",
     "TrialBalanceRow",
     "import_accounts",
+    "import_books",
     "import_trial_balance",
     "parse_trial_balance",
 ]
@@ -270,7 +272,7 @@ def import_accounts(
     Every importer ends here: a trial balance file, a beancount ledger, an
     IIF file, a GnuCash book.
     """
-    planned: list[tuple[ImportReport, dict[str, int]]] = []
+    planned: list[tuple[ImportReport, dict[str, int | None]]] = []
 
     def build(snapshot: Snapshot) -> tuple[Changes, str]:
         given = rows(snapshot) if callable(rows) else rows
@@ -305,6 +307,35 @@ def import_accounts(
     report.dry_run = dry_run
     report.commit = commit_id
     return report
+
+
+def import_books(
+    client_file: ClientFile,
+    accounts: list[SourceAccount],
+    origin: Origin,
+    *,
+    remove_missing: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import the accounts of a ledger, book or list, numbered as ``gitsync.ledger.numbering`` says."""
+
+    def rows(snapshot: Snapshot) -> list[TrialBalanceRow]:
+        numbers = number_accounts(snapshot, accounts, origin.source)
+        return [
+            TrialBalanceRow(
+                line=account.line,
+                account=numbers[account.name],
+                name=account.name,
+                type=account.type,
+                balance=account.balance,
+                map=None,
+            )
+            for account in accounts
+        ]
+
+    return import_accounts(
+        client_file, rows, origin, remove_missing=remove_missing, dry_run=dry_run
+    )
 
 
 def _check_without_writing(

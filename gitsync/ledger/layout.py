@@ -224,7 +224,7 @@ _DR_CR = re.compile(r"^(.*[\d)])\s*(CR|DR)$", re.I)
 class TrialBalanceRow:
     """One account row of an import, checked, amounts in cents; ``line`` is its line or row."""
 
-    line: int
+    line: int | None
     account: str
     name: str | None
     type: str | None

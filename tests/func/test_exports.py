@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from fixtures.exports import DATA, TYPES_BY_DIGIT, XERO_XLSX
+from fixtures.exports import EXPORTS, TYPES_BY_DIGIT, XERO_XLSX
 from gitsync.ledger.spreadsheets import ACCOUNTING
 
 ENTRIES = [
@@ -41,7 +41,7 @@ def _cents(value: object) -> int:
 def books(client_file: Callable[..., Path], gitsync: Callable[..., Any]) -> Path:
     cf = client_file()
     _ok(gitsync("mask", "set", "999.99", cwd=cf))
-    _ok(gitsync("import", "tb", DATA / XERO_XLSX, "--types", TYPES_BY_DIGIT, cwd=cf))
+    _ok(gitsync("import", "tb", EXPORTS / XERO_XLSX, "--types", TYPES_BY_DIGIT, cwd=cf))
     for journal, description, lines in ENTRIES:
         args = ["entry", "add", "--journal", journal, "--date", "2026-12-31"]
         args += ["--description", description]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from fixtures.exports import DATA, TYPES_BY_DIGIT, XERO_XLSX
+from fixtures.exports import EXPORTS, TYPES_BY_DIGIT, XERO_XLSX
 from tests.helpers import git_out
 
 TYPES = "1=asset,2=liability,3=equity,4=revenue,5-9=expense"
@@ -89,7 +89,7 @@ def test_the_xero_fixture_imports_to_the_cent_with_types_by_leading_digit(
     clean_tree: Callable[[Path], None],
 ) -> None:
     cf = client_file()
-    source = DATA / XERO_XLSX
+    source = EXPORTS / XERO_XLSX
     # The test's own reading of the export: every row whose first cell is an account code.
     expected: dict[str, int] = {}
     prior: dict[str, int] = {}
@@ -477,4 +477,4 @@ def test_the_committed_client_exports_are_what_the_script_writes(tmp_path: Path)
     from fixtures.exports import write_all
 
     for path in write_all(tmp_path):
-        assert path.read_bytes() == (DATA / path.name).read_bytes(), path.name
+        assert path.read_bytes() == (EXPORTS / path.name).read_bytes(), path.name
