@@ -194,6 +194,77 @@ def import_beancount(
     _say_imported(report, ledger, as_json)
 
 
+@import_app.command("iif")
+def import_iif(
+    file: Annotated[Path, typer.Argument(help="The QuickBooks Desktop IIF export.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="Balances at this date (default: every transaction)."
+        ),
+    ] = None,
+    remove_missing: RemoveMissingOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import balances from a QuickBooks Desktop IIF file: its !ACCNT list, with the
+    !TRNS/!SPL transactions summed per account.
+
+    Types come from ACCNTTYPE (BANK, AR, AP, CCARD, EQUITY, INC, COGS, EXP, ...),
+    numbers from ACCNUM, else numbered once and kept on the next import.
+    NONPOSTING accounts are left out; a transaction that does not balance is
+    refused with its line.
+    """
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.iif import import_iif as run
+
+    source = input_file(file)
+    report = run(
+        context.client_file(),
+        source,
+        str(source),
+        as_of=_as_of(as_of),
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    _say_imported(report, file, as_json)
+
+
+@import_app.command("gnucash")
+def import_gnucash(
+    book: Annotated[Path, typer.Argument(help="The GnuCash book: XML (gzipped or not) or SQLite.")],
+    as_of: AsOfOption = None,
+    currency: Annotated[
+        str | None,
+        typer.Option("--currency", help="The book's currency (default: the one it uses)."),
+    ] = None,
+    remove_missing: RemoveMissingOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a GnuCash book's balances at a date (the book is only read).
+
+    Types come from GnuCash's (BANK, CASH, RECEIVABLE, PAYABLE, CREDIT, ...
+    mapped to the five), numbers from the account codes, else numbered once
+    and kept on the next import. Names are full names (Assets:Current
+    Assets:Checking Account); empty placeholder accounts are left out.
+    """
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.gnucash import import_gnucash as run
+
+    source = input_file(book)
+    report = run(
+        context.client_file(),
+        source,
+        str(source),
+        as_of=_as_of(as_of),
+        currency=currency,
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    _say_imported(report, book, as_json)
+
+
 def _say_imported(report: ImportReport, file: Path, as_json: bool) -> None:
     """What an import did, as one line (and the accounts it kept though the file lacks them)."""
     if as_json:

@@ -24,10 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import InputError, UsageError
-from gitsync.ledger.importer import ImportReport, Origin, import_books
+from gitsync.errors import InputError
+from gitsync.ledger.importer import ImportReport, Origin, import_books, year_end
 from gitsync.ledger.numbering import SourceAccount
-from gitsync.model.records import KINDS
 
 if TYPE_CHECKING:
     from gitsync.repo.clientfile import ClientFile
@@ -179,14 +178,6 @@ def _describe(error: Any, path: Path) -> str:
         where += f"line {line}"
     message = " ".join(str(getattr(error, "message", error)).split())
     return f"{where}: {message}" if where else message
-
-
-def year_end(client_file: ClientFile) -> date:
-    """The engagement's year end: the date ledgers and books are read at unless told."""
-    record = client_file.snapshot().live(KINDS["engagement"].path_for(""))
-    if record is None or not isinstance(record.get("year_end"), str):
-        raise UsageError("the client file has no year end: give --as-of YYYY-MM-DD")
-    return date.fromisoformat(record["year_end"])
 
 
 def import_ledger(

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitsync.errors import InputError, RuleViolation
+from gitsync.errors import InputError, RuleViolation, UsageError
 from gitsync.ledger.changes import Changes, commit_records, number_key, same_content, tombstone
 from gitsync.ledger.layout import Layout, ReadTrialBalance, TrialBalanceRow, read_trial_balance
 from gitsync.ledger.numbering import SourceAccount, number_accounts
@@ -336,6 +337,14 @@ def import_books(
     return import_accounts(
         client_file, rows, origin, remove_missing=remove_missing, dry_run=dry_run
     )
+
+
+def year_end(client_file: ClientFile) -> date:
+    """The engagement's year end: the date ledgers and books are read at unless told."""
+    record = client_file.snapshot().live(KINDS["engagement"].path_for(""))
+    if record is None or not isinstance(record.get("year_end"), str):
+        raise UsageError("the client file has no year end: give --as-of YYYY-MM-DD")
+    return date.fromisoformat(record["year_end"])
 
 
 def _check_without_writing(

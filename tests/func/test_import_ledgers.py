@@ -12,7 +12,18 @@ from typing import Any
 
 import pytest
 
-from fixtures.exports import BEANCOUNT, EXPORTS
+from fixtures.exports import (
+    BEANCOUNT,
+    EXPORTS,
+    GNUCASH,
+    IIF,
+    IIF_ACCOUNTS,
+    Transaction,
+    gnucash_transactions,
+    gnucash_xml,
+    iif_transactions,
+    write_gnucash_sqlite,
+)
 from tests.helpers import git_out
 
 
@@ -158,4 +169,140 @@ def test_a_bad_ledger_is_one_line_and_nothing_is_written(
     result = gitsync("import", "beancount", ledger, "--as-of", "2026-12-31", *options, cwd=cf)
     assert result.code == 4
     assert result.stderr == f"gitsync: {ledger}: {message}\n"
+    assert _state(cf) == before
+
+
+# --- QuickBooks IIF -------------------------------------------------------------------
+
+
+def _sums(transactions: list[Transaction], as_of: date | None) -> dict[str, int]:
+    """Each account's balance: the test's own sum of the lines the file was written from."""
+    found: dict[str, int] = {}
+    for move in transactions:
+        if as_of is None or move.date <= as_of:
+            for account, cents in move.lines:
+                found[account] = found.get(account, 0) + cents
+    return found
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-12-31"])
+def test_the_riverside_iif_imports_to_the_cent(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], as_of: str | None
+) -> None:
+    cf = client_file()
+    options = ["--as-of", as_of] if as_of else []
+    report = _json(gitsync("import", "iif", EXPORTS / IIF, *options, "--json", cwd=cf))
+    assert len(report["created"]) == 12  # the NONPOSTING account is left out
+    expected = _sums(iif_transactions(), date.fromisoformat(as_of) if as_of else None)
+    accounts = _accounts(gitsync, cf)
+    assert {name: _cents(a["balance"]) for name, a in accounts.items()} == {
+        name: expected.get(name, 0) for name, kind, _ in IIF_ACCOUNTS if kind != "NONPOSTING"
+    }
+    assert accounts["Visa Card"] == {
+        "number": "2100", "name": "Visa Card", "type": "liability", "map": None,
+        "balance": f"{expected['Visa Card'] / 100:.2f}",
+    }  # fmt: skip
+    assert accounts["Dental Supplies"]["number"] == "5000"
+    assert accounts["Utilities:Electricity"]["number"] == "5010"
+    assert accounts["Patient Fees"]["type"] == "revenue"
+
+
+def _iif(tmp_path: Path, body: str) -> Path:
+    head = (
+        "!ACCNT\tNAME\tACCNTTYPE\tACCNUM\nACCNT\tChecking\tBANK\t1000\n"
+        "ACCNT\tSales\tINC\t4000\n"
+        "!TRNS\tDATE\tACCNT\tAMOUNT\n!SPL\tDATE\tACCNT\tAMOUNT\n!ENDTRNS\n"
+    )
+    path = tmp_path / "bad.iif"
+    path.write_text(head + body, encoding="utf-8")
+    return path
+
+
+BAD_IIF = [
+    (
+        "TRNS\t1/5/2026\tChecking\t100.00\nSPL\t1/5/2026\tSales\t-99.99\nENDTRNS\n",
+        "line 7: the transaction does not balance: debits exceed credits by 0.01",
+    ),
+    (
+        "TRNS\t1/5/2026\tChecking\t100.00\nSPL\t1/5/2026\tSavings\t-100.00\nENDTRNS\n",
+        "line 8 column 'ACCNT': account 'Savings' is not in the !ACCNT list",
+    ),
+    (
+        "TRNS\t1/5/2026\tChecking\t1.234,50\nSPL\t1/5/2026\tSales\t-1234.50\nENDTRNS\n",
+        "line 7 column 'AMOUNT': '1.234,50' is not an amount",
+    ),
+    ("TRNS\t1/5/2026\tChecking\t100.00\n", "line 7: the transaction has no ENDTRNS"),
+    (
+        "ACCNT\tPetty cash\tWALLET\t1010\n",
+        "line 7 column 'ACCNTTYPE': 'WALLET' is not a QuickBooks",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), BAD_IIF)
+def test_a_bad_iif_file_is_one_line_and_nothing_is_written(
+    client_file: Callable[..., Path],
+    gitsync: Callable[..., Any],
+    tmp_path: Path,
+    body: str,
+    message: str,
+) -> None:
+    cf = client_file()
+    source = _iif(tmp_path, body)
+    before = _state(cf)
+    result = gitsync("import", "iif", source, cwd=cf)
+    assert result.code == 4
+    assert result.stderr.startswith(f"gitsync: {source} {message}"), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert _state(cf) == before
+
+
+# --- GnuCash --------------------------------------------------------------------------
+
+
+def _book(kind: str, tmp_path: Path) -> Path:
+    if kind == "fixture":
+        return EXPORTS / GNUCASH
+    if kind == "xml":
+        path = tmp_path / "book.gnucash"
+        path.write_bytes(gnucash_xml())
+        return path
+    return write_gnucash_sqlite(tmp_path / "book.sqlite.gnucash")
+
+
+@pytest.mark.parametrize("kind", ["fixture", "xml", "sqlite"])
+def test_a_gnucash_book_imports_at_the_year_end_to_the_cent(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path, kind: str
+) -> None:
+    cf = client_file()
+    book = _book(kind, tmp_path)
+    report = _json(gitsync("import", "gnucash", book, "--json", cwd=cf))  # the year end
+    expected = _sums(gnucash_transactions(), date(2026, 12, 31))
+    accounts = _accounts(gitsync, cf)
+    # The placeholders (Assets, Assets:Current Assets, ...) hold nothing and are left out.
+    assert {name: _cents(a["balance"]) for name, a in accounts.items()} == expected
+    assert len(report["created"]) == 10
+    checking = accounts["Assets:Current Assets:Checking Account"]
+    assert (checking["number"], checking["type"]) == ("1010", "asset")
+    assert accounts["Liabilities:Credit Card"]["type"] == "liability"
+    assert accounts["Assets:Ovens"]["number"] == "1000"  # no code: numbered
+    assert accounts["Expenses:Utilities"]["number"] == "5010"
+
+
+def test_a_gnucash_book_in_another_currency_or_not_a_book_is_refused(
+    client_file: Callable[..., Path], gitsync: Callable[..., Any], tmp_path: Path
+) -> None:
+    cf = client_file()
+    before = _state(cf)
+    book = EXPORTS / GNUCASH
+    result = gitsync("import", "gnucash", book, "--currency", "USD", cwd=cf)
+    assert result.code == 4
+    assert result.stderr == (
+        f"gitsync: {book}: currency USD is not in the book (its transactions are in: CAD)\n"
+    )
+    junk = tmp_path / "notes.gnucash"
+    junk.write_bytes(b"\x1f\x8b" + b"not really gzip")
+    result = gitsync("import", "gnucash", junk, cwd=cf)
+    assert result.code == 4
+    assert result.stderr.startswith(f"gitsync: {junk}: not a GnuCash book (XML or SQLite)")
     assert _state(cf) == before
