@@ -205,3 +205,17 @@ def test_an_export_into_a_missing_folder_is_one_line(
     assert result.code == 2
     assert result.stderr == f"gitsync: {out}: the folder {out.parent} does not exist\n"
     assert not out.parent.exists()
+
+
+@pytest.mark.slow
+def test_the_sample_engagement_built_from_the_excel_export_matches_the_csv_one(
+    tmp_path: Path, gitsync: Callable[..., Any]
+) -> None:
+    from fixtures.build import build_engagement
+
+    from_csv = build_engagement(tmp_path / "csv")
+    from_excel = build_engagement(tmp_path / "excel", from_excel=True)
+    assert _tb_json(gitsync, from_excel)["accounts"] == _tb_json(gitsync, from_csv)["accounts"]
+    out = tmp_path / "leads.xlsx"
+    _ok(gitsync("report", "leadsheets", "--xlsx", out, cwd=from_excel))
+    assert "101" in load_workbook(out, read_only=True).sheetnames
