@@ -15,6 +15,7 @@ differ. Results go to ``bench/out/formats.json``.
 
     python -m bench.formats                   # 20,000 rows, 5 repetitions
     python -m bench.formats --rows 2000 --reps 3
+    python -m bench.formats --only F3 --reps 21
 """
 
 from __future__ import annotations
@@ -170,13 +171,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=20_000, help="accounts (default 20,000)")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--without", type=Path, default=None, help="a Python without the libraries")
+    parser.add_argument("--only", choices=("F1", "F2", "F3"), action="append", default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
+    only = set(args.only or ("F1", "F2", "F3"))
     env = BenchEnv(keep=args.keep)
     before = load()
+    rows: list[Row] = []
     try:
-        rows = [row_import(env, args.rows, args.reps), row_export(env, args.rows, args.reps)]
-        rows += row_startup(env, max(args.reps, 9), args.without)
+        if "F1" in only:
+            rows.append(row_import(env, args.rows, args.reps))
+        if "F2" in only:
+            rows.append(row_export(env, args.rows, args.reps))
+        if "F3" in only:
+            # Start-up is short and the machine shared: more runs, interleaved.
+            rows += row_startup(env, max(args.reps, 15), args.without)
     finally:
         env.close()
     print_table(rows, f"formats, {args.rows:,} rows, {args.reps} reps; load {before} -> {load()}")
