@@ -796,7 +796,8 @@ def report_leadsheets(
             ]
             for row in schedule.rows
         ]
-        table(f"Lead sheet {schedule.name}", headings, rows, right=headings[3:])
+        title = schedule.name if one_sheet else f"Lead sheet {schedule.name}"
+        table(title, headings, rows, right=headings[3:])
 
 
 def _export(schedules: list[Any], xlsx: Path | None, csv_out: Path | None, what: str) -> None:
