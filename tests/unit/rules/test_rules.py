@@ -439,7 +439,8 @@ class CountingSnapshot(Snapshot):
 def test_a_one_record_change_reads_only_what_it_touches(tmp_path: Path) -> None:
     files = base_files()
     for i in range(300):
-        files[f"entries/x{i}.json"] = entry(pair(), ident=f"x{i}")
+        files[f"entries/x{i}.json"] = entry(pair(), ident=f"x{i}", number=100 + i)
+    files["entries/e2.json"] = entry(pair())
     big = File(tmp_path / "big.git", files)
     change = {"entries/e2.json": entry(pair(tax="GST"))}
     after = CountingSnapshot(big.repo, big.write(big.tree, change))
@@ -447,6 +448,12 @@ def test_a_one_record_change_reads_only_what_it_touches(tmp_path: Path) -> None:
     check_changes(after, change, Snapshot(big.repo, big.tree))
     assert not any(p.startswith("entries/x") for p in after.reads)
     assert len(after.reads) < 10
+    # A new entry takes a number: its journal's numbers are read (unique-entry-number).
+    change = {"entries/e3.json": entry(pair(), ident="e3", number=3)}
+    after = CountingSnapshot(big.repo, big.write(big.tree, change))
+    after.reads = []
+    check_changes(after, change, Snapshot(big.repo, big.tree))
+    assert sum(p.startswith("entries/x") for p in after.reads) == 300
     # Deleting an account is the case that must look at every entry.
     change = {"accounts/2000.json": tombstone("accounts/2000.json", big)}
     after = CountingSnapshot(big.repo, big.write(big.tree, change))
