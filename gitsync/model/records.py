@@ -37,6 +37,16 @@ DEFAULT_JOURNALS = {
     "EJE": "Eliminating journal entries",
 }
 COPY_STATES = ("active", "deleted", "abandoned")
+#: The protection rights a user record may hold (``gitsync.rules.syncstate`` gives their meaning).
+RIGHTS = (
+    "open-directly",
+    "modify-entries",
+    "modify-accounts",
+    "year-end-close",
+    "lockdown",
+    "abandon-copies",
+    "manage-protection",
+)
 CONFLICT_STATES = ("open", "resolved")
 SYNC_MODES = ("sync", "local")
 # A document's sync behaviour (DESIGN section 9); a record without ``sync`` is automatic.
@@ -379,7 +389,7 @@ KINDS: dict[str, Kind] = {
             {
                 "name": Field(_ident),
                 "role": Field(_text),
-                "rights": Field(_list_of(_str)),
+                "rights": Field(_list_of(_one_of(*RIGHTS))),
             },
         ),
         Kind(
