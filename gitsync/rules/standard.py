@@ -164,8 +164,10 @@ def unique_entry_numbers(ctx: RuleContext) -> Iterator[RuleViolation]:
     """No two live entries of one journal share a number (``AJE-3`` names one entry).
 
     Only a change that gives an entry a number it did not have (a new entry,
-    a renumbered one, one moved to another journal) reads the journal's other
-    entries; an edit of a description or lines reads nothing more.
+    a renumbered one, one moved to another journal) looks at the other
+    entries, through their blob ids (``gitsync.rules.keycache``: only blobs
+    not seen before are read); an edit of a description or lines reads
+    nothing more.
     """
     wanted: dict[tuple[str, int], list[str]] = {}
     for path, entry in _live_targets(ctx, "entry"):
@@ -175,14 +177,10 @@ def unique_entry_numbers(ctx: RuleContext) -> Iterator[RuleViolation]:
         wanted.setdefault(_entry_key(entry), []).append(path)
     if not wanted:
         return
+    from gitsync.rules.keycache import live_entry_numbers
+
     holders: dict[tuple[str, int], list[str]] = {}
-    for path, entry in ctx.every("entry"):
-        if is_tombstone(entry) or path in ctx.broken:
-            continue
-        try:
-            key = _entry_key(entry)
-        except (KeyError, TypeError, ValueError):
-            continue  # the schema reports it
+    for path, key in live_entry_numbers(ctx).items():
         if key in wanted:
             holders.setdefault(key, []).append(path)
     for key, paths in sorted(wanted.items()):
