@@ -439,6 +439,9 @@ def get_version(
     version, data = read_version(client_file, ref, number)
     target = dest
     if dest.is_dir():
-        target = dest / find_document(client_file.snapshot(), ref, removed=True)["name"]
+        from gitsync.model.names import fits_on_disk, shortened
+
+        name = find_document(client_file.snapshot(), ref, removed=True)["name"]
+        target = dest / (name if fits_on_disk(name) else shortened(name))
     atomic_write(target, data, durable=True)
     return version

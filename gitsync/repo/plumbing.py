@@ -67,6 +67,10 @@ class ObjectReader:
         self._proc.stdout.read(1)  # the newline after the content
         return oid.decode("ascii"), kind.decode("ascii"), data
 
+    def parsed(self, oid: str) -> dict[bytes, tuple[bytes, str]] | None:
+        """The entries of tree ``oid`` when ``tree`` has already parsed it, else None."""
+        return self._trees.get(oid)
+
     def tree(self, oid: str) -> dict[bytes, tuple[bytes, str]]:
         """A tree's entries, name -> (mode, id), parsed once per tree."""
         if oid not in self._trees:
@@ -133,10 +137,33 @@ class PlumbingSnapshot(RecordView):
     def _stored(self, path: str) -> bytes | None:
         if path in self.removed or self.tree is None:
             return None
-        # git resolves ``<tree>:<path>`` in C: a lookup in a folder of 10,000 records
-        # no longer parses the whole folder's tree in Python (about 200 ms).
-        blob = self.reader.read(f"{self.tree}:{path}")
+        folder, _, name = path.rpartition("/")
+        folder_oid = self._folder_oid(folder)
+        if folder_oid is None:
+            return None
+        entries = self.reader.parsed(folder_oid)
+        if entries is None:
+            # A folder not listed yet: git finds the one name in C, where parsing a folder
+            # of 10,000 records in Python to find it costs about 200 ms. A folder that is
+            # listed (a rule reading all of it) is looked up in its parsed entries.
+            blob = self.reader.read(f"{folder_oid}:{name}")
+        else:
+            found = entries.get(name.encode("utf-8", "surrogateescape"))
+            if found is None or found[0] == TREE_MODE:
+                return None
+            blob = self.reader.read(found[1])
         return blob[2] if blob is not None and blob[1] == "blob" else None
+
+    def _folder_oid(self, folder: str) -> str | None:
+        if self.tree is None:
+            return None
+        oid = self.tree
+        for part in folder.split("/") if folder else []:
+            found = self.reader.tree(oid).get(part.encode("utf-8", "surrogateescape"))
+            if found is None or found[0] != TREE_MODE:
+                return None
+            oid = found[1]
+        return oid
 
     def _stored_names(self, folder: str) -> list[str]:
         prefix = f"{folder}/" if folder else ""
@@ -148,15 +175,7 @@ class PlumbingSnapshot(RecordView):
         ]
 
     def folder_id(self, folder: str) -> str | None:
-        if self.tree is None or self.removed:
-            return None
-        oid = self.tree
-        for part in folder.split("/") if folder else []:
-            found = self.reader.tree(oid).get(part.encode("utf-8", "surrogateescape"))
-            if found is None or found[0] != TREE_MODE:
-                return None
-            oid = found[1]
-        return oid
+        return None if self.removed else self._folder_oid(folder)
 
     def folder_changes(self, folder: str, since: str) -> list[str] | None:
         mine = self.folder_id(folder)

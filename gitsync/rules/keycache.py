@@ -1,12 +1,13 @@
-"""Every live entry's journal and number, kept by the entries folder's tree id.
+"""Every entry's journal and number, kept in the git dir by the entries folder's tree id.
 
-``unique-entry-number`` must know every live entry's number when an entry
+``unique-entry-number`` must know which entries hold a number when an entry
 takes one: reading 10,000 entries costs about 650 ms. A tree id names the
-folder's content exactly, so the numbers read for one tree stay true: they are
-kept in the git dir (``gitsync-entry-numbers``), and the next check reads
-only the entries that differ between that tree and its own (``git diff-tree``,
-or a pygit2 tree diff), plus the change it checks. The file is a cache: lose
-it and the next check reads every entry once again.
+folder's content exactly, so the numbers read for one tree stay true. They are
+kept as text in the git dir (``gitsync-entry-numbers``: ``tree <id>``, then
+``path TAB journal TAB number`` a line); a check searches that text for the
+numbers it wants (in C, ``str.find``) and reads only the entries that differ
+from the kept tree (``git diff-tree``, or a pygit2 tree diff) and its own
+change. The file is a cache: lose it and the next check reads every entry once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ENTRY_NUMBERS = "gitsync-entry-numbers"
 ENTRIES = KINDS["entry"].folder
 
 Key = tuple[str, int]
+#: Once this many entries differ from the kept tree, the file is written again for the new one.
+REBASE_AFTER = 200
 
 
 def _entry_key(record: dict[str, Any] | None) -> Key | None:
@@ -36,23 +39,22 @@ def _entry_key(record: dict[str, Any] | None) -> Key | None:
     return None
 
 
-def _load(folder: Path | None) -> tuple[str, dict[str, Key]] | None:
-    """The cached tree id and keys: a first line ``tree <id>``, then ``path TAB journal TAB
-    number`` a line (tab-separated text reads several times faster than JSON)."""
+def _read(folder: Path | None) -> str | None:
     if folder is None:
         return None
     try:
         text = (folder / ENTRY_NUMBERS).read_text(encoding="utf-8", errors="surrogateescape")
-        head, _, body = text.partition("\n")
-        if not head.startswith("tree "):
-            return None
-        keys: dict[str, Key] = {}
-        for line in body.splitlines():
-            path, journal, number = line.split("\t")
-            keys[path] = (journal, int(number))
-        return head[5:], keys
-    except (OSError, ValueError):
+    except OSError:
         return None
+    return text if text.startswith("tree ") and "\n" in text else None
+
+
+def _parse(text: str) -> dict[str, Key]:
+    keys: dict[str, Key] = {}
+    for line in text.splitlines()[1:]:
+        path, journal, number = line.split("\t")
+        keys[path] = (journal, int(number))
+    return keys
 
 
 def _save(folder: Path, tree: str, keys: dict[str, Key]) -> None:
@@ -71,46 +73,79 @@ def _stored_key(ctx: RuleContext, path: str) -> Key | None:
         return None
 
 
-def _stored_numbers(ctx: RuleContext) -> dict[str, Key]:
-    """Path -> key of the live entries in the stored state (the change left out)."""
+def _every_stored_key(ctx: RuleContext) -> dict[str, Key]:
+    view = ctx.after
+    keys = {}
+    for path in view.paths(ENTRIES):
+        key = _stored_key(ctx, path) if path in view.changes else _entry_key(ctx.read(path))
+        if key is not None:
+            keys[path] = key
+    return keys
+
+
+def _stored_holders(ctx: RuleContext, wanted: set[Key]) -> dict[Key, set[str]]:
+    """Which stored entries (the change left out) hold each wanted key."""
     view = ctx.after
     tree = view.folder_id(ENTRIES)
     cache_dir = view.cache_dir() if tree is not None else None
-    cached = _load(cache_dir)
-    if tree is not None and cached is not None:
-        since, keys = cached
-        if since == tree:
-            return keys
-        changed = view.folder_changes(ENTRIES, since)
-        if changed is not None:
-            keys = dict(keys)
+    text = _read(cache_dir)
+    changed: list[str] | None = None
+    if tree is not None and text is not None:
+        base = text[5 : text.index("\n")]
+        changed = [] if base == tree else view.folder_changes(ENTRIES, base)
+    if text is None or changed is None or len(changed) > REBASE_AFTER:
+        if text is not None and changed is not None:  # far from the kept tree: keep this one
+            keys = _parse(text)
             for path in changed:
                 key = _stored_key(ctx, path)
                 if key is None:
                     keys.pop(path, None)
                 else:
                     keys[path] = key
-            if cache_dir is not None:
-                _save(cache_dir, tree, keys)
-            return keys
-    keys = {}
-    for path in view.paths(ENTRIES):
-        key = _stored_key(ctx, path) if path in view.changes else _entry_key(ctx.read(path))
-        if key is not None:
-            keys[path] = key
-    if tree is not None and cache_dir is not None:
-        _save(cache_dir, tree, keys)
-    return keys
+        else:
+            keys = _every_stored_key(ctx)
+        if tree is not None and cache_dir is not None:
+            _save(cache_dir, tree, keys)
+        found: dict[Key, set[str]] = {}
+        for path, key in keys.items():
+            if key in wanted:
+                found.setdefault(key, set()).add(path)
+        return found
+    # The kept tree, searched as text (in C), corrected by what changed since (read here).
+    moved = set(changed)
+    found = {}
+    for key in wanted:
+        needle = f"\t{key[0]}\t{key[1]}\n"
+        at = text.find(needle)
+        while at != -1:
+            start = text.rfind("\n", 0, at) + 1
+            path = text[start:at]
+            if path not in moved:
+                found.setdefault(key, set()).add(path)
+            at = text.find(needle, at + 1)
+    for path in moved:
+        key = _stored_key(ctx, path)
+        if key in wanted:
+            found.setdefault(key, set()).add(path)
+    return found
 
 
-def live_entry_numbers(ctx: RuleContext) -> dict[str, Key]:
-    """Path -> (journal, number) of every live, readable entry after the change."""
-    keys = dict(_stored_numbers(ctx))
+def entry_number_holders(ctx: RuleContext, wanted: set[Key]) -> dict[Key, list[str]]:
+    """For each wanted (journal, number): the live, readable entries holding it after the change.
+
+    The stored state's numbers come from the kept file (``ENTRY_NUMBERS``):
+    searched for the wanted keys only, and corrected by the entries that
+    changed since its tree; the change's own entries are read. The file is
+    kept again for the new tree only once many entries changed since
+    (``REBASE_AFTER``), so a push costs a text search, not a rewrite.
+    """
+    found = _stored_holders(ctx, wanted)
     for path in ctx.after.changes:
-        if path.startswith(f"{ENTRIES}/"):
-            key = _entry_key(ctx.read(path))
-            if key is None:
-                keys.pop(path, None)
-            else:
-                keys[path] = key
-    return {p: k for p, k in keys.items() if p not in ctx.broken}
+        if not path.startswith(f"{ENTRIES}/"):
+            continue
+        for holders in found.values():
+            holders.discard(path)
+        key = _entry_key(ctx.read(path))
+        if key in wanted:
+            found.setdefault(key, set()).add(path)
+    return {k: sorted(p for p in paths if p not in ctx.broken) for k, paths in found.items()}

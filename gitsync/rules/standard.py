@@ -177,12 +177,9 @@ def unique_entry_numbers(ctx: RuleContext) -> Iterator[RuleViolation]:
         wanted.setdefault(_entry_key(entry), []).append(path)
     if not wanted:
         return
-    from gitsync.rules.keycache import live_entry_numbers
+    from gitsync.rules.keycache import entry_number_holders
 
-    holders: dict[tuple[str, int], list[str]] = {}
-    for path, key in live_entry_numbers(ctx).items():
-        if key in wanted:
-            holders.setdefault(key, []).append(path)
+    holders = entry_number_holders(ctx, set(wanted))
     for key, paths in sorted(wanted.items()):
         others = sorted(holders.get(key, []))
         for path in sorted(paths):

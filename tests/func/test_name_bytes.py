@@ -133,6 +133,14 @@ def test_a_name_committed_before_the_rule_freezes_no_copy_and_repair_renames_it(
     assert gitsync("status", cwd=tmp_path / "fresh").code == 0
     checked = hierarchy.run(hierarchy.b, "check")
     assert checked.code == 4 and "(rule: document-name)" in checked.stdout
+    assert hierarchy.run(hierarchy.b, "doc", "list").code == 0
+    got = hierarchy.run(hierarchy.b, "doc", "get", "0123456789ab")
+    assert got.code == 4 and "'gitsync repair' gives it a name that fits" in got.stderr
+    out = tmp_path / "versions"
+    out.mkdir()
+    kept = hierarchy.run(hierarchy.b, "doc", "get", "0123456789ab", "--version", "1", "--to", out)
+    assert kept.code == 0, kept.stderr
+    assert [p.read_bytes() for p in out.iterdir()] == [b"letter"]
 
     repaired = hierarchy.run(hierarchy.b, "repair", "--json")
     assert repaired.code == 0, repaired.stderr
