@@ -58,12 +58,22 @@ def _parse(text: str) -> dict[str, Key]:
 
 
 def _save(folder: Path, tree: str, keys: dict[str, Key]) -> None:
-    from gitsync.fs import atomic_write
+    """Write the file whole under a name of this process's own, then put it in place: two
+    checks at once (two pushes) never mix their lines."""
+    import os
+    import tempfile
 
     lines = [f"tree {tree}", *(f"{p}\t{j}\t{n}" for p, (j, n) in sorted(keys.items()))]
     data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
     with contextlib.suppress(OSError):  # read-only: the next check reads the entries again
-        atomic_write(folder / ENTRY_NUMBERS, data, durable=False)
+        handle, temporary = tempfile.mkstemp(prefix=f".{ENTRY_NUMBERS}.", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, folder / ENTRY_NUMBERS)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def _stored_key(ctx: RuleContext, path: str) -> Key | None:
