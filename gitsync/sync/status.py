@@ -155,7 +155,10 @@ def _open_parent(root: Path, flags: list[str]) -> int:
 
 def copy_status(start: Path) -> CopyStatus:
     """The status of the copy that holds ``start``."""
+    from gitsync.repo.placement import require_placed
+
     root = find_root(start)
+    placed = require_placed(root)
     if git(["cat-file", "-e", "HEAD:engagement.json"], root, check=False).returncode != 0:
         raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
     flags: list[str] = []
@@ -192,6 +195,8 @@ def copy_status(start: Path) -> CopyStatus:
         current = "online-peer" if via_peer else "online"
     if state.offline:
         flags.append("working offline")
+    if placed.cut_at:
+        flags.append(f"history cut at {placed.cut_at[:7]}: sync refused until it is whole")
     return CopyStatus(
         role="child",
         state=current,
