@@ -127,6 +127,16 @@ def test_a_shallow_clone_is_refused_and_its_history_says_where_it_is_cut(
     assert log[0]["cut"] is True and log[0]["changes"] == []
 
 
+def test_a_plain_clone_is_no_source_for_a_sync_copy(hierarchy: Hierarchy, tmp_path: Path) -> None:
+    h = hierarchy
+    clone = tmp_path / "plain"
+    git(tmp_path, "clone", "-q", str(h.top), str(clone))
+    result = h.run(tmp_path, "copy", clone, tmp_path / "copy")
+    assert result.code == 3, result.stderr
+    assert f"{clone}: not a sync copy" in _one_line(result.stderr)
+    assert not (tmp_path / "copy").exists()
+
+
 def test_an_ordinary_client_file_still_works_without_sync_state(
     client_file: Callable[..., Path], gitsync: Callable[..., Any]
 ) -> None:
