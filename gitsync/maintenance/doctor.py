@@ -101,6 +101,8 @@ def _placement(client_file: ClientFile, placed: Placement, report: DoctorReport,
     what = "detached-head" if placed.branch is None else "other-branch"
     finding = Finding(what, head_problem, action, exit_code=code)
     report.findings.append(finding)
+    if placed.under_way:
+        return  # a rebase or bisect holds HEAD: the user ends it, as the line says
     keeps = _what_switching_loses(client_file, placed)
     if keeps:
         finding.action = keeps

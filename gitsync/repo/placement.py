@@ -62,6 +62,7 @@ class Placement:
     main_folder: Path | None = None  # a worktree's client file
     remote: str | None = None  # a plain clone's source
     state: LocalState | None = field(default=None, compare=False)
+    under_way: str | None = None  # rebase | bisect: a git operation that detached HEAD
 
     @property
     def cut_at(self) -> str | None:
@@ -83,6 +84,15 @@ class Placement:
             )
         if self.branch is None:
             short = (self.head or "?")[:7]
+            if self.under_way:
+                verb = self.under_way
+                return DetachedHead(
+                    f"{where}: a git {verb} is under way (HEAD detached at {short}): finish it "
+                    f"with `git {verb} --continue`, or `git {verb} --abort`"
+                    if verb == "rebase"
+                    else f"{where}: a git {verb} is under way (HEAD detached at {short}): "
+                    f"`git {verb} reset` to end it"
+                )
             return DetachedHead(
                 f"{where}: HEAD is detached at {short}: `git switch {WORK}` to go back to the "
                 "copy's line"
@@ -187,22 +197,43 @@ def _remote_url(git_dir: Path) -> str | None:
     return found
 
 
+def _under_way(git_dir: Path) -> str | None:
+    """The git operation that detached HEAD and is not finished (rebase, bisect), or None."""
+    if (git_dir / "rebase-merge").is_dir() or (git_dir / "rebase-apply").is_dir():
+        return "rebase"
+    if (git_dir / "BISECT_LOG").is_file():
+        return "bisect"
+    return None
+
+
 def placement(root: Path) -> Placement:
     """Where the client file at ``root`` (its top folder) stands; reads files only."""
     git_dir, main_folder = git_dir_of(root)
     common = git_dir.parent.parent if main_folder is not None else git_dir
     branch, head = _head(git_dir)
     shallow = _shallow(common)
+    under_way = _under_way(git_dir) if branch is None else None
     if main_folder is not None:
         return Placement(root, "worktree", git_dir, branch, head, shallow, main_folder)
     state = LocalState.load(root)
     if state is not None:
         kind = "copy" if state.role == "child" else "top-level"
-        return Placement(root, kind, git_dir, branch, head, shallow, state=state)
+        return Placement(
+            root, kind, git_dir, branch, head, shallow, state=state, under_way=under_way
+        )
     remote = _remote_url(git_dir)
     if remote is not None or shallow:
-        return Placement(root, "clone", git_dir, branch, head, shallow, remote=remote or None)
-    return Placement(root, "ordinary", git_dir, branch, head, shallow)
+        return Placement(
+            root,
+            "clone",
+            git_dir,
+            branch,
+            head,
+            shallow,
+            remote=remote or None,
+            under_way=under_way,
+        )
+    return Placement(root, "ordinary", git_dir, branch, head, shallow, under_way=under_way)
 
 
 def require_placed(root: Path, *, reading_history: bool = False) -> Placement:

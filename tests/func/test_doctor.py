@@ -110,3 +110,19 @@ def test_a_shallow_sync_copy_refuses_to_sync_until_doctor_makes_it_whole(
     assert mended.code == 0, mended.stdout + mended.stderr
     assert not (h.b / ".git" / "shallow").exists()
     assert h.run(h.b, "sync").code == 0
+
+
+def test_a_rebase_under_way_is_named_and_left_to_the_user(hierarchy: Hierarchy) -> None:
+    h = hierarchy
+    git(h.a, "-c", "sequence.editor=sed -i '1i break'", "rebase", "-q", "-i", "HEAD~1")
+    short = _out(h.a, "rev-parse", "--short=7", "HEAD")
+    result = h.run(h.a, "status")
+    assert result.code == 8
+    assert result.stderr == (
+        f"gitsync: {h.a}: a git rebase is under way (HEAD detached at {short}): finish it with "
+        "`git rebase --continue`, or `git rebase --abort`\n"
+    )
+    assert h.run(h.a, "doctor", "--fix").code == 8
+    assert _out(h.a, "branch", "--show-current") == ""  # doctor did not switch mid-rebase
+    git(h.a, "rebase", "--continue")
+    assert h.run(h.a, "status").code == 0
