@@ -28,6 +28,7 @@ OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
 LOCKDOWN_PATH = "sync/lockdown.json"  # KINDS["lockdown"], named here to keep the import light
 LOCKED = '"locked": true'
 DELETED = '"deleted": true'
+LINE_GONE = "parent-line-gone"  # gitsync.sync.engine: the last sync found the parent's main gone
 
 
 @dataclass
@@ -181,6 +182,10 @@ def copy_status(start: Path) -> CopyStatus:
             received=received,
         )
     last = state.extra.get("last_sync") or {}
+    if last.get("state") == LINE_GONE:
+        from gitsync.repo.transport import ParentLineGone
+
+        raise ParentLineGone(str(last.get("address") or state.parent))
     via_peer = last.get("route") == "peer"
     if _lock_held(root):
         current = "synchronizing-peer" if via_peer else "synchronizing"
