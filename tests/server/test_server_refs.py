@@ -50,3 +50,26 @@ def test_a_server_refuses_junk_branches_tags_and_deleting_the_shared_line(
         ]
         assert said == [f"gitsync: {line}"], pushed.stderr
         assert alice.git("for-each-ref", cwd=hosted).stdout == before
+
+
+def test_a_copy_of_a_server_file_whose_shared_line_is_gone_is_told_so_not_offline(
+    server_root: Callable[..., Path],
+    start_server: Callable[..., Server],
+    person: Callable[[str], Person],
+    tmp_path: Path,
+) -> None:
+    server = start_server(server_root())
+    alice = person("alice")
+    publish_file(alice, server, tmp_path)
+    bob = person("bob")
+    bob.sign_in(server)
+    laptop = tmp_path / "bob-copy"
+    bob.ok("copy", "office:Clients/ABC Limited 2026", laptop)
+    hosted = server.root / "files" / "Clients" / "ABC Limited 2026.git"
+    bob.git("update-ref", "-d", "refs/heads/main", cwd=hosted)  # plain git on the server's disk
+
+    for command in ("sync", "status"):
+        told = bob.run(command, cwd=laptop)
+        assert told.code == 8, told.stdout + told.stderr
+        assert "the parent's shared line (main) is gone" in told.stderr
+        assert "Offline" not in told.stdout
