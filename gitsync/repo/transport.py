@@ -71,7 +71,7 @@ class ParentLineGone(Refused):
         self.address = address
         super().__init__(
             f"{address}: the parent's shared line (main) is gone; run `gitsync repair` "
-            "in this copy to restore it from the copy"
+            "to restore it from this copy"
         )
 
 

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 
 MAX_RACE_ROUNDS = 20
-LINE_GONE = "parent-line-gone"  # last_sync's state when the parent's shared line was gone
 
 
 class LostRace(GitsyncError):
@@ -329,7 +328,7 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                     continue
                 except ParentLineGone:
                     # Not "offline": status says the same until repair puts the line back.
-                    state.extra["last_sync"] = {**route.last_sync(), "state": LINE_GONE}
+                    state.extra["last_sync"] = route.line_gone()
                     client_file.save_state(state)
                     raise
                 report.route, report.address = route.name, route.address

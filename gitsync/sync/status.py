@@ -22,13 +22,13 @@ from gitsync.errors import NotAClientFile
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.repo.gitcli import git, working_file_changes
 from gitsync.sync.lines import shared_line_moved, unsent_paths
+from gitsync.sync.route import LINE_GONE
 
 CONFLICTS = "sync/conflicts/"
 OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
 LOCKDOWN_PATH = "sync/lockdown.json"  # KINDS["lockdown"], named here to keep the import light
 LOCKED = '"locked": true'
 DELETED = '"deleted": true'
-LINE_GONE = "parent-line-gone"  # gitsync.sync.engine: the last sync found the parent's main gone
 
 
 @dataclass

@@ -28,10 +28,7 @@ def delete_shared_line(top: Path) -> str:
     return tip
 
 
-GONE = (
-    "the parent's shared line (main) is gone; run `gitsync repair` in this copy to restore it "
-    "from the copy"
-)
+GONE = "the parent's shared line (main) is gone; run `gitsync repair` to restore it from this copy"
 
 
 def test_sync_and_status_name_a_parent_whose_shared_line_is_gone(hierarchy: Hierarchy) -> None:
