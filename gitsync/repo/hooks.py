@@ -140,6 +140,18 @@ def receives_through_gitsync_alone(repo: pygit2.Repository) -> bool:
     return True
 
 
+def _merge_driver() -> str:
+    """git's command for the record merge: the relay to one resident merge server per user.
+
+    The relay (``gitsync/resources/merge-relay``) falls back to
+    ``python -m gitsync merge-driver`` by itself, so the line works without curl too.
+    """
+    from gitsync.resources import merge_relay, merge_socket
+
+    parts = [merge_relay(), sys.executable, str(merge_socket(sys.executable))]
+    return "/bin/sh " + " ".join(shlex.quote(p) for p in parts) + " %O %A %B %P"
+
+
 def install_hooks(repo: pygit2.Repository) -> list[str]:
     """Install (or refresh) every gitsync hook and the merge driver; returns what changed.
 
@@ -164,7 +176,7 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
     config = repo.config
     wanted = {
         "merge.gitsync.name": "gitsync record merge",
-        "merge.gitsync.driver": f"{shlex.quote(sys.executable)} -m gitsync merge-driver %O %A %B %P",
+        "merge.gitsync.driver": _merge_driver(),
         "merge.gitsync.recursive": "binary",
         "core.quotepath": "false",
         "core.untrackedCache": "true",
