@@ -77,6 +77,37 @@ def hooks_dir(repo: pygit2.Repository) -> Path:
     return path
 
 
+#: What git itself refuses on any push into a parent, hook or no hook: deleting a branch,
+#: and a branch update that is not a fast-forward. The shared line only moves forward and is
+#: never deleted (``gitsync.rules.refs`` is the whole policy, with the refusal lines).
+RECEIVE_GUARDS = {"receive.denyDeletes": "true", "receive.denyNonFastForwards": "true"}
+
+
+def guard_shared_line(repo: pygit2.Repository) -> list[str]:
+    """Set ``RECEIVE_GUARDS`` on a parent (every client file may become one); what changed."""
+    changed: list[str] = []
+    for key, value in RECEIVE_GUARDS.items():
+        try:
+            current = repo.config[key]
+        except KeyError:
+            current = None
+        if current != value:
+            repo.config[key] = value
+            changed.append(f"set {key}")
+    return changed
+
+
+def guard_shared_line_at(folder: Path) -> list[str]:
+    """``guard_shared_line`` on the repository at ``folder`` (a local parent); what changed."""
+    import pygit2
+
+    try:
+        repo = pygit2.Repository(str(folder))
+    except pygit2.GitError:
+        return []
+    return guard_shared_line(repo)
+
+
 #: The hooks ``git receive-pack`` runs besides pre-receive.
 RECEIVE_HOOKS = ("update", "post-receive", "post-update", "reference-transaction")
 
@@ -182,6 +213,7 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
         if current_value != value:
             config[key] = value
             changed.append(f"set {key}")
+    changed.extend(guard_shared_line(repo))
     if repo.is_bare:
         attributes = Path(repo.path) / "info" / "attributes"
         if not attributes.exists() or attributes.read_text(encoding="utf-8") != ATTRIBUTES:

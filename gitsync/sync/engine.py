@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gitsync.errors import ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
-from gitsync.repo.transport import fetch, push
+from gitsync.repo.transport import ParentLineGone, fetch, push
 from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.report import SyncReport
 from gitsync.sync.route import Route, routes_of
@@ -338,6 +338,11 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 except Unreachable:
                     report.unreachable.append(route.address)
                     continue
+                except ParentLineGone:
+                    # Not "offline": status says the same until repair puts the line back.
+                    state.extra["last_sync"] = route.line_gone()
+                    client_file.save_state(state)
+                    raise
                 report.route, report.address = route.name, route.address
                 report.state = "online-peer" if route.name == "peer" else "online"
                 break
