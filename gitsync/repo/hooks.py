@@ -170,6 +170,8 @@ def git_settings() -> dict[str, str]:
         # `git pull parent main` merges (through the record merge driver): git 2.27+
         # refuses a pull with divergent lines until told how to reconcile them.
         "pull.rebase": "false",
+        # every client file may become a parent: its shared line only moves forward
+        **RECEIVE_GUARDS,
     }
 
 
@@ -213,7 +215,6 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
         if current_value != value:
             config[key] = value
             changed.append(f"set {key}")
-    changed.extend(guard_shared_line(repo))
     if repo.is_bare:
         attributes = Path(repo.path) / "info" / "attributes"
         if not attributes.exists() or attributes.read_text(encoding="utf-8") != ATTRIBUTES:
