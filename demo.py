@@ -2,14 +2,16 @@
 """The gitsync demo: a firm's real sync session through its SmartSync server.
 
 The IT admin starts a server on this machine (loopback, its catalogue in an
-embedded SQLite database) and adds the engagement team. The partner builds
-the ABC Limited engagement from fixtures/ and publishes it. The manager and
+embedded SQLite database) and adds the engagement team. The partner brings
+in the client's trial balance from its Xero export in Excel, builds the rest
+of the ABC Limited engagement from fixtures/ and publishes it. The manager and
 the senior find it by search and take copies from the server, work offline
 on the same records, and sync through the server: gitsync settles what it can
 by itself (different fields of one account, two entries given the same
 number) and keeps the one true conflict, with both values, for review. Then
-a watch agent keeps the manager's copy online while the senior works, and an
-On Demand document travels only when asked for.
+a watch agent keeps the manager's copy online while the senior works, an
+On Demand document travels only when asked for, and the partner writes the
+adjusted trial balance and the lead sheets to Excel for the reviewer.
 
     python3 dev.py demo            (sets up .venv first)
     python3 dev.py demo --serve    keep the server up afterwards, to browse it, until Ctrl-C
@@ -237,11 +239,33 @@ def set_up_the_office(work: Path) -> Office:
 def session(work: Path, office: Office) -> None:
     partner, manager, senior = (Person.at(work, n) for n in ("partner", "manager", "senior"))
 
-    banner("2. The partner builds the engagement file and publishes it to the server")
+    banner("2. The partner brings in the client's books from Excel and publishes the file")
     top = partner.home / "ABC Limited 2026"
-    print(f"[partner] $ python -m fixtures.build {shlex.quote(top.name)}", flush=True)
+    export = ROOT / "fixtures" / "client-exports" / "trial-balance-xero.xlsx"
+    shutil.copy2(export, partner.home / export.name)  # what the client sent
+    engagement = json.loads((ROOT / "fixtures" / "abc-limited" / "engagement.json").read_text())
+    partner.gitsync(
+        "new",
+        top.name,
+        "--client",
+        engagement["client_name"],
+        "--number",
+        engagement["client_number"],
+        "--city",
+        engagement["city"],
+        "--year-end",
+        engagement["year_end"],
+    )
+    types = "1=asset,2=liability,3=equity,4=revenue,5-9=expense"  # Xero has no type column
+    partner.gitsync("import", "tb", export.name, "--types", types, "--dry-run", where=top)
+    partner.gitsync("import", "tb", export.name, "--types", types, where=top)
+    print(
+        f"[partner] $ python -m fixtures.build --onto {shlex.quote(top.name)}"
+        "    (tax codes, 45 adjusting entries, folders, documents)",
+        flush=True,
+    )
     subprocess.run(
-        [sys.executable, "-m", "fixtures.build", str(top)],
+        [sys.executable, "-m", "fixtures.build", "--onto", str(top)],
         cwd=ROOT,
         env=partner.env | {"PYTHONPATH": str(ROOT)},
         check=True,
@@ -350,6 +374,13 @@ def session(work: Path, office: Office) -> None:
     banner("8. Documents: On Demand content travels only when asked for")
     documents(partner, top, manager, mine)
 
+    banner("9. The schedules for the reviewer, in Excel")
+    partner.gitsync("sync", where=top, show=False)
+    partner.gitsync("tb", "--xlsx", partner.home / "ABC adjusted trial balance.xlsx", where=top)
+    partner.gitsync(
+        "report", "leadsheets", "--xlsx", partner.home / "ABC lead sheets.xlsx", where=top
+    )
+
 
 def watch_the_senior(
     manager: Person, mine: Path, senior: Person, theirs: Path, number: str
@@ -409,7 +440,7 @@ def documents(partner: Person, top: Path, manager: Person, mine: Path) -> None:
 
 
 def print_the_way_in(office: Office) -> None:
-    banner("9. The web page")
+    banner("10. The web page")
     print(
         f"Open {office.url}/ in a browser and sign in as partner, password {password_of('partner')}"
     )

@@ -11,7 +11,10 @@ In order, under the copy's lock:
 4. rebuild the index from HEAD and bring every working file back to HEAD. A
    working file that differed is not lost: it is set aside first under
    ``_Sync/repair/<time>/<path>``, as is an uncommitted new record file;
-5. reinstall the hooks and the merge driver;
+5. reinstall the hooks and the merge driver, and set the receive guards
+   (no deletion, no rewind of the shared line) here and on every parent that
+   is a folder on this machine; restore a parent's shared line that plain
+   git deleted, from this copy's record of it (``gitsync.maintenance.sharedline``);
 6. run every rule (``gitsync.rules.check_all``);
 7. give a name that fits on disk to every document and folder whose name is
    past the limit in bytes (committed before that rule: a document whose
@@ -39,6 +42,7 @@ from typing import Any
 from gitsync.config import SYNC_DIR
 from gitsync.errors import Busy, ExitCode, GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
+from gitsync.maintenance.sharedline import guard_local_parents, restore_parent_lines
 from gitsync.model import canonical
 from gitsync.model.names import (
     NAME_BYTES_MAX,
@@ -85,10 +89,12 @@ class RepairReport:
     set_aside: list[str] = field(default_factory=list)
     set_aside_folder: str | None = None
     hooks: list[str] = field(default_factory=list)
+    parent_lines: list[dict[str, str]] = field(default_factory=list)
     violations_before: list[str] = field(default_factory=list)
     drift_fixed: list[dict[str, str]] = field(default_factory=list)
     commit: str | None = None
     violations: list[str] = field(default_factory=list)
+    doctor: list[str] = field(default_factory=list)
 
     @property
     def fixed(self) -> int:
@@ -99,6 +105,7 @@ class RepairReport:
             + len(self.files_restored)
             + len(self.set_aside)
             + len(self.hooks)
+            + len(self.parent_lines)
             + len(self.drift_fixed)
         )
 
@@ -110,7 +117,14 @@ class RepairReport:
 
 def repair(client_file: ClientFile) -> RepairReport:
     """Repair ``client_file`` and report what was fixed (see the module text for the steps)."""
+    from gitsync.maintenance.doctor import doctor
+    from gitsync.repo.placement import require_placed
+
     report = RepairReport()
+    # First what plain git left (a detached HEAD, another branch, hooks, settings, refs):
+    # doctor mends what it can; a folder it cannot make workable is refused in one line.
+    report.doctor = [f.line() for f in doctor(client_file, fix=True).findings]
+    require_placed(client_file.root)
     git_dir = Path(client_file.repo.path)
     lock = CopyLock(git_dir / LOCK_NAME)
     if not lock.acquire(30.0):
@@ -125,13 +139,16 @@ def repair(client_file: ClientFile) -> RepairReport:
         rebuild_index(client_file)
         report.index_rebuilt = True
         _restore_working_files(client_file, report)
-        report.hooks = install_hooks(client_file.repo)
+        report.hooks = install_hooks(client_file.repo) + guard_local_parents(client_file)
+        not_restored: list[str] = []
+        restored = restore_parent_lines(client_file, not_restored)
+        report.parent_lines = [line.as_dict() for line in restored]
         from gitsync.rules import check_all
 
         report.violations_before = [str(v) for v in check_all(client_file.snapshot())]
         _fit_long_names(client_file, report)
         _fix_drift(client_file, report)
-        report.violations = [str(v) for v in check_all(client_file.snapshot())]
+        report.violations = [str(v) for v in check_all(client_file.snapshot())] + not_restored
     finally:
         lock.release()
     return report
