@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitsync.errors import GitsyncError
+from gitsync.model.names import fits_on_disk
 
 
 class GitFailed(GitsyncError):
@@ -192,8 +193,8 @@ def working_file_changes(root: Path, skip_prefix: str, *, hand_on: bool = False)
         if len(item) < 4:
             continue
         code, path = item[:2], item[3:]
-        if path.startswith(skip_prefix):
-            continue
+        if path.startswith(skip_prefix) or not fits_on_disk(path):
+            continue  # a name too long for the disk is never a working file (``repair``)
         if "D" in code:
             found[path] = "deleted"
         elif code in ("??", "A ", "AM"):

@@ -26,7 +26,7 @@ from gitsync.repo.gitcli import git
 from gitsync.server import RIGHTS, registry
 from gitsync.server.access import NoSuchFile, require_admin, require_server_admin
 from gitsync.server.fileinfo import file_info, hosted_repository, main_snapshot, size_on_disk
-from gitsync.server.storage import BadPath, ServerRoot, check_file_name, install_relay_hooks
+from gitsync.server.storage import BadPath, ServerRoot, check_new_file_name, install_relay_hooks
 from gitsync.server.workbench import SERVER_COPY, WORK, refresh, workbench
 
 if TYPE_CHECKING:
@@ -323,9 +323,9 @@ def _relocate(acting: Acting, hosted: HostedFile, new_path: str) -> Outcome:
     and the long-poll of the old address keeps working, so copies follow without a restart."""
     root = acting.root
     try:
-        new_path = check_file_name(new_path)
-    except BadPath:
-        raise UsageError(f"'{new_path}': not a file name the server takes") from None
+        new_path = check_new_file_name(new_path)
+    except BadPath as err:
+        raise UsageError(str(err)) from None
     if new_path == hosted.path:
         raise UsageError(f"{hosted.path}: the file is already there")
     if acting.catalogue.file(new_path) is not None or root.repository(new_path).exists():

@@ -59,7 +59,7 @@ from gitsync.server.receive import (
 )
 from gitsync.server.registry import copy_record
 from gitsync.server.respond import Refused, _query, read_json, send_json
-from gitsync.server.storage import BadPath, ServerRoot, check_file_name
+from gitsync.server.storage import BadPath, ServerRoot, check_file_name, check_new_file_name
 
 log = logging.getLogger("gitsync.server")
 
@@ -264,7 +264,7 @@ class ServerApp:
             raise Refused(400)
         _refuse_an_older_client(scope)
         try:
-            name = check_file_name(name)
+            name = check_new_file_name(name)
         except BadPath:
             raise Refused(400) from None
         chosen, state = await asyncio.to_thread(self._name_to_publish, name, user)
@@ -283,7 +283,7 @@ class ServerApp:
         for n in range(1, 100):
             candidate = name if n == 1 else f"{name} ({n})"
             try:
-                candidate = check_file_name(candidate)
+                candidate = check_new_file_name(candidate)
             except BadPath:
                 raise Refused(400) from None
             hosted = self.catalogue.file(candidate)

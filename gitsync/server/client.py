@@ -279,7 +279,7 @@ def send_file(
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Send the history, complete the publish and make the file a copy (no sync after)."""
-    from gitsync.server.storage import check_file_name
+    from gitsync.server.storage import check_new_file_name, check_publish_folder
     from gitsync.sync.engine import SyncReport
     from gitsync.sync.engine import publish as share_work
 
@@ -294,11 +294,12 @@ def send_file(
         path = str(pending["file"])
     else:
         label, url, user = _signed_in(server)
-        path = "/".join(p for p in (folder.strip("/"), name or client_file.root.name) if p)
-    try:
-        path = check_file_name(path)
-    except GitsyncError:
-        raise UsageError(f"'{path}': not a file name the server takes") from None
+        try:
+            where = check_publish_folder(folder)
+            path = "/".join(p for p in (where, name or client_file.root.name) if p)
+            path = check_new_file_name(path)
+        except GitsyncError as err:
+            raise UsageError(str(err)) from None
     started = _http("POST", f"{url}/api/publish", user, json={"path": path})
     path = str(
         started["file"]
