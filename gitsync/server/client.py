@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
-from gitsync.errors import GitsyncError, Unreachable, UsageError
+from gitsync.errors import GitsyncError, Unreachable, UsageError, one_line
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import sign_in_again
@@ -122,6 +122,8 @@ def _api(
         raise GitsyncError(f"{where}: {line or refused}")
     if status == 400 and line:
         raise UsageError(f"{where}: {line}")
+    if status in (413, 415) and not line:
+        line = one_line(response.text.strip()[:300])  # the server's own plain line: which limit
     raise GitsyncError(f"{where}: {line or f'the server answered {status}'}")
 
 

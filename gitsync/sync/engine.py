@@ -345,4 +345,8 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         if state.extra.get("last_sync") != last or was_denied:  # most syncs change nothing here
             state.extra["last_sync"] = last
             client_file.save_state(state)
+        if was_denied:
+            from gitsync.config import LocalState
+
+            LocalState.drop(client_file.root, "denied")  # save() keeps keys it is not given
     return report
