@@ -9,9 +9,12 @@ Run on the shared thread pool, 16 parallel bad sign-ins took the server from
   before any argon2 work (the window slides: the oldest failure ages out);
 - a success from an address forgets that address's failures for the user,
   never another address's, so a guesser elsewhere cannot reset the count;
-- argon2 runs on ``workers`` threads of its own with at most ``queue``
-  waiting; when those are full the attempt is refused at once (503), so a
-  storm of sign-ins never holds the threads git and the API run on;
+- argon2 runs on ``workers`` threads of its own (half the cores, at most
+  four; one on a two-core machine) with at most ``queue`` waiting; when those
+  are full the attempt is refused (503) with no argon2 work, so a storm of
+  sign-ins never holds the threads git and the API run on;
+- a refused attempt (429 or 503) is answered after a pause of ``PAUSE``, so
+  a guesser's loop cannot turn refusals into a flood the server must answer;
 - every failure writes one audit row, and every throttle one row when it
   begins (not one per refused attempt: a flood must not become a flood of writes).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,6 +35,10 @@ T = TypeVar("T")
 
 Audit = Callable[[str, str, dict[str, str]], None]  # (action, user name, detail)
 
+# A refused attempt is answered after this pause, which costs the server a sleeping coroutine
+# and nothing else: a guesser looping on 429 or 503 sends one a second per connection, not
+# hundreds (measured: 111 refusals a second held another user's fetch at 2-5 s).
+PAUSE = 1.0
 MAX_KEYS = 10_000  # the failures remembered; the oldest key goes first beyond this
 
 
@@ -62,8 +70,8 @@ class SignInGate:
         address_failures: int,
         window: float,
         audit: Audit,
-        workers: int = 2,
-        queue: int = 6,
+        workers: int | None = None,
+        queue: int = 4,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.user_failures = user_failures
@@ -71,8 +79,11 @@ class SignInGate:
         self.window = window
         self.audit = audit
         self.clock = clock
+        # Half the cores at most (one on a small machine): git and the API keep the rest.
+        workers = workers or min(4, max(1, (os.cpu_count() or 2) // 2))
         self.capacity = workers + queue
         self.checks = 0  # argon2 checks started (the tests count them)
+        self.pause = PAUSE
         self._busy = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gitsync-argon2")
         self._failures: OrderedDict[tuple[str, str], _Failures] = OrderedDict()
@@ -123,8 +134,10 @@ class SignInGate:
                 await asyncio.to_thread(
                     self.audit, "sign-in-throttled", name, detail | {"throttled": scope}
                 )
+            await asyncio.sleep(self.pause)
             raise Throttled(wait)
         if self._busy >= self.capacity:
+            await asyncio.sleep(self.pause)
             raise Crowded
         self._busy += 1
         self.checks += 1
