@@ -171,7 +171,13 @@ class Session:
         into: IO[bytes] | None = None,
     ) -> Answer:
         try:
-            connection.request(method, target, body=body, headers=headers)
+            try:
+                connection.request(method, target, body=body, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                if body is None or isinstance(body, bytes):
+                    raise
+                # A server may answer an upload before taking all of it (413: larger than it
+                # takes) and close: its answer may still be there to read.
             response = connection.getresponse()
             if into is not None and response.status < 400:
                 while piece := response.read(CHUNK):

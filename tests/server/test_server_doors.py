@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def test_the_largest_push_is_refused_with_one_line(
         config.write("max_push_bytes: 300000\n")
     server = start_server(root)
     alice = person("alice")
-    publish_file(alice, server, tmp_path)
+    mine = publish_file(alice, server, tmp_path)
     clone = tmp_path / "plain"
     alice.git("clone", "-q", server.file_url(FILE), str(clone))
     (clone / "big.bin").write_bytes(os.urandom(600_000))
@@ -125,6 +126,13 @@ def test_the_largest_push_is_refused_with_one_line(
     assert "pack exceeds maximum allowed size" in pushed.stderr, pushed.stderr
     main = alice.git("ls-remote", server.file_url(FILE), "refs/heads/main").stdout.split()[0]
     assert main != alice.git("rev-parse", "HEAD", cwd=clone).stdout.strip()
+    # gitsync's own sync says which limit, in one line.
+    scan = tmp_path / "scan.bin"
+    scan.write_bytes(os.urandom(600_000))
+    alice.ok("doc", "add", scan, cwd=mine)
+    synced = alice.run("sync", cwd=mine)
+    assert synced.code == 4, synced
+    assert "the push is larger than the server takes (max_push_bytes" in synced.stderr
 
 
 def test_a_bundle_over_the_limit_is_refused_before_it_is_taken(
@@ -135,18 +143,29 @@ def test_a_bundle_over_the_limit_is_refused_before_it_is_taken(
 ) -> None:
     root = server_root()
     with (root / "server.yaml").open("a", encoding="utf-8") as config:
-        config.write("max_bundle_bytes: 1000\n")
+        config.write("max_bundle_bytes: 100000\n")
     server = start_server(root)
     alice, admin = person("alice"), person("admin")
     publish_file(alice, server, tmp_path)
     admin.sign_in(server)
     good = tmp_path / "admin" / "good"
     admin.ok("copy", f"office:{FILE}", good)
+    # A history far larger than the socket's buffers: the answer comes before the upload ends.
+    scan = tmp_path / "scan.bin"
+    scan.write_bytes(os.urandom(4_000_000))
+    admin.ok("doc", "add", scan, cwd=good)
     replaced = admin.run("publish", "--replace", cwd=good)
     assert replaced.code != 0
-    assert "larger than this server takes (1000 bytes, max_bundle_bytes" in replaced.stderr
+    assert "larger than this server takes (100000 bytes, max_bundle_bytes" in replaced.stderr
     leftovers = list((root / "work").glob(".bundle-*")) if (root / "work").is_dir() else []
     assert leftovers == []
+
+
+def _peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
 
 
 def test_export_streams_to_disk_on_both_ends(
@@ -157,20 +176,39 @@ def test_export_streams_to_disk_on_both_ends(
 ) -> None:
     server = start_server(server_root())
     alice, admin = person("alice"), person("admin")
-    publish_file(alice, server, tmp_path)
+    mine = publish_file(alice, server, tmp_path)
     admin.sign_in(server)
     out = tmp_path / "exports"
-    done = json.loads(
-        admin.ok("server", "export", FILE, "--to", out, "--server", "office", "--json").stdout
-    )
-    backup = Path(done["backup"])
-    assert backup.parent == out and (backup / "manifest.json").is_file()
-    assert [p.name for p in out.iterdir()] == [backup.name]  # the tar went with the download
+
+    def export() -> tuple[Path, float]:
+        """The backup, and the export command's own peak memory (MiB)."""
+        measured = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "gitsync", "server", "export",
+             FILE, "--to", str(out), "--server", "office", "--json"],
+            capture_output=True, text=True, env=admin.env, check=False,
+        )  # fmt: skip
+        assert measured.returncode == 0, measured.stderr
+        peak = int(measured.stderr.strip().splitlines()[-1]) / 1024
+        return Path(json.loads(measured.stdout)["backup"]), peak
+
+    small, client_calm = export()
+    # 40 MB that does not compress: the tar is as large, and neither end may hold it whole.
+    scan = tmp_path / "scan.bin"
+    scan.write_bytes(os.urandom(40_000_000))
+    alice.ok("doc", "add", scan, cwd=mine)
+    alice.ok("sync", cwd=mine)
+    server_calm = _peak_mib(server.proc.pid)
+    time.sleep(1.1)  # a backup's name carries the second it was made
+    large, client_peak = export()
+    assert client_peak - client_calm < 25, (client_calm, client_peak)
+    assert _peak_mib(server.proc.pid) - server_calm < 25, (server_calm, server.proc.pid)
+    assert sorted(p.name for p in out.iterdir()) == sorted([small.name, large.name])
+    assert (large / "manifest.json").is_file()
     work = server.root / "work"
     assert not work.is_dir() or not list(work.glob(".export-*"))
     # And the backup is a real one: restore checks it.
     check = subprocess.run(
-        [sys.executable, "-m", "gitsync", "restore", str(backup), str(tmp_path / "restored")],
+        [sys.executable, "-m", "gitsync", "restore", str(large), str(tmp_path / "restored")],
         capture_output=True,
         text=True,
         env=admin.env,
