@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +62,22 @@ def _run_check(root: Path | None, server: str | None) -> None:
 
     if (root is None) == (server is None):
         raise UsageError("give either --root ROOT (on the server) or --server NAME")
+
+
+def _run_either(
+    root: Path | None,
+    server: str | None,
+    local: Callable[[Any, Any, Any], Any],
+    remote: Callable[[str], Any],
+) -> Any:
+    """A command that is not an admin action (``token list|revoke``): ``local(root, catalogue,
+    user)`` on the root, or ``remote(label)`` through a server label."""
+    _run_check(root, server)
+    if root is not None:
+        acting = _acting(root)
+        return local(acting.root, acting.catalogue, acting.user)
+    assert server is not None
+    return remote(server)
 
 
 def _run(root: Path | None, server: str | None, action: str, **given: Any) -> Any:

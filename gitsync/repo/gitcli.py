@@ -75,16 +75,28 @@ def add_config(env: dict[str, str], key: str, value: str) -> None:
 
 
 def git(
-    args: list[str], cwd: Path | str | None = None, *, check: bool = True, input: str | None = None
+    args: list[str],
+    cwd: Path | str | None = None,
+    *,
+    check: bool = True,
+    input: str | None = None,
+    config: list[tuple[str, str]] | None = None,
 ) -> GitResult:
-    """Run ``git args`` in ``cwd``; raise GitFailed on a non-zero exit when ``check``."""
+    """Run ``git args`` in ``cwd``; raise GitFailed on a non-zero exit when ``check``.
+
+    ``config`` goes to git through its environment, never its arguments (which any
+    user of the machine can read): for a sign-in header.
+    """
+    env = git_env()
+    for key, value in config or ():
+        add_config(env, key, value)
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
         capture_output=True,
         encoding="utf-8",
         errors="surrogateescape",
-        env=git_env(),
+        env=env,
         input=input,
         check=False,
     )

@@ -19,7 +19,7 @@ argument, each with the one line that says why.
 from __future__ import annotations
 
 import asyncio
-import io
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from gitsync.server.githttp import Receive, Scope, Send
     from gitsync.server.respond import Serving
 
-MAX_BUNDLE = 8 * 1024**3
+BUNDLE_TYPE = "application/x-git-bundle"
 
 
 async def handle(
@@ -83,6 +83,15 @@ async def _replace(
     file, ref = query.get("file", ""), query.get("ref", "")
     if not file or not ref:
         raise Refused(400, "'file' and 'ref' are needed")
+    from gitsync.server.githttp import header
+
+    # A bundle says it is one: a page on another site cannot send that type without asking.
+    if (header(scope, b"content-type") or "").split(";")[0].strip().lower() != BUNDLE_TYPE:
+        raise Refused(415, f"send the bundle as {BUNDLE_TYPE}")
+    largest = app.settings.max_bundle_bytes
+    length = header(scope, b"content-length") or ""
+    if length.isdigit() and int(length) > largest:
+        raise Refused(413, _too_large(largest))
     # Who may act is known before a byte of history is taken.
     try:
         await asyncio.to_thread(require_admin, acting.catalogue, acting.user, file)
@@ -101,8 +110,8 @@ async def _replace(
                     return
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > MAX_BUNDLE:
-                    raise Refused(413)
+                if size > largest:
+                    raise Refused(413, _too_large(largest))
                 out.write(chunk)
                 if not message.get("more_body", False):
                     break
@@ -114,39 +123,55 @@ async def _replace(
         )
 
 
+def _too_large(largest: int) -> str:
+    return (
+        f"the copy's history is larger than this server takes ({largest} bytes, "
+        "max_bundle_bytes in its server.yaml)"
+    )
+
+
 async def export_response(app: Serving, send: Send, acting: admin.Acting, file: str) -> None:
-    """The verified backup of ``file`` as a tar (its name and the file's folder in headers)."""
+    """The verified backup of ``file`` as a tar, written to a file under ROOT/work and streamed
+    from there (its name and the hosted file's folder in the headers)."""
     if not file:
         await send_json(send, 400, {"error": "'file' is missing"})
         return
     work = app.root.path / WORK
     work.mkdir(exist_ok=True)
+    holder = Path(tempfile.mkdtemp(dir=work, prefix=".export-"))
 
-    def build() -> tuple[bytes, str, str]:
-        with tempfile.TemporaryDirectory(dir=work, prefix=".export-") as tmp:
-            outcome = admin.export(acting, file=file, to=Path(tmp))
-            folder = Path(outcome.detail["backup"])
-            buffer = io.BytesIO()
-            with tarfile.open(fileobj=buffer, mode="w") as archive:
-                archive.add(folder, arcname=folder.name)
-            hosted_folder = outcome.file.rpartition("/")[0]
-            return buffer.getvalue(), folder.name, hosted_folder
+    def build() -> tuple[Path, str, str]:
+        outcome = admin.export(acting, file=file, to=holder / "out")
+        folder = Path(outcome.detail["backup"])
+        tar = holder / "backup.tar"
+        with tarfile.open(tar, mode="w") as archive:
+            archive.add(folder, arcname=folder.name)
+        return tar, folder.name, outcome.file.rpartition("/")[0]
 
     try:
-        data, name, hosted_folder = await asyncio.to_thread(build)
-    except GitsyncError as err:
-        await send_json(send, status_for(err), {"error": str(err)})
-        return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"application/x-tar"),
-                (b"content-length", str(len(data)).encode()),
-                (b"x-backup-name", quote(name).encode()),
-                (b"x-backup-folder", quote(hosted_folder).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data, "more_body": False})
+        try:
+            tar, name, hosted_folder = await asyncio.to_thread(build)
+        except GitsyncError as err:
+            await send_json(send, status_for(err), {"error": str(err)})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/x-tar"),
+                    (b"content-length", str(tar.stat().st_size).encode()),
+                    (b"x-backup-name", quote(name).encode()),
+                    (b"x-backup-folder", quote(hosted_folder).encode()),
+                ],
+            }
+        )
+        with tar.open("rb") as source:
+            while piece := await asyncio.to_thread(source.read, EXPORT_CHUNK):
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        await asyncio.to_thread(shutil.rmtree, holder, True)
+
+
+EXPORT_CHUNK = 1024 * 1024

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -11,11 +11,18 @@ from urllib.parse import unquote
 from gitsync.errors import GitsyncError, UsageError
 
 
-def _call(label: str | None, method: str, action: str, body: Any = None, query: Any = None) -> Any:
+def _call(
+    label: str | None,
+    method: str,
+    action: str,
+    body: Any = None,
+    query: Any = None,
+    into: Any = None,
+) -> Any:
     from gitsync.server.client import _signed_in, admin_request
 
     _, url, user = _signed_in(label)
-    return admin_request(url, user, method, action, body=body, query=query)
+    return admin_request(url, user, method, action, body=body, query=query, into=into)
 
 
 def call(label: str | None, action: str, given: dict[str, Any]) -> Any:
@@ -36,34 +43,38 @@ def call(label: str | None, action: str, given: dict[str, Any]) -> Any:
 
 def export(label: str | None, file: str, to: Path) -> dict[str, Any]:
     """Fetch the server's verified backup of ``file`` and unpack it into ``to``."""
+    from gitsync.fs import make_staging
     from gitsync.maintenance.backup import BUNDLE, FILES, MANIFEST, sha256_of
     from gitsync.server.admin import free_backup_path
 
-    response = _call(label, "POST", "export", body={"file": file})
-    name = unquote(response.headers.get("x-backup-name", ""))
-    folder = unquote(response.headers.get("x-backup-folder", ""))
-    if (
-        not name
-        or "/" in name
-        or name.startswith(".")
-        or folder.startswith("/")
-        or ".." in folder.split("/")
-    ):
-        raise GitsyncError(f"{file}: the server's backup has no name this gitsync can use")
-    place = to.expanduser().resolve() / folder if folder else to.expanduser().resolve()
-    place.mkdir(parents=True, exist_ok=True)
-    final = free_backup_path(place, name)
-    from gitsync.fs import make_staging
+    to = to.expanduser().resolve()
+    to.mkdir(parents=True, exist_ok=True)
+    # The tar streams to a file beside the backup, never whole in memory, and goes after.
+    with tempfile.TemporaryFile(dir=to, prefix=".export-") as held:
+        response = _call(label, "POST", "export", body={"file": file}, into=held)
+        name = unquote(response.headers.get("x-backup-name", ""))
+        folder = unquote(response.headers.get("x-backup-folder", ""))
+        if (
+            not name
+            or "/" in name
+            or name.startswith(".")
+            or folder.startswith("/")
+            or ".." in folder.split("/")
+        ):
+            raise GitsyncError(f"{file}: the server's backup has no name this gitsync can use")
+        place = to / folder if folder else to
+        place.mkdir(parents=True, exist_ok=True)
+        final = free_backup_path(place, name)
+        staging = make_staging(place, ".export-")
+        try:
+            held.seek(0)
+            with tarfile.open(fileobj=held, mode="r") as archive:
+                archive.extractall(staging, filter="data")
+            (staging / name).rename(final)
+        finally:
+            import shutil
 
-    staging = make_staging(place, ".export-")
-    try:
-        with tarfile.open(fileobj=io.BytesIO(response.body), mode="r") as archive:
-            archive.extractall(staging, filter="data")
-        (staging / name).rename(final)
-    finally:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
     import json
 
     manifest = json.loads((final / MANIFEST).read_text(encoding="utf-8"))

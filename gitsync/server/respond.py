@@ -14,6 +14,7 @@ from gitsync.server.githttp import Receive, Scope, Send, header
 
 if TYPE_CHECKING:
     from gitsync.server.catalogue import Catalogue, User
+    from gitsync.server.settings import ServerSettings
     from gitsync.server.storage import ServerRoot
 
 MAX_JSON = 64 * 1024
@@ -25,8 +26,13 @@ class Serving(Protocol):
 
     root: ServerRoot
     catalogue: Catalogue
+    settings: ServerSettings
 
     def wake_all(self) -> None: ...
+
+    async def sign_in(self, scope: Scope, name: str, password: str, via: str) -> User: ...
+
+    async def issue_token(self, scope: Scope, user: User) -> str: ...
 
     async def events(self, scope: Scope, send: Send, user: User, name: str) -> None: ...
 
@@ -34,9 +40,12 @@ class Serving(Protocol):
 class Refused(Exception):
     """A request answered with a bare status (no detail that helps a guesser)."""
 
-    def __init__(self, status: int, text: str = "") -> None:
+    def __init__(
+        self, status: int, text: str = "", headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         super().__init__(status)
         self.status = status
+        self.headers = headers or []
         self.text = text or {
             400: "bad request",
             401: "sign in",
@@ -44,6 +53,7 @@ class Refused(Exception):
             404: "not found",
             405: "method not allowed",
             413: "too large",
+            415: "send application/json",
         }.get(status, "refused")
 
 
@@ -76,7 +86,14 @@ def _query(scope: Scope) -> dict[str, str]:
 
 
 async def read_json(scope: Scope, receive: Receive) -> dict[str, Any]:
-    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object."""
+    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object.
+
+    The body must say it is ``application/json`` (415 otherwise): a page on another site
+    can send a form or ``text/plain`` to this server without asking, never JSON.
+    """
+    kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Refused(415)
     length = header(scope, b"content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_JSON):
         raise Refused(413)
