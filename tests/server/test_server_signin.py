@@ -234,8 +234,6 @@ def test_tokens_expire_after_the_configured_time(make_app: Callable[..., ServerA
 def test_a_renamed_file_is_redirected_only_after_sign_in(
     make_app: Callable[..., ServerApp],
 ) -> None:
-    from gitsync.server.admin import tables
-
     app = make_app()
     alice = app.catalogue.user("alice")
     app.catalogue.start_publish("Clients/New Name", alice)
@@ -243,7 +241,7 @@ def test_a_renamed_file_is_redirected_only_after_sign_in(
     app.catalogue.update_file("Clients/New Name", state="ready")
     with app.catalogue.engine.begin() as conn:
         conn.execute(
-            tables(app.catalogue)["redirects"]
+            app.catalogue.t["redirects"]
             .insert()
             .values(old="Clients/Old Name", new="Clients/New Name", at=time.time())
         )
