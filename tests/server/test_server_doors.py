@@ -202,7 +202,9 @@ def test_export_streams_to_disk_on_both_ends(
     large, client_peak = export()
     assert client_peak - client_calm < 25, (client_calm, client_peak)
     assert _peak_mib(server.proc.pid) - server_calm < 25, (server_calm, server.proc.pid)
-    assert sorted(p.name for p in out.iterdir()) == sorted([small.name, large.name])
+    # Each backup in the file's folder under --to, and nothing else left there (no held tar).
+    assert [p.name for p in out.iterdir()] == ["Clients"]
+    assert sorted(p.name for p in (out / "Clients").iterdir()) == sorted([small.name, large.name])
     assert (large / "manifest.json").is_file()
     work = server.root / "work"
     assert not work.is_dir() or not list(work.glob(".export-*"))
