@@ -199,7 +199,8 @@ class PushedCommit:
 
     ``states`` gives (the first parent's records, the commit's records, the
     paths that differ); it is None for a merge or a root commit, whose
-    changes were checked where they were made.
+    changes were checked where they were made. ``time`` is the commit's own
+    time (its committer time, seconds since the epoch; 0 when unknown).
     """
 
     id: str
@@ -207,6 +208,10 @@ class PushedCommit:
     message: str
     author: str
     states: Callable[[], tuple[RecordView, RecordView, frozenset[str]]] | None
+    time: int = 0
+    #: For a merge of two lines: (first parent's records, second parent's, the merge's,
+    #: the paths where the merge differs from its first parent); None otherwise.
+    sides: Callable[[], tuple[RecordView, RecordView, RecordView, frozenset[str]]] | None = None
 
 
 def _pushed_by_the_sender(new_commits: list[PushedCommit]) -> list[PushedCommit]:
