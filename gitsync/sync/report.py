@@ -16,6 +16,8 @@ class SyncReport:
     route: str | None = None
     address: str | None = None
     committed: int = 0
+    held_back: str | None = None  # why a parent's own new commits were not published
+    stamped: int = 0  # commits made without gitsync's hooks, stamped before they were sent
     sent: int = 0
     received: int = 0
     merged: int = 0
@@ -46,6 +48,8 @@ class SyncReport:
             text = f"Synced{via}: sent {self.sent}, received {self.received}, merged {self.merged}"
         if self.committed:
             text += f"; committed {self.committed} edited file(s)"
+        if self.stamped:
+            text += f"; stamped {self.stamped} commit(s) made without gitsync's hooks"
         if self.conflicts:
             text += f"; {len(self.conflicts)} new conflict(s) kept for review"
         if self.renumbered:
