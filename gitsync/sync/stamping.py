@@ -16,6 +16,7 @@ working files follow. The old commits stay in the reflog.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gitsync.model import canonical
@@ -30,7 +31,7 @@ from gitsync.repo.lineage import (
     rewrite_merge,
     tree_of_commit,
 )
-from gitsync.rules.stamps import stamp_of_time, unstamped_changes
+from gitsync.rules.stamps import all_stamps, stamp_of_time, stamp_seconds, unstamped_changes
 from gitsync.rules.syncstate import PushedCommit
 
 if TYPE_CHECKING:
@@ -106,9 +107,23 @@ def _restamped(
         if old is not None and content(old) == content(new):
             changes[path] = canonical.dumps(old)  # only stamps moved: that is no one's change
             continue
-        own: Any = stamp if stamp is not None else new.get("modified")
+        own: Any = _after(stamp, old) if stamp is not None else new.get("modified")
         changes[path] = canonical.dumps(restamp(old, {**new, "modified": own}, own))
     return changes
+
+
+def _after(stamp: dict[str, str], old: dict[str, Any] | None) -> dict[str, str]:
+    """``stamp``, a microsecond after the record's latest stamp when that falls in the same second.
+
+    A commit's time has whole seconds, and two commits a second apart must
+    not share a stamp: the later one would look like the earlier writer's.
+    """
+    mine = stamp_seconds(stamp)
+    latest = max((stamp_seconds(s) or 0.0 for s in all_stamps(old)), default=0.0)
+    if mine is None or not mine <= latest < mine + 1:
+        return stamp
+    moved = datetime.fromtimestamp(latest, UTC) + timedelta(microseconds=1)
+    return {**stamp, "at": moved.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
 
 
 def _merge_again(client_file: ClientFile, commit: LineCommit, parents: list[str]) -> str:
