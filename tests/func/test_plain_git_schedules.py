@@ -10,13 +10,14 @@ the parent's line, or a sync. Afterwards every copy syncs until quiet, and:
 - ``history`` names the true writer of every field: each stamp names the user
   whose copy it names, at a time no later than now.
 
-Bounded to a few examples (each builds on the session's hierarchy), so it
-runs in well under a minute.
+Bounded to three examples by default (each builds on the session's
+hierarchy), so it runs in about half a minute; ``GITSYNC_SCHEDULES=N`` runs more.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ USERS = {"a": "alice", "b": "bob"}
 ACCOUNT = "accounts/1000.json"
 
 schedules = st.lists(
-    st.tuples(st.sampled_from(OPS), st.sampled_from(sorted(USERS))), min_size=3, max_size=7
+    st.tuples(st.sampled_from(OPS), st.sampled_from(sorted(USERS))), min_size=3, max_size=6
 )
 
 
@@ -52,7 +53,7 @@ def _or_abort(where: Path, *args: str) -> None:
 
 
 @settings(
-    max_examples=int(__import__("os").environ.get("SCHEDULES", "4")),
+    max_examples=int(os.environ.get("GITSYNC_SCHEDULES", "3")),
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
@@ -63,8 +64,6 @@ def test_any_schedule_of_plain_git_converges_with_true_stamps(
     gitsync: Callable[..., Result],
     schedule: list[tuple[str, str]],
 ) -> None:
-    import os
-
     place = pristine_hierarchy.restore()
     top, a, b, _ = (place / name for name in HIERARCHY_NAMES)
     copies = {"a": a, "b": b}
@@ -82,6 +81,8 @@ def test_any_schedule_of_plain_git_converges_with_true_stamps(
             where, user = copies[name], USERS[name]
             os.environ["GITSYNC_USER"] = user
             value = f"{user} {next(counter)}"
+            if op in ("edit", "commit", "no-verify", "amend") and not (where / ACCOUNT).exists():
+                continue  # reset to before the account was made: nothing to edit until a sync
             if op == "edit":
                 assert run(where, "account", "set", "1000", "--name", value, user=user).code == 0
             elif op in ("commit", "no-verify"):
