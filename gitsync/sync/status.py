@@ -150,6 +150,8 @@ def _open_parent(root: Path, flags: list[str]) -> int:
     except (RuleViolation, InputError) as err:
         flags.append(f"changes from sync copies waiting: a hand edit is refused ({err})")
         return 0
+    if report is not None and report.held_back:
+        flags.append(report.held_back)
     return report.received if report is not None else 0
 
 

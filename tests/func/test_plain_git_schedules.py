@@ -7,8 +7,10 @@ the parent's line, or a sync. Afterwards every copy syncs until quiet, and:
 
 - every copy converges on the parent's records, and ``check`` passes;
 - nothing committed is lost: each copy's line is held by the parent's;
-- ``history`` names the true writer of every field: each stamp names the user
-  whose copy it names, at a time no later than now.
+- ``history`` names the true writer of every field: the name's stamp names a
+  user who wrote the name's final value (by an edit, a commit of any kind, a
+  revert or a cherry-pick), and each stamp names the user who works in the
+  copy it names, at a time no later than now.
 
 Bounded to three examples by default (each builds on the session's
 hierarchy), so it runs in about half a minute; ``GITSYNC_SCHEDULES=N`` runs more.
@@ -17,6 +19,7 @@ hierarchy), so it runs in about half a minute; ``GITSYNC_SCHEDULES=N`` runs more
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitsync.model import canonical
+from gitsync.model.provenance import stamp_at
 from gitsync.rules.stamps import all_stamps
 from tests.conftest import HIERARCHY_NAMES, PristineHierarchy, Result
 from tests.helpers import git, git_out, read_record
@@ -77,10 +81,12 @@ def test_any_schedule_of_plain_git_converges_with_true_stamps(
         assert run(top, "account", "add", "1000", "Cash", "--type", "asset").code == 0
         for where in (a, b):
             assert run(where, "sync").code == 0
+        writers: dict[str, set[str]] = {"Cash": {"auditor"}}  # who wrote each name, by value
         for op, name in schedule:
             where, user = copies[name], USERS[name]
             os.environ["GITSYNC_USER"] = user
             value = f"{user} {next(counter)}"
+            before = git_out(where, "rev-parse", "HEAD")
             if op in ("edit", "commit", "no-verify", "amend") and not (where / ACCOUNT).exists():
                 continue  # reset to before the account was made: nothing to edit until a sync
             if op == "edit":
@@ -107,12 +113,27 @@ def test_any_schedule_of_plain_git_converges_with_true_stamps(
             else:
                 synced = run(where, "sync", user=user)
                 assert synced.code == 0, (schedule, synced.stderr)
+            moved = git_out(where, "rev-parse", "HEAD") != before
+            if moved and op in ("edit", "commit", "no-verify", "amend", "revert", "cherry-pick"):
+                # What the working file now holds was written by this user (a cherry-pick may
+                # also keep the picked commit's writer, which is true too).
+                writers.setdefault(read_record(where / ACCOUNT)["name"], set()).add(user)
         for _ in range(2):
             for where, user in ((a, "alice"), (b, "bob"), (top, "auditor")):
                 synced = run(where, "sync", user=user)
                 assert synced.code == 0, (schedule, where.name, synced.stderr)
         _assert_converged(top, a, b, schedule)
         _assert_true_stamps(top, a, b, schedule)
+        history = run(top, "history", ACCOUNT, "--json")
+        assert history.code == 0, history.stderr
+        for version in json.loads(history.stdout):
+            for op, credit in zip(version["patch"], version["credits"], strict=True):
+                if op["path"] == "/name":
+                    credited = (op["value"], credit["by"])
+                    assert credit["by"] in writers[op["value"]], (schedule, credited, writers)
+        final = read_record(top / ACCOUNT)
+        writer = stamp_at(final, "/name")["by"]
+        assert writer in writers[final["name"]], (schedule, final["name"], writer, writers)
     finally:
         os.environ["GITSYNC_USER"] = "auditor"
 

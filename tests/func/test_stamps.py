@@ -203,6 +203,8 @@ def test_a_no_verify_commit_at_the_top_level_never_reaches_the_copies(
         assert kept["lines"][0]["amount"] == 120000, where
         _ok(h.run(where, "check"))
 
+    status = h.status(h.top)
+    assert any("(rule: balanced-entry)" in flag for flag in status["flags"]), status
     refused = h.run(h.top, "sync")
     assert refused.code == 4
     assert "(rule: balanced-entry)" in refused.stderr
