@@ -11,7 +11,10 @@ In order, under the copy's lock:
 4. rebuild the index from HEAD and bring every working file back to HEAD. A
    working file that differed is not lost: it is set aside first under
    ``_Sync/repair/<time>/<path>``, as is an uncommitted new record file;
-5. reinstall the hooks and the merge driver;
+5. reinstall the hooks and the merge driver, and set the receive guards
+   (no deletion, no rewind of the shared line) here and on every parent that
+   is a folder on this machine; restore a parent's shared line that plain
+   git deleted, from this copy's record of it (``gitsync.maintenance.sharedline``);
 6. run every rule (``gitsync.rules.check_all``);
 7. fix known drift, recorded as one commit: a document or folder whose folder
    is missing (a folder created offline whose record never arrived) is put
@@ -33,6 +36,7 @@ from typing import Any
 from gitsync.config import SYNC_DIR
 from gitsync.errors import Busy, ExitCode, GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
+from gitsync.maintenance.sharedline import guard_local_parents, restore_parent_lines
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
 from gitsync.repo.clientfile import CHECKOUT_JOURNAL, ClientFile
@@ -66,10 +70,12 @@ class RepairReport:
     set_aside: list[str] = field(default_factory=list)
     set_aside_folder: str | None = None
     hooks: list[str] = field(default_factory=list)
+    parent_lines: list[dict[str, str]] = field(default_factory=list)
     violations_before: list[str] = field(default_factory=list)
     drift_fixed: list[dict[str, str]] = field(default_factory=list)
     commit: str | None = None
     violations: list[str] = field(default_factory=list)
+    doctor: list[str] = field(default_factory=list)
 
     @property
     def fixed(self) -> int:
@@ -80,6 +86,7 @@ class RepairReport:
             + len(self.files_restored)
             + len(self.set_aside)
             + len(self.hooks)
+            + len(self.parent_lines)
             + len(self.drift_fixed)
         )
 
@@ -91,7 +98,14 @@ class RepairReport:
 
 def repair(client_file: ClientFile) -> RepairReport:
     """Repair ``client_file`` and report what was fixed (see the module text for the steps)."""
+    from gitsync.maintenance.doctor import doctor
+    from gitsync.repo.placement import require_placed
+
     report = RepairReport()
+    # First what plain git left (a detached HEAD, another branch, hooks, settings, refs):
+    # doctor mends what it can; a folder it cannot make workable is refused in one line.
+    report.doctor = [f.line() for f in doctor(client_file, fix=True).findings]
+    require_placed(client_file.root)
     git_dir = Path(client_file.repo.path)
     lock = CopyLock(git_dir / LOCK_NAME)
     if not lock.acquire(30.0):
@@ -106,12 +120,15 @@ def repair(client_file: ClientFile) -> RepairReport:
         rebuild_index(client_file)
         report.index_rebuilt = True
         _restore_working_files(client_file, report)
-        report.hooks = install_hooks(client_file.repo)
+        report.hooks = install_hooks(client_file.repo) + guard_local_parents(client_file)
+        not_restored: list[str] = []
+        restored = restore_parent_lines(client_file, not_restored)
+        report.parent_lines = [line.as_dict() for line in restored]
         from gitsync.rules import check_all
 
         report.violations_before = [str(v) for v in check_all(client_file.snapshot())]
         _fix_drift(client_file, report)
-        report.violations = [str(v) for v in check_all(client_file.snapshot())]
+        report.violations = [str(v) for v in check_all(client_file.snapshot())] + not_restored
     finally:
         lock.release()
     return report

@@ -77,6 +77,37 @@ def hooks_dir(repo: pygit2.Repository) -> Path:
     return path
 
 
+#: What git itself refuses on any push into a parent, hook or no hook: deleting a branch,
+#: and a branch update that is not a fast-forward. The shared line only moves forward and is
+#: never deleted (``gitsync.rules.refs`` is the whole policy, with the refusal lines).
+RECEIVE_GUARDS = {"receive.denyDeletes": "true", "receive.denyNonFastForwards": "true"}
+
+
+def guard_shared_line(repo: pygit2.Repository) -> list[str]:
+    """Set ``RECEIVE_GUARDS`` on a parent (every client file may become one); what changed."""
+    changed: list[str] = []
+    for key, value in RECEIVE_GUARDS.items():
+        try:
+            current = repo.config[key]
+        except KeyError:
+            current = None
+        if current != value:
+            repo.config[key] = value
+            changed.append(f"set {key}")
+    return changed
+
+
+def guard_shared_line_at(folder: Path) -> list[str]:
+    """``guard_shared_line`` on the repository at ``folder`` (a local parent); what changed."""
+    import pygit2
+
+    try:
+        repo = pygit2.Repository(str(folder))
+    except pygit2.GitError:
+        return []
+    return guard_shared_line(repo)
+
+
 #: The hooks ``git receive-pack`` runs besides pre-receive.
 RECEIVE_HOOKS = ("update", "post-receive", "post-update", "reference-transaction")
 
@@ -109,6 +140,50 @@ def receives_through_gitsync_alone(repo: pygit2.Repository) -> bool:
     return True
 
 
+def _merge_driver() -> str:
+    """git's command for the record merge: the relay to one resident merge server per user.
+
+    The relay (``gitsync/resources/merge-relay``) falls back to
+    ``python -m gitsync merge-driver`` by itself, so the line works without curl too.
+    """
+    from gitsync.resources import merge_relay, merge_socket
+
+    parts = [merge_relay(), sys.executable, str(merge_socket(sys.executable))]
+    return "/bin/sh " + " ".join(shlex.quote(p) for p in parts) + " %O %A %B %P"
+
+
+def git_settings() -> dict[str, str]:
+    """The git settings every client file carries (``install_hooks`` writes them)."""
+    return {
+        "merge.gitsync.name": "gitsync record merge",
+        "merge.gitsync.driver": _merge_driver(),
+        "merge.gitsync.recursive": "binary",
+        "core.quotepath": "false",
+        "core.untrackedCache": "true",
+        # Documents (DESIGN section 9): big blobs are not delta-compressed, a pushed or
+        # fetched document stays one pack, and one content blob can be fetched by its oid.
+        "core.bigFileThreshold": "1m",
+        "receive.unpackLimit": "1",
+        "fetch.unpackLimit": "1",
+        "uploadpack.allowReachableSHA1InWant": "true",
+        "uploadpack.allowAnySHA1InWant": "true",
+        # `git pull parent main` merges (through the record merge driver): git 2.27+
+        # refuses a pull with divergent lines until told how to reconcile them.
+        "pull.rebase": "false",
+        # every client file may become a parent: its shared line only moves forward
+        **RECEIVE_GUARDS,
+    }
+
+
+def hook_is_current(repo: pygit2.Repository, name: str) -> bool:
+    """True when hook ``name`` is gitsync's, as this gitsync installs it."""
+    try:
+        current = (hooks_dir(repo) / name).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return current == _hook_text(name)
+
+
 def install_hooks(repo: pygit2.Repository) -> list[str]:
     """Install (or refresh) every gitsync hook and the merge driver; returns what changed.
 
@@ -131,20 +206,7 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
         os.chmod(target, 0o755)
         changed.append(f"installed {name}")
     config = repo.config
-    wanted = {
-        "merge.gitsync.name": "gitsync record merge",
-        "merge.gitsync.driver": f"{shlex.quote(sys.executable)} -m gitsync merge-driver %O %A %B %P",
-        "merge.gitsync.recursive": "binary",
-        "core.quotepath": "false",
-        "core.untrackedCache": "true",
-        # Documents (DESIGN section 9): big blobs are not delta-compressed, a pushed or
-        # fetched document stays one pack, and one content blob can be fetched by its oid.
-        "core.bigFileThreshold": "1m",
-        "receive.unpackLimit": "1",
-        "fetch.unpackLimit": "1",
-        "uploadpack.allowReachableSHA1InWant": "true",
-        "uploadpack.allowAnySHA1InWant": "true",
-    }
+    wanted = git_settings()
     for key, value in wanted.items():
         try:
             current_value = config[key]

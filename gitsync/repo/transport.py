@@ -10,12 +10,13 @@ supplies (never in the URL, so no message here can show one).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from gitsync.errors import ExitCode, GitsyncError, Unreachable
-from gitsync.repo.gitcli import git
+from gitsync.errors import ExitCode, GitsyncError, Refused, Unreachable
+from gitsync.repo.gitcli import git, read_ref
 
 SHARED_REF = "refs/heads/main"
 
@@ -58,6 +59,21 @@ _RACE_SIGNS = (
     "but expected",
     "stale info",
 )
+
+
+class ParentLineGone(Refused):
+    """The parent is there but its shared line (main) is not: deleted by plain git.
+
+    Never taken for "offline": nothing can be sent until the line is back, and
+    ``gitsync repair`` in a copy that knew it restores it.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(
+            f"{address}: the parent's shared line (main) is gone; run `gitsync repair` "
+            "to restore it from this copy"
+        )
 
 
 class PushRefused(GitsyncError):
@@ -141,9 +157,15 @@ def _remote_error(stderr: str) -> str | None:
 
 
 def fetch(
-    repo_dir: Path, address: str, tracking_prefix: str, *, copy: str | None = None
+    repo_dir: Path,
+    address: str,
+    tracking_prefix: str,
+    *,
+    copy: str | None = None,
+    also_into: Sequence[str] = (),
 ) -> tuple[dict[str, str], int]:
-    """Fetch the address's branches into ``<tracking_prefix>/<branch>``.
+    """Fetch the address's branches into ``<tracking_prefix>/<branch>`` (and ``also_into``
+    other prefixes, in the same fetch: the remote ``parent`` of a plain-git user).
 
     Returns (branch -> commit id, bytes received). The shared line ``main``
     must exist; ``work`` (the parent's own edits not yet on ``main``) is
@@ -151,6 +173,7 @@ def fetch(
     at once, before the parent itself syncs.
     """
     check_reachable(address)
+    known = read_ref(repo_dir, f"{tracking_prefix}/main")  # --prune drops it if main is gone
     result = git(
         [
             *said_to_server(address, copy),
@@ -161,6 +184,7 @@ def fetch(
             "--progress",
             address,
             f"+refs/heads/*:{tracking_prefix}/*",
+            *(f"+refs/heads/*:{prefix}/*" for prefix in also_into),
         ],
         repo_dir,
         check=False,
@@ -183,7 +207,13 @@ def fetch(
         name, _, oid = line.partition(" ")
         heads[name.removeprefix(tracking_prefix + "/")] = oid
     if "main" not in heads:
-        raise Unreachable(f"{address}: not a parent of a hierarchy (it has no shared line 'main')")
+        if known is None and "work" not in heads:
+            raise Unreachable(
+                f"{address}: not a parent of a hierarchy (it has no shared line 'main')"
+            )
+        if known is not None:  # the last commit this copy saw there: what repair restores
+            git(["update-ref", f"{tracking_prefix}/main", known], repo_dir)
+        raise ParentLineGone(address)
     return heads, _transferred(result.stderr)
 
 

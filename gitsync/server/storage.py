@@ -100,8 +100,6 @@ class ServerRoot:
         for key, value in (
             ("core.bigFileThreshold", "1m"),
             ("receive.unpackLimit", "1"),
-            ("receive.denyNonFastForwards", "true"),
-            ("receive.denyDeletes", "true"),
             ("uploadpack.allowReachableSHA1InWant", "true"),
             ("uploadpack.allowFilter", "true"),
             ("http.receivepack", "true"),
@@ -120,7 +118,15 @@ def relay_script(name: str) -> str:
 
 
 def install_relay_hooks(repository: Path) -> None:
-    """The bare repository's pre-receive and post-receive: thin relays to the server process."""
+    """The bare repository's pre-receive and post-receive: thin relays to the server process.
+
+    With them, the settings by which git itself keeps the shared line whole
+    (``RECEIVE_GUARDS``: no deletion, no rewind), so ``server repair`` restores them too.
+    """
+    from gitsync.repo.hooks import RECEIVE_GUARDS
+
+    for key, value in RECEIVE_GUARDS.items():
+        git(["config", key, value], repository)
     hooks = repository / "hooks"
     hooks.mkdir(exist_ok=True)
     for sample in hooks.glob("*.sample"):

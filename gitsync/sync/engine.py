@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gitsync.errors import ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
-from gitsync.repo.transport import fetch, push
+from gitsync.repo.transport import ParentLineGone, fetch, push
 from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.report import SyncReport
 from gitsync.sync.route import Route, routes_of
@@ -216,7 +216,11 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
         heads, received = fetch(
-            repo_dir, route.address, route.tracking_prefix, copy=client_file.copy_id
+            repo_dir,
+            route.address,
+            route.tracking_prefix,
+            copy=client_file.copy_id,
+            also_into=route.mirror_prefixes,
         )
         fault_point("sync.fetched")
         report.bytes_received += received
@@ -250,6 +254,8 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         fault_point("sync.pushed")
         if outcome.accepted:
             client_file.set_ref(route.tracking_ref, head.id, client_file.ref(route.tracking_ref))
+            for prefix in route.mirror_prefixes:
+                client_file.track(f"{prefix}/main", head.id)
             report.sent += to_send
             return
     raise LostRace(f"{route.address} kept moving; nothing was lost, run sync again")
@@ -338,6 +344,12 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
     ``look_for_edits=False`` skips the scan of the working files, for a copy
     that was just checked out and cannot have any.
     """
+    from gitsync.repo.placement import require_placed
+
+    placed = require_placed(client_file.root)  # a worktree's sync once moved the shared main
+    shallow = placed.shallow_problem()
+    if shallow is not None:
+        raise shallow
     with client_file.locked():
         # A long-lived caller (the watch agent) must see what other commands
         # changed since: the offline flag, a peer, a moved parent.
@@ -372,6 +384,11 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 except Unreachable:
                     report.unreachable.append(route.address)
                     continue
+                except ParentLineGone:
+                    # Not "offline": status says the same until repair puts the line back.
+                    state.extra["last_sync"] = route.line_gone()
+                    client_file.save_state(state)
+                    raise
                 report.route, report.address = route.name, route.address
                 report.state = "online-peer" if route.name == "peer" else "online"
                 break

@@ -19,7 +19,11 @@ from gitsync.model import canonical
 from gitsync.model.records import KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
-from gitsync.repo.hooks import install_hooks, receives_through_gitsync_alone
+from gitsync.repo.hooks import (
+    guard_shared_line,
+    install_hooks,
+    receives_through_gitsync_alone,
+)
 from gitsync.repo.transport import local_path
 from gitsync.sync.engine import SyncReport, publish, routes, sync
 
@@ -62,6 +66,9 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
         if not folder.exists():
             raise NotAClientFile(f"{source}: no client file there")
         parent_file = ClientFile.open(folder)
+        from gitsync.repo.placement import require_placed
+
+        require_placed(parent_file.root)  # a plain clone or a worktree makes no hierarchy
     if is_server_url(address):
         # A copy from a server: named as the file is there, no "(Sync)" suffix,
         # and made by the user signed in to that server.
@@ -88,6 +95,7 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
                 f"{folder}: cannot make a sync copy while signed or checked out: {taken}"
             )
         with parent_file.locked(timeout=60.0):
+            guard_shared_line(parent_file.repo)  # a parent made before the guards gets them now
             # The parent's own edits go on its shared line first, so the copy starts from them.
             publish(parent_file, SyncReport(parent_file.copy_id, "parent"))
             return _clone(address, dest, parent_file.state, user, parent_file)
@@ -214,6 +222,8 @@ def _register_in_parent(parent_file: ClientFile, copy: ClientFile) -> bool:
     if not parent_file.set_ref(SHARED_BRANCH, head.id, shared):
         return False
     copy.set_ref(route.tracking_ref, head.id, copy.ref(route.tracking_ref))
+    for prefix in route.mirror_prefixes:
+        copy.track(f"{prefix}/main", head.id)
     state = copy.state
     if state is not None:  # what the first sync would have noted
         state.extra["last_sync"] = route.last_sync()

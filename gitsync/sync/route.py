@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from gitsync.config import LocalState
 
+LINE_GONE = "parent-line-gone"  # last_sync's state: the parent answered without its shared line
+
 
 @dataclass
 class Route:
@@ -13,6 +15,13 @@ class Route:
 
     name: str  # peer | top-level | parent | ancestor-N
     address: str
+    # The copy's remote ``parent`` when this route is the same place: a plain-git user's
+    # ``parent/main`` then follows every fetch and push (one refspec more, no process more).
+    mirrors: tuple[str, ...] = ()
+
+    @property
+    def mirror_prefixes(self) -> list[str]:
+        return [f"refs/remotes/{name}" for name in self.mirrors]
 
     @property
     def tracking_prefix(self) -> str:
@@ -27,6 +36,10 @@ class Route:
         """What the copy notes (``last_sync`` in sync.yaml) of a sync that went this way."""
         state = "online-peer" if self.name == "peer" else "online"
         return {"state": state, "route": self.name, "address": self.address}
+
+    def line_gone(self) -> dict[str, str]:
+        """What the copy notes of a sync that found this way's shared line gone (status repeats it)."""
+        return {"state": LINE_GONE, "route": self.name, "address": self.address}
 
 
 def routes_of(state: LocalState | None) -> list[Route]:
@@ -46,4 +59,9 @@ def routes_of(state: LocalState | None) -> list[Route]:
         if any(r.address == address for r in found):
             continue
         found.append(Route("parent" if index == 0 else f"ancestor-{index}", address))
-    return found
+    return [
+        Route(r.name, r.address, ("parent",))
+        if r.name != "parent" and r.address == state.parent
+        else r
+        for r in found
+    ]

@@ -22,6 +22,7 @@ from gitsync.errors import NotAClientFile
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.repo.gitcli import git, working_file_changes
 from gitsync.sync.lines import shared_line_moved, unsent_paths
+from gitsync.sync.route import LINE_GONE
 
 CONFLICTS = "sync/conflicts/"
 OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
@@ -157,7 +158,10 @@ def _open_parent(root: Path, flags: list[str]) -> int:
 
 def copy_status(start: Path) -> CopyStatus:
     """The status of the copy that holds ``start``."""
+    from gitsync.repo.placement import require_placed
+
     root = find_root(start)
+    placed = require_placed(root)
     if git(["cat-file", "-e", "HEAD:engagement.json"], root, check=False).returncode != 0:
         raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
     flags: list[str] = []
@@ -183,6 +187,10 @@ def copy_status(start: Path) -> CopyStatus:
             received=received,
         )
     last = state.extra.get("last_sync") or {}
+    if last.get("state") == LINE_GONE:
+        from gitsync.repo.transport import ParentLineGone
+
+        raise ParentLineGone(str(last.get("address") or state.parent))
     via_peer = last.get("route") == "peer"
     if _lock_held(root):
         current = "synchronizing-peer" if via_peer else "synchronizing"
@@ -194,6 +202,8 @@ def copy_status(start: Path) -> CopyStatus:
         current = "online-peer" if via_peer else "online"
     if state.offline:
         flags.append("working offline")
+    if placed.cut_at:
+        flags.append(f"history cut at {placed.cut_at[:7]}: sync refused until it is whole")
     return CopyStatus(
         role="child",
         state=current,
