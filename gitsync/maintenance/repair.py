@@ -16,12 +16,18 @@ In order, under the copy's lock:
    is a folder on this machine; restore a parent's shared line that plain
    git deleted, from this copy's record of it (``gitsync.maintenance.sharedline``);
 6. run every rule (``gitsync.rules.check_all``);
-7. fix known drift, recorded as one commit: a document or folder whose folder
+7. give a name that fits on disk to every document and folder whose name is
+   past the limit in bytes (committed before that rule: a document whose
+   content could not be written as a working file in any copy). The record
+   takes the name cut to fit, ending in an ellipsis and keeping its
+   extension, and the content moves to it, in one commit that every copy
+   then receives; the full name stays in the history;
+8. fix known drift, recorded as one commit: a document or folder whose folder
    is missing (a folder created offline whose record never arrived) is put
    back into that folder when the history holds a live version of it (the
    folder is recreated from its last live version), else moved to the root
    folder;
-8. run every rule again and report what is still wrong (only a person can
+9. run every rule again and report what is still wrong (only a person can
    settle those).
 """
 
@@ -38,7 +44,20 @@ from gitsync.errors import Busy, ExitCode, GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.maintenance.sharedline import guard_local_parents, restore_parent_lines
 from gitsync.model import canonical
-from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
+from gitsync.model.names import (
+    NAME_BYTES_MAX,
+    fits_on_disk,
+    name_size_problem,
+    shortened,
+    utf8_size,
+)
+from gitsync.model.records import (
+    KINDS,
+    document_content_path,
+    is_document_content,
+    is_tombstone,
+    kind_of,
+)
 from gitsync.repo.clientfile import CHECKOUT_JOURNAL, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
@@ -127,6 +146,7 @@ def repair(client_file: ClientFile) -> RepairReport:
         from gitsync.rules import check_all
 
         report.violations_before = [str(v) for v in check_all(client_file.snapshot())]
+        _fit_long_names(client_file, report)
         _fix_drift(client_file, report)
         report.violations = [str(v) for v in check_all(client_file.snapshot())] + not_restored
     finally:
@@ -183,7 +203,7 @@ def _restore_working_files(client_file: ClientFile, report: RepairReport) -> Non
     aside = client_file.sync_dir / "repair" / stamp
     restore: list[str] = []
     for path, untracked in working_changes(client_file):
-        if path.startswith(f"{SYNC_DIR}/"):
+        if path.startswith(f"{SYNC_DIR}/") or not fits_on_disk(path):
             continue
         target = client_file.root / path
         if untracked:
@@ -221,6 +241,58 @@ def _last_live_version(client_file: ClientFile, path: str) -> dict[str, Any] | N
             if not is_tombstone(record):
                 return record
     return None
+
+
+def _fit_long_names(client_file: ClientFile, report: RepairReport) -> None:
+    """Step 7: documents and folders named past the limit in bytes take a name that fits."""
+    snapshot = client_file.snapshot()
+    who = client_file.identity()
+    changes: dict[str, bytes] = {}
+    removals: list[str] = []
+    for kind, parent_field in ((FOLDER, "parent"), (DOCUMENT, "folder")):
+        records = list(snapshot.records(kind.folder, tombstones=True))
+        taken = {(r.get(parent_field), r.get("name")) for _, r in records}
+        for path, record in records:
+            name = record.get("name")
+            if not isinstance(name, str) or name_size_problem(name, "") is None:
+                continue
+            new_name = _free_name(name, record.get(parent_field), taken)
+            renamed = {**record, "name": new_name, "modified": who.modified()}
+            changes[path] = canonical.dumps(renamed)
+            if kind is DOCUMENT:
+                content = snapshot.read_bytes(document_content_path(record))
+                if content is not None:
+                    changes[document_content_path(renamed)] = content
+                    removals.append(document_content_path(record))
+            report.drift_fixed.append(
+                {
+                    "record": path,
+                    "fix": f"renamed to '{new_name}': its name of {utf8_size(name)} bytes "
+                    "did not fit on disk (the full name stays in the history)",
+                }
+            )
+    if changes:
+        commit_checked(
+            client_file,
+            changes,
+            "Repair: give names that fit on disk to documents and folders",
+            identity=who,
+            removals=removals,
+        )
+
+
+def _free_name(name: str, parent: object, taken: set[tuple[object, object]]) -> str:
+    """``name`` cut to fit (``shortened``), and not the name of another record in its folder."""
+    short = shortened(name)
+    ending = "." + short.rpartition(".")[2] if short.rpartition("…")[2].startswith(".") else ""
+    for n in range(1, 1000):
+        mark = "" if n == 1 else f" ({n})"
+        candidate = shortened(name, NAME_BYTES_MAX - utf8_size(mark))
+        candidate = candidate.removesuffix(ending) + mark + ending
+        if (parent, candidate) not in taken:
+            taken.add((parent, candidate))
+            return candidate
+    raise GitsyncError(f"{name[:40]}…: no free name to give it")
 
 
 def _fix_drift(client_file: ClientFile, report: RepairReport) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from gitsync.errors import ExitCode, GitsyncError, Refused, Unreachable
+from gitsync.errors import Denied, ExitCode, GitsyncError, Refused, Unreachable
 from gitsync.repo.gitcli import git, read_ref
 
 SHARED_REF = "refs/heads/main"
@@ -35,10 +35,6 @@ _UNREACHABLE_HINTS = (
     "unable to create temporary object directory",
     "unable to write",
     "insufficient permission",
-    # a server that refuses the sign-in: the copy works offline until the user signs in again
-    "authentication failed",
-    "could not read username",
-    "could not read password",
     "the requested url returned error: 40",
     "the requested url returned error: 50",
     # the connection dropped mid-transfer (server stopped, network cut): nothing was applied
@@ -103,6 +99,94 @@ def check_reachable(address: str) -> None:
     path = local_path(address)
     if path is not None and not (path / ".git").exists() and not (path / "HEAD").exists():
         raise Unreachable(f"{address}: the parent cannot be reached (no client file there)")
+
+
+# A gitsync server that refuses who you are (401; 429 after too many failed sign-ins) or what you
+# may do (403, 404: a right withdrawn, a file you may no longer see): never "offline".
+_SIGN_IN_REFUSED = (
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "the requested url returned error: 401",
+    "the requested url returned error: 429",
+)
+_RIGHT_REFUSED = (
+    "the requested url returned error: 403",
+    "the requested url returned error: 404",
+    "' not found",  # git: "repository 'URL/' not found"
+)
+
+
+def server_label(address: str) -> str:
+    """The label of the known server that serves ``address`` ("LABEL" when none is known)."""
+    from gitsync.config import servers
+
+    for label, entry in sorted(servers().items()):
+        url = str(entry.get("url") or "")
+        if url and (address == url or address.startswith(url + "/")):
+            return label
+    return "LABEL"
+
+
+def sign_in_again(address: str) -> Denied:
+    return Denied(
+        f"{address}: the server refused the sign-in; "
+        f"sign in again with `gitsync login {server_label(address)}`"
+    )
+
+
+def no_longer_allowed(address: str) -> Denied:
+    return Denied(f"{address}: you may no longer sync this file; ask an admin")
+
+
+def server_denial(address: str, stderr: str) -> Denied | None:
+    """The Denied a gitsync server's refusal means (from git's messages), else None."""
+    if not address.startswith(("http://", "https://")):
+        return None
+    text = stderr.lower()
+    if any(sign in text for sign in _SIGN_IN_REFUSED):
+        return sign_in_again(address)
+    if any(sign in text for sign in _RIGHT_REFUSED):
+        return no_longer_allowed(address)
+    return None
+
+
+def signed_in(address: str) -> list[tuple[str, str]]:
+    """The git setting that sends gitsync's token for ``address`` with the first request.
+
+    A gitsync server redirects a renamed file's old address only after sign-in. git keeps
+    a redirect as the remote's new address only when the first request meets it, not the
+    retry after a 401; so the first request carries the token (from gitsync's own store,
+    through the environment, never in an argument). None for other parents, or no token.
+    """
+    if not address.startswith(("http://", "https://")):
+        return []
+    import base64
+    from urllib.parse import urlsplit
+
+    from gitsync.config import servers
+    from gitsync.repo.gitcli import credentials_path
+
+    parts = urlsplit(address)
+    users = [
+        str(entry.get("user"))
+        for entry in servers().values()
+        if entry.get("user") and urlsplit(str(entry.get("url", ""))).netloc == parts.netloc
+    ]
+    try:
+        stored = credentials_path().read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for line in stored:
+        kept = urlsplit(line.strip())
+        # git's store writes the host URL-encoded ("127.0.0.1%3a8080")
+        if kept.scheme != parts.scheme or unquote(kept.netloc.rpartition("@")[2]) != parts.netloc:
+            continue
+        user, token = unquote(kept.username or ""), unquote(kept.password or "")
+        if user in users and token:
+            pair = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
+            return [("http.extraHeader", f"Authorization: Basic {pair}")]
+    return []
 
 
 def _unreachable(stderr: str) -> bool:
@@ -188,11 +272,15 @@ def fetch(
         ],
         repo_dir,
         check=False,
+        config=signed_in(address),
     )
     if result.returncode != 0:
         refused = _remote_error(result.stderr)
         if refused:
             raise GitsyncError(f"{address}: {refused}")
+        denied = server_denial(address, result.stderr)
+        if denied is not None:
+            raise denied
         if _unreachable(result.stderr):
             raise Unreachable(
                 f"{address}: the parent cannot be reached ({_last_line(result.stderr)})"
@@ -246,6 +334,7 @@ def push(
         ],
         repo_dir,
         check=False,
+        config=signed_in(address),
     )
     sent = _transferred(result.stderr)
     if result.returncode == 0:
@@ -256,6 +345,9 @@ def push(
     refusal = _hook_refusal(text)
     if refusal:
         raise PushRefused(f"the parent refused the change: {refusal}")
+    denied = server_denial(address, result.stderr)
+    if denied is not None:
+        raise denied
     if _unreachable(result.stderr):
         raise Unreachable(f"{address}: the parent cannot be reached ({_last_line(result.stderr)})")
     raise GitsyncError(f"push to {address} failed: {_last_line(result.stderr)}")
@@ -268,6 +360,8 @@ def _hook_refusal(stderr: str) -> str | None:
             return stripped.removeprefix("gitsync:").strip()
     if "hook declined" in stderr:
         return "declined by the parent's pre-receive hook"
+    if "pack exceeds maximum allowed size" in stderr:
+        return "the push is larger than the server takes (max_push_bytes in its server.yaml)"
     return None
 
 

@@ -236,15 +236,20 @@ def describe_file(repository: Path) -> dict[str, Any]:
     except ValueError:
         engagement = {}
     if isinstance(engagement, dict):
-        for key, field in (
-            ("client", "client_name"),
-            ("number", "client_number"),
-            ("city", "city"),
-            ("year_end", "year_end"),
+        from gitsync.errors import one_line
+        from gitsync.model.records import CITY_MAX, CLIENT_NAME_MAX, CLIENT_NUMBER_MAX
+
+        for key, field, most in (
+            ("client", "client_name", CLIENT_NAME_MAX),
+            ("number", "client_number", CLIENT_NUMBER_MAX),
+            ("city", "city", CITY_MAX),
+            ("year_end", "year_end", 10),
         ):
             value = engagement.get(field)
             if value is not None:
-                found[key] = str(value)
+                # A file made before the rule on these fields (``text``) may hold control or
+                # bidi characters: the catalogue and the web page show them escaped, capped.
+                found[key] = one_line(value)[:most]
         if isinstance(engagement.get("format_version"), int):
             found["format_version"] = engagement["format_version"]
     holders: list[str] = []

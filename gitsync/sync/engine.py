@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gitsync.errors import ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
+from gitsync.errors import Denied, ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
 from gitsync.repo.transport import ParentLineGone, fetch, push
@@ -384,6 +384,11 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 except Unreachable:
                     report.unreachable.append(route.address)
                     continue
+                except Denied as denied:
+                    # Not offline: `status` repeats this line until a sync gets through.
+                    state.extra["denied"] = str(denied)
+                    client_file.save_state(state)
+                    raise
                 except ParentLineGone:
                     # Not "offline": status says the same until repair puts the line back.
                     state.extra["last_sync"] = route.line_gone()
@@ -399,7 +404,12 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         report.pending = pending_count(client_file)
         fault_point("sync.before-state-saved")
         last = {"state": report.state, "route": report.route, "address": report.address}
-        if state.extra.get("last_sync") != last:  # most syncs change nothing here: skip the write
+        was_denied = report.state != "offline" and state.extra.pop("denied", None) is not None
+        if state.extra.get("last_sync") != last or was_denied:  # most syncs change nothing here
             state.extra["last_sync"] = last
             client_file.save_state(state)
+        if was_denied:
+            from gitsync.config import LocalState
+
+            LocalState.drop(client_file.root, "denied")  # save() keeps keys it is not given
     return report
