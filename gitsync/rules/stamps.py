@@ -14,7 +14,9 @@ takes a change only when its stamps are the commit's own:
   author is the signed-in user: ``gitsync.server.receive`` checks that);
 - stamp-time: the stamp's time is the commit's own time (its committer
   time) and not in the future of the receiving clock, each within
-  ``SKEW_SECONDS`` (laptops' clocks drift).
+  ``SKEW_SECONDS`` (laptops' clocks drift). A document's record carries the
+  time its file was saved (the later save wins a file-change conflict), which
+  may be long before the commit: never after it.
 
 A merge writes no stamp of its own: each record it makes that is neither
 side's carries only stamps one of its sides held (``merge-stamps``). Root
@@ -46,6 +48,9 @@ ENGAGEMENT = "engagement.json"
 #: Records that carry no ``modified`` stamp: a conflict (its values name their writers),
 #: the lockdown and a check-out (each names its user and time in its own fields).
 STAMPLESS_KINDS = ("conflict", "lockdown", "checkout")
+#: Records whose stamp is the time their file was saved, which may be long before the
+#: commit (a document edited offline): their stamp may be earlier than the commit, never later.
+SAVED_TIME_KINDS = ("document",)
 STAMP_RULES = ("stamped", "stamp-author", "stamp-time", "merge-stamps")
 FIX = "run 'gitsync sync' in the copy that made it to stamp it"
 
@@ -110,6 +115,7 @@ def record_stamp_problem(
 ) -> RuleViolation | None:
     """Why ``commit``'s change of one record from ``old`` to ``new`` is not stamped as its own."""
     from gitsync.model.provenance import content, restamp, stamps
+    from gitsync.model.records import kind_of
 
     if not isinstance(new, dict) or new == old:
         return None  # removed (the rules refuse that) or not changed
@@ -156,7 +162,11 @@ def record_stamp_problem(
             f"the stamp's time {stamp.get('at')} is in the future (more than "
             f"{SKEW_SECONDS // 60} minutes past this clock)",
         )
-    if commit.time and abs(seconds - commit.time) > SKEW_SECONDS:
+    kind = kind_of(path)
+    early = kind is not None and kind.name in SAVED_TIME_KINDS
+    if commit.time and (
+        seconds > commit.time + SKEW_SECONDS or (seconds < commit.time - SKEW_SECONDS and not early)
+    ):
         return RuleViolation(
             where,
             "modified.at",
