@@ -183,3 +183,20 @@ def test_broken_pipe_exits_141_quietly(
         err = proc.stderr.read()
         assert proc.wait(timeout=60) == ExitCode.BROKEN_PIPE, (args, err)
         assert err == b"", err
+
+
+def test_leaving_needs_the_parent_and_says_it_cannot_be_reached(hierarchy: Hierarchy) -> None:
+    h = hierarchy
+    away = h.top.with_name("parent away")
+    h.top.rename(away)
+    try:
+        fails(h.run(h.b, "delete-copy"), ExitCode.UNREACHABLE, "the parent cannot be reached")
+        fails(
+            h.run(h.b, "delete-copy", "--discard-unsent"),
+            ExitCode.UNREACHABLE,
+            "no parent can be reached",
+        )
+        fails(h.run(h.b, "cleanup"), ExitCode.UNREACHABLE, "cleanup refused")
+    finally:
+        away.rename(h.top)
+    assert (h.b / "_Sync").is_dir()
