@@ -200,3 +200,16 @@ def test_leaving_needs_the_parent_and_says_it_cannot_be_reached(hierarchy: Hiera
     finally:
         away.rename(h.top)
     assert (h.b / "_Sync").is_dir()
+
+
+def test_an_unexpected_error_is_internal_in_one_line(
+    hierarchy: Hierarchy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gitsync.sync.status as status
+
+    def broken(start: Path) -> Any:
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(status, "copy_status", broken)
+    line = fails(hierarchy.run(hierarchy.a, "status"), ExitCode.INTERNAL, "internal error")
+    assert line == r"gitsync: internal error: RuntimeError: a bug\nover two lines", line
