@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run gitsync's main jobs on a fresh machine (needs only Python 3.11 and git).
 
-    python3 dev.py demo     set up .venv, then run the demo: a real sync session
+    python3 dev.py demo     set up .venv, then run the demo: a firm's sync session through
+                            its server (add --serve to keep the server up to browse it)
     python3 dev.py test     set up .venv, then run the whole test suite
     python3 dev.py test --fast   the same without the slow tests (reliability, bench smoke,
                                  the fresh-venv install): for the edit-test loop

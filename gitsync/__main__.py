@@ -13,6 +13,11 @@ if __name__ == "__main__":
         from gitsync.merge.driver import main as driver_main
 
         sys.exit(driver_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["merge-server"]:
+        # started by the merge driver's relay, on the first file of a plain git merge
+        from gitsync.merge.server import main as server_main
+
+        sys.exit(server_main(sys.argv[2:]))
     from gitsync.cli import main
 
     main()

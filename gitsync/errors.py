@@ -86,17 +86,31 @@ class InputError(GitsyncError):
 
     exit_code = ExitCode.RULE
 
-    def __init__(self, source: str, line: int | None, column: str | None, detail: str) -> None:
+    def __init__(
+        self,
+        source: str,
+        line: int | None,
+        column: str | None,
+        detail: str,
+        *,
+        sheet: str | None = None,
+    ) -> None:
         self.source = source
         self.line = line
         self.column = column
         self.detail = detail
+        self.sheet = sheet
         where = source
+        if sheet is not None:
+            where += f" sheet '{sheet}'"
         if line is not None:
-            where += f" line {line}"
+            # A workbook has rows; a text file has lines.
+            where += f" row {line}" if sheet is not None else f" line {line}"
         if column:
-            # A CSV column has a name ('debit'); a JSON column is a number.
-            where += f" column {column}" if column.isdigit() else f" column '{column}'"
+            # A CSV column has a name ('debit'); a JSON column is a number; a sheet's
+            # column is its letter and heading (D 'Debit'), already quoted.
+            plain = column.isdigit() or sheet is not None
+            where += f" column {column}" if plain else f" column '{column}'"
         super().__init__(f"{where}: {detail}")
 
 

@@ -48,6 +48,7 @@ def _register() -> None:
         archivecmds,
         checkcmds,
         doccmds,
+        doctorcmds,
         filecmds,
         historycmds,
         hookcmds,
@@ -68,6 +69,7 @@ def _register() -> None:
         mergecmds,
         maintcmds,
         archivecmds,
+        doctorcmds,
         hookcmds,
         servercmds,
     ):

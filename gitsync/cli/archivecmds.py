@@ -116,11 +116,13 @@ def repair(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fa
     """Verify the history, rebuild the working files and index, run every rule, fix known drift."""
     from gitsync.maintenance.repair import repair as do_repair
 
-    report = do_repair(context.client_file(open_parent=False))
+    report = do_repair(context.client_file(open_parent=False, placed=False))
     if as_json:
         emit_json(report.as_dict())
         return
     say(f"Repair: {report.fixed} fix(es)")
+    for line in report.doctor:
+        say(f"  {line}")
     for lock in report.locks_removed:
         say(f"  removed stray lock {lock}")
     if report.head_move_finished:

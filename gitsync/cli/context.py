@@ -26,8 +26,16 @@ def resolve(path: Path) -> Path:
     return path if path.is_absolute() else directory() / path
 
 
-def client_file(*, open_parent: bool = True) -> ClientFile:
+def client_file(
+    *, open_parent: bool = True, reading_history: bool = False, placed: bool = True
+) -> ClientFile:
     """The client file the command works on, opened first when it is a parent.
+
+    A folder gitsync must not work in (a detached HEAD, another branch, a
+    linked worktree, a plain clone) is refused here with one line
+    (``gitsync.repo.placement``); ``reading_history`` lets ``log`` and
+    ``history`` read a plain or shallow clone. ``placed=False`` is for
+    ``doctor`` and ``repair``, which judge (and mend) the folder themselves.
 
     Opening applies what its copies sent into its working line and files
     (DESIGN section 8), so every command sees their work; when nothing is
@@ -36,9 +44,13 @@ def client_file(*, open_parent: bool = True) -> ClientFile:
     must work on the copy exactly as it stands (backup, repair, delete-copy).
     """
     from gitsync.repo.clientfile import ClientFile
+    from gitsync.repo.placement import require_placed
 
     found = ClientFile.open(directory())
-    if open_parent:
+    if not placed:
+        return found
+    where = require_placed(found.root, reading_history=reading_history)
+    if open_parent and where.kind != "clone":
         open_if_new(found)
     return found
 

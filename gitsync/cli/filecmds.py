@@ -64,7 +64,9 @@ def hooks_install(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP
     """Install or refresh the gitsync hooks and merge driver (idempotent)."""
     from gitsync.repo.hooks import install_hooks
 
-    changed = install_hooks(context.client_file().repo)
+    # Anywhere a client file is checked out (a plain clone, a worktree too): the hooks make
+    # plain git there as safe as in a copy, and doctor sends users here.
+    changed = install_hooks(context.client_file(placed=False).repo)
     if as_json:
         emit_json({"changed": changed})
     else:

@@ -37,6 +37,15 @@ def _credited(
     return found
 
 
+def _say_cut(commit: str | None) -> None:
+    """First, in a shallow clone: where the history shown stops."""
+    if commit:
+        say(
+            f"History cut at commit {commit[:12]} (a shallow clone): earlier changes are not "
+            "here; `git fetch --unshallow` to see all of them"
+        )
+
+
 def log(
     count: Annotated[int | None, typer.Option("-n", help="Show at most this many commits.")] = None,
     max_patches: Annotated[
@@ -54,12 +63,15 @@ def log(
     Patches are RFC 6902 from the first parent's version (merges included);
     entry lines are keyed by id, so a patch path names the line, not its position.
     """
+    from gitsync.history import history_cut
     from gitsync.history import log as history_log
 
-    entries = history_log(context.client_file(), limit=count, max_patches=max_patches)
+    client_file = context.client_file(reading_history=True)
+    entries = history_log(client_file, limit=count, max_patches=max_patches)
     if as_json:
         emit_json([e.as_json() for e in entries])
         return
+    _say_cut(history_cut(client_file))
     for entry in entries:
         merge = " (merge)" if entry.is_merge else ""
         say(f"commit {entry.commit}{merge}")
@@ -75,6 +87,10 @@ def log(
                 say(f"      {_op_line(op, credit, entry.author)}")
         if entry.patches_omitted:
             say("  (patches left out: use --max-patches 0 to show them)")
+        if entry.cut:
+            say(
+                "  (the history is cut here: the records as they stood, not changes of this commit)"
+            )
         say("")
 
 
@@ -92,12 +108,14 @@ def history(
 
     A change a merge brought in names the person who wrote it.
     """
-    from gitsync.history import record_history
+    from gitsync.history import history_cut, record_history
 
-    versions = record_history(context.client_file(), record)
+    client_file = context.client_file(reading_history=True)
+    versions = record_history(client_file, record)
     if as_json:
         emit_json([v.as_json() for v in versions])
         return
+    _say_cut(history_cut(client_file))
     for version in versions:
         merged = "  (merge)" if version.merge else ""
         say(

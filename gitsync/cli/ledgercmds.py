@@ -1,9 +1,10 @@
-"""The ledger commands: import tb, account, entry, taxcode, journal, unit, mask, tb."""
+"""The ledger commands: import, account, entry, taxcode, journal, unit, mask, tb, report."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,8 +13,16 @@ from gitsync.cli.output import JSON_HELP, emit_json, say, table
 
 if TYPE_CHECKING:
     from gitsync.ledger.accounts import Account
+    from gitsync.ledger.importer import ImportReport
 
 JsonOption = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+XlsxOption = Annotated[
+    Path | None,
+    typer.Option("--xlsx", metavar="OUT", help="Write it to an Excel workbook (.xlsx)."),
+]
+CsvOption = Annotated[
+    Path | None, typer.Option("--csv", metavar="OUT", help="Write it to a CSV file.")
+]
 
 import_app = typer.Typer(help="Import data into a client file.", no_args_is_help=True)
 account_app = typer.Typer(
@@ -26,6 +35,9 @@ journal_app = typer.Typer(
 )
 unit_app = typer.Typer(help="Manage units lists.", no_args_is_help=True)
 mask_app = typer.Typer(help="Manage the map number mask.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Schedules for the working papers: lead sheets.", no_args_is_help=True
+)
 
 
 # --- import ---------------------------------------------------------------------
@@ -34,30 +46,265 @@ mask_app = typer.Typer(help="Manage the map number mask.", no_args_is_help=True)
 @import_app.command("tb")
 def import_tb(
     file: Annotated[
-        Path, typer.Argument(help="CSV: account,name,type,debit,credit[,map] or ...,balance.")
+        Path,
+        typer.Argument(help="The trial balance: CSV, or an XLSX, XLS or ODS workbook."),
     ],
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", metavar="NAME", help="The workbook's sheet (default: the first)."),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            metavar="FIELD=COL,...",
+            help="Say which column is which, e.g. number=A,name=B,debit=D,credit=E "
+            "(fields: number, name, account, type, debit, credit, balance, prior, map).",
+        ),
+    ] = None,
+    types: Annotated[
+        str | None,
+        typer.Option(
+            "--types",
+            metavar="DIGITS=TYPE,...",
+            help="Account types by the number's leading digits where the file has no type "
+            "column, e.g. 1=asset,2=liability,3=equity,4=revenue,5-9=expense.",
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool,
+        typer.Option("--decimal-comma", help="Amounts are written 1.234,56 or 1 234,56."),
+    ] = False,
+    remove_missing: Annotated[
+        bool,
+        typer.Option(
+            "--remove-missing",
+            help="Remove the accounts the file does not give (default: keep them and name them).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show the columns chosen and what would change; write nothing."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import a trial balance CSV in one commit; a bad row refuses the whole file.
+    """Import a trial balance in one commit; a bad row refuses the whole file.
 
-    Header: account,name,type,debit,credit (optional map), or a signed balance
-    column instead of debit and credit. Unknown accounts are created; known
-    accounts get their unadjusted balance (and name, type, map when given).
+    Reads the exports of QuickBooks, Xero and Sage as they come: the header row
+    is found below any title rows, columns are recognised by their usual names
+    (Account, Code, Name, Description, Type, Debit, Credit, Balance, Net, Prior
+    year, Map), and blank, heading and total rows are skipped. Unknown accounts
+    are created; known accounts get their unadjusted balance (and name, type,
+    map and prior year when given); accounts the file does not give are kept
+    and named, or removed with --remove-missing.
     """
     from gitsync.cli.paths import input_file
     from gitsync.ledger.importer import import_trial_balance
+    from gitsync.ledger.layout import parse_columns, parse_types
 
     source = input_file(file)
-    report = import_trial_balance(context.client_file(), source, source=str(source))
+    report = import_trial_balance(
+        context.client_file(),
+        source,
+        source=str(source),
+        sheet=sheet,
+        columns=parse_columns(columns) if columns is not None else None,
+        types=parse_types(types) if types is not None else None,
+        decimal_comma=decimal_comma,
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    if dry_run and report.layout is not None and not as_json:
+        for line in _layout_lines(report.layout.describe(), report.skipped):
+            say(line)
+    _say_imported(report, file, as_json)
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", metavar="DATE", help="Balances at this date (default: the year end)."),
+]
+RemoveMissingOption = Annotated[
+    bool,
+    typer.Option(
+        "--remove-missing",
+        help="Remove the accounts the file does not give (default: keep them and name them).",
+    ),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+]
+
+
+def _as_of(text: str | None) -> date | None:
+    from gitsync.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text}: give a date as YYYY-MM-DD") from None
+
+
+@import_app.command("beancount")
+def import_beancount(
+    ledger: Annotated[Path, typer.Argument(help="The beancount ledger (its main file).")],
+    as_of: AsOfOption = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency", help="The currency to import (default: the ledger's operating currency)."
+        ),
+    ] = None,
+    at_cost: Annotated[
+        bool,
+        typer.Option(
+            "--at-cost", help="Take holdings in other commodities at their cost (their weight)."
+        ),
+    ] = False,
+    remove_missing: RemoveMissingOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a beancount ledger's balances at a date, read by beancount's own loader.
+
+    Types come from the roots (Assets, Liabilities, Equity, Income, Expenses);
+    an account's number from its `number:` metadata, else it is numbered once
+    and keeps that number on the next import. A ledger beancount reports
+    errors in is refused with them; holdings in another currency or commodity
+    are refused unless --at-cost.
+    """
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.beancountbooks import import_ledger
+
+    source = input_file(ledger)
+    report = import_ledger(
+        context.client_file(),
+        source,
+        str(source),
+        as_of=_as_of(as_of),
+        currency=currency,
+        at_cost=at_cost,
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    _say_imported(report, ledger, as_json)
+
+
+@import_app.command("iif")
+def import_iif(
+    file: Annotated[Path, typer.Argument(help="The QuickBooks Desktop IIF export.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="Balances at this date (default: every transaction)."
+        ),
+    ] = None,
+    remove_missing: RemoveMissingOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import balances from a QuickBooks Desktop IIF file: its !ACCNT list, with the
+    !TRNS/!SPL transactions summed per account.
+
+    Types come from ACCNTTYPE (BANK, AR, AP, CCARD, EQUITY, INC, COGS, EXP, ...),
+    numbers from ACCNUM, else numbered once and kept on the next import.
+    NONPOSTING accounts are left out; a transaction that does not balance is
+    refused with its line.
+    """
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.iif import import_iif as run
+
+    source = input_file(file)
+    report = run(
+        context.client_file(),
+        source,
+        str(source),
+        as_of=_as_of(as_of),
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    _say_imported(report, file, as_json)
+
+
+@import_app.command("gnucash")
+def import_gnucash(
+    book: Annotated[Path, typer.Argument(help="The GnuCash book: XML (gzipped or not) or SQLite.")],
+    as_of: AsOfOption = None,
+    currency: Annotated[
+        str | None,
+        typer.Option("--currency", help="The book's currency (default: the one it uses)."),
+    ] = None,
+    remove_missing: RemoveMissingOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a GnuCash book's balances at a date (the book is only read).
+
+    Types come from GnuCash's (BANK, CASH, RECEIVABLE, PAYABLE, CREDIT, ...
+    mapped to the five), numbers from the account codes, else numbered once
+    and kept on the next import. Names are full names (Assets:Current
+    Assets:Checking Account); empty placeholder accounts are left out.
+    """
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.gnucash import import_gnucash as run
+
+    source = input_file(book)
+    report = run(
+        context.client_file(),
+        source,
+        str(source),
+        as_of=_as_of(as_of),
+        currency=currency,
+        remove_missing=remove_missing,
+        dry_run=dry_run,
+    )
+    _say_imported(report, book, as_json)
+
+
+def _say_imported(report: ImportReport, file: Path, as_json: bool) -> None:
+    """What an import did, as one line (and the accounts it kept though the file lacks them)."""
     if as_json:
         emit_json(report.to_json())
-    elif report.commit is None:
+        return
+    counts = (
+        f"{len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged"
+    )
+    if report.removed:
+        counts += f", {len(report.removed)} removed"
+    if report.dry_run:
+        say(f"Would import {report.rows} accounts from {file}: {counts} (dry run: nothing written)")
+    elif report.commit is None and not report.removed:
         say(f"Imported {report.rows} accounts from {file}: nothing changed")
     else:
-        say(
-            f"Imported {report.rows} accounts from {file}: {len(report.created)} created, "
-            f"{len(report.updated)} updated, {len(report.unchanged)} unchanged"
-        )
+        say(f"Imported {report.rows} accounts from {file}: {counts}")
+    kept = [n for n in report.missing if n not in report.removed]
+    if kept:
+        shown = ", ".join(kept[:20]) + (f" and {len(kept) - 20} more" if len(kept) > 20 else "")
+        say(f"Not in the file, kept with their balances: {shown} (--remove-missing removes them)")
+
+
+def _layout_lines(layout: dict[str, Any], skipped: list[tuple[int, str]]) -> list[str]:
+    """The mapping ``import tb --dry-run`` chose, one line each."""
+    where = f"sheet '{layout['sheet']}', " if layout["sheet"] is not None else ""
+    header = layout["header_row"]
+    lines = [f"{where}header on row {header}" if header else f"{where}no header row"]
+    for name, column in layout["columns"].items():
+        heading = f" '{column['heading']}'" if column["heading"] else ""
+        lines.append(f"  {name:<8} column {column['column']}{heading}")
+    for column in layout["ignored"]:
+        lines.append(f"  ignored  column {column['column']} '{column['heading']}'")
+    kinds: dict[str, list[int]] = {}
+    for row, why in skipped:
+        kinds.setdefault(why, []).append(row)
+    for why, rows in kinds.items():
+        shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+        lines.append(f"  skipped {why} rows: {shown}")
+    return lines
 
 
 # --- accounts -------------------------------------------------------------------
@@ -208,13 +455,27 @@ def entry_add(
 @entry_app.command("list")
 def entry_list(
     journal: Annotated[str | None, typer.Option("--journal", help="Only this journal.")] = None,
+    xlsx: XlsxOption = None,
+    csv_out: CsvOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the live adjusting entries by journal and number."""
+    """List the live adjusting entries by journal and number.
+
+    --xlsx and --csv write one row per line: journal, number, date,
+    description, account number and name, debit, credit, tax code, and who
+    changed the entry last and when; with a total row.
+    """
     from gitsync.ledger.entries import entries_in
     from gitsync.model.money import format_amount
 
-    entries = entries_in(context.client_file().snapshot(), journal)
+    snapshot = context.client_file().snapshot()
+    if xlsx is not None or csv_out is not None:
+        from gitsync.ledger.schedules import entries_schedule
+
+        schedule = entries_schedule(snapshot, journal)
+        _export([schedule], xlsx, csv_out, f"{len(schedule.rows) - 1} entry lines")
+        return
+    entries = entries_in(snapshot, journal)
     if as_json:
         emit_json([e.to_json() for e in entries])
         return
@@ -400,7 +661,7 @@ def mask_set(
 # --- the trial balance report ---------------------------------------------------
 
 
-def tb(as_json: JsonOption = False) -> None:
+def tb(xlsx: XlsxOption = None, csv_out: CsvOption = None, as_json: JsonOption = False) -> None:
     """Show the trial balance: unadjusted, adjustments, adjusted debit and credit, and totals.
 
     The adjusted balance is shown as accountants read it, in a debit and a
@@ -408,7 +669,16 @@ def tb(as_json: JsonOption = False) -> None:
     thousands separators (1,234.56). --json gives signed decimal strings,
     exact to the cent (1234.56). Proposed entries (PAJE) are not posted: they
     are left out of adjustments and adjusted, and shown in their own column.
+    --xlsx and --csv write account, name, type, map, then unadjusted,
+    adjustments, adjusted and proposed each as Dr and Cr, prior year and
+    change, with a total row.
     """
+    if xlsx is not None or csv_out is not None:
+        from gitsync.ledger.schedules import trial_balance_schedule
+
+        schedule = trial_balance_schedule(context.client_file().snapshot())
+        _export([schedule], xlsx, csv_out, f"{len(schedule.rows) - 1} accounts")
+        return
     from gitsync.ledger.reports import trial_balance
     from gitsync.model.money import format_money
 
@@ -457,6 +727,94 @@ def tb(as_json: JsonOption = False) -> None:
     table("Trial balance", columns, rows, right=columns[3:])
 
 
+# --- schedules ------------------------------------------------------------------
+
+
+@report_app.command("leadsheets")
+def report_leadsheets(
+    level: Annotated[
+        int,
+        typer.Option(
+            "--level", min=1, help="Group by the map number up to this level of the mask."
+        ),
+    ] = 1,
+    one_sheet: Annotated[
+        bool, typer.Option("--one-sheet", help="Every group on one sheet (default: a sheet each).")
+    ] = False,
+    xlsx: XlsxOption = None,
+    csv_out: CsvOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Lead sheets: accounts grouped by map number, with subtotals and a total per group.
+
+    Each group is the map number up to --level of the mask (level 1 of
+    101.20 under the mask 999.99 is 101). Columns: prior year, unadjusted,
+    adjustments, adjusted and change, signed (credits negative). Accounts with
+    no map number are grouped as Unmapped.
+    """
+    from gitsync.ledger.schedules import lead_sheets
+
+    schedules = lead_sheets(context.client_file().snapshot(), level, one_sheet=one_sheet)
+    if xlsx is not None or csv_out is not None:
+        groups = sum(1 for s in schedules for row in s.rows if row.kind == "total")
+        groups -= 1 if one_sheet else 0  # the grand total
+        _export(schedules, xlsx, csv_out, f"lead sheets of {groups} groups")
+        return
+    from gitsync.model.money import format_amount, format_money
+
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": schedule.name,
+                    "columns": [column.heading for column in schedule.columns],
+                    "rows": [
+                        {
+                            "kind": row.kind,
+                            "cells": [
+                                format_amount(v)
+                                if isinstance(v, int) and c.kind in ("money", "signed")
+                                else v
+                                for c, v in zip(schedule.columns, row.cells, strict=True)
+                            ],
+                        }
+                        for row in schedule.rows
+                    ],
+                }
+                for schedule in schedules
+            ]
+        )
+        return
+    for schedule in schedules:
+        headings = [column.heading for column in schedule.columns]
+        rows = [
+            [
+                format_money(v)
+                if isinstance(v, int) and c.kind in ("money", "signed")
+                else ("" if v is None else v)
+                for c, v in zip(schedule.columns, row.cells, strict=True)
+            ]
+            for row in schedule.rows
+        ]
+        title = schedule.name if one_sheet else f"Lead sheet {schedule.name}"
+        table(title, headings, rows, right=headings[3:])
+
+
+def _export(schedules: list[Any], xlsx: Path | None, csv_out: Path | None, what: str) -> None:
+    """Write ``schedules`` to the files asked for, and say where."""
+    from gitsync.cli.paths import input_file
+    from gitsync.ledger.spreadsheets import write_csv, write_xlsx
+
+    if xlsx is not None:
+        target = input_file(xlsx)
+        write_xlsx(target, schedules)
+        say(f"Wrote {what} to {xlsx}")
+    if csv_out is not None:
+        target = input_file(csv_out)
+        write_csv(target, schedules)
+        say(f"Wrote {what} to {csv_out}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the gitsync app."""
     app.add_typer(import_app, name="import")
@@ -466,4 +824,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(journal_app, name="journal")
     app.add_typer(unit_app, name="unit")
     app.add_typer(mask_app, name="mask")
+    app.add_typer(report_app, name="report")
     app.command("tb")(tb)

@@ -28,11 +28,14 @@ def table(
     """Print a rich table; ``right`` names the columns to right-align (amounts)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=title, show_lines=False)
+    # Cells are client data, shown as they are: never read as rich markup or emoji codes
+    # (an account "Assets:Bank:Checking" is not ":bank:", a name "[x]" is not a style).
+    grid = Table(title=None if title is None else Text(title), show_lines=False)
     for column in columns:
-        grid.add_column(column, justify="right" if column in right else "left")
+        grid.add_column(Text(column), justify="right" if column in right else "left")
     for row in rows:
-        grid.add_row(*("" if v is None else str(v) for v in row))
+        grid.add_row(*(Text("" if v is None else str(v)) for v in row))
     # A pipe gets the whole table: rich would otherwise cut it to 80 columns.
-    Console(width=None if sys.stdout.isatty() else 200).print(grid)
+    Console(width=None if sys.stdout.isatty() else 200, emoji=False).print(grid)

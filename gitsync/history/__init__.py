@@ -70,6 +70,7 @@ class LogEntry:
     summary: str
     changes: list[RecordChange] = field(default_factory=list)
     patches_omitted: bool = False
+    cut: bool = False  # the history is cut here (a shallow clone): its changes are not its own
 
     @property
     def is_merge(self) -> bool:
@@ -86,6 +87,7 @@ class LogEntry:
             "copy": self.copy,
             "summary": self.summary,
             "patches_omitted": self.patches_omitted,
+            "cut": self.cut,
             "changes": [c.as_json() for c in self.changes],
         }
 
@@ -203,6 +205,18 @@ def _load(client_file: ClientFile, blob: str | None, path: str) -> dict[str, Any
         return {"unparsed": data.decode("utf-8", errors="replace")}
 
 
+CUT = "cut"
+"""The status of a record at a shallow clone's boundary: as it stood there, not created there."""
+
+
+def history_cut(client_file: ClientFile) -> str | None:
+    """The commit this copy's history is cut at (a shallow clone), or None when it is whole."""
+    from gitsync.repo.placement import shallow_commits
+
+    found = shallow_commits(client_file.root)
+    return found[0] if found else None
+
+
 def _status(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
     if new is None:
         return "removed"
@@ -258,11 +272,17 @@ def log(
 
     if limit is not None and limit < 1:
         raise UsageError(f"-n must be 1 or more (got {limit})")
+    from gitsync.repo.placement import shallow_commits
+
+    cut = set(shallow_commits(client_file.root))
     entries: list[LogEntry] = []
     for commit in revisions(client_file):
         if limit is not None and len(entries) >= limit:
             break
-        changes, omitted = commit_changes(client_file, commit.id, max_patches=max_patches)
+        changes: list[RecordChange] = []
+        omitted = False
+        if commit.id not in cut:  # at the cut, what came before is not here: credit nothing
+            changes, omitted = commit_changes(client_file, commit.id, max_patches=max_patches)
         entries.append(
             LogEntry(
                 commit=commit.id,
@@ -274,6 +294,7 @@ def log(
                 summary=commit.summary,
                 changes=changes,
                 patches_omitted=omitted,
+                cut=commit.id in cut,
             )
         )
     return entries
@@ -320,11 +341,31 @@ def record_history(client_file: ClientFile, ref: str) -> list[RecordVersion]:
     path = resolve_record(ref)
     if client_file.head_commit() is None:
         return []
+    from gitsync.repo.placement import shallow_commits
+
+    cut = set(shallow_commits(client_file.root))
     versions: list[RecordVersion] = []
     for version in path_versions(client_file, path):
         commit = version.revision
         old = _load(client_file, version.previous, path)
         new = _load(client_file, version.blob, path)
+        if commit.id in cut:
+            # A shallow clone's boundary: the record as it stood there, written by whoever
+            # wrote it before the cut; the commit is credited with nothing.
+            versions.append(
+                RecordVersion(
+                    commit=commit.id,
+                    author=commit.author,
+                    email=commit.email,
+                    when=commit.when,
+                    copy=commit.copy,
+                    summary="the history is cut here: earlier versions are not in this clone",
+                    status=CUT,
+                    patch=[],
+                    record=new,
+                )
+            )
+            continue
         patch = record_patch(old, new)
         summary = commit.summary
         if len(commit.parents) > 1 and new is not None:

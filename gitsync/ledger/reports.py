@@ -37,6 +37,9 @@ class TrialBalanceLine:
     adjustments: int
     proposed: int
     in_chart: bool = True
+    map: str | None = None
+    #: Last year's closing balance (the account's first ``prior``), None when not given.
+    prior: int | None = None
 
     @property
     def adjusted(self) -> int:
@@ -112,6 +115,8 @@ def trial_balance(snapshot: Snapshot) -> TrialBalance:
                 unadjusted=account["balance"],
                 adjustments=adjustments.pop(number, 0),
                 proposed=proposed.pop(number, 0),
+                map=account.get("map"),
+                prior=account["prior"][0] if account.get("prior") else None,
             )
         )
     for number in sorted(set(adjustments) | set(proposed)):

@@ -70,6 +70,7 @@ class RepairReport:
     drift_fixed: list[dict[str, str]] = field(default_factory=list)
     commit: str | None = None
     violations: list[str] = field(default_factory=list)
+    doctor: list[str] = field(default_factory=list)
 
     @property
     def fixed(self) -> int:
@@ -91,7 +92,14 @@ class RepairReport:
 
 def repair(client_file: ClientFile) -> RepairReport:
     """Repair ``client_file`` and report what was fixed (see the module text for the steps)."""
+    from gitsync.maintenance.doctor import doctor
+    from gitsync.repo.placement import require_placed
+
     report = RepairReport()
+    # First what plain git left (a detached HEAD, another branch, hooks, settings, refs):
+    # doctor mends what it can; a folder it cannot make workable is refused in one line.
+    report.doctor = [f.line() for f in doctor(client_file, fix=True).findings]
+    require_placed(client_file.root)
     git_dir = Path(client_file.repo.path)
     lock = CopyLock(git_dir / LOCK_NAME)
     if not lock.acquire(30.0):

@@ -221,6 +221,14 @@ class ClientFile:
         result = git(["update-ref", name, str(new), old], self.root, check=False)
         return result.returncode == 0
 
+    def track(self, name: str, new: pygit2.Oid) -> None:
+        """Point a remote-tracking ref (``refs/remotes/parent/main``) at ``new``, in-process.
+
+        What a plain-git user sees of the parent; no one compares against it,
+        so no compare-and-swap and no git process.
+        """
+        self.repo.references.create(name, new, force=True)
+
     def take_commit(self, source: ClientFile, commit_id: pygit2.Oid) -> bool:
         """Write ``source``'s commit here with each of its objects this repository lacks.
 

@@ -109,6 +109,48 @@ def receives_through_gitsync_alone(repo: pygit2.Repository) -> bool:
     return True
 
 
+def _merge_driver() -> str:
+    """git's command for the record merge: the relay to one resident merge server per user.
+
+    The relay (``gitsync/resources/merge-relay``) falls back to
+    ``python -m gitsync merge-driver`` by itself, so the line works without curl too.
+    """
+    from gitsync.resources import merge_relay, merge_socket
+
+    parts = [merge_relay(), sys.executable, str(merge_socket(sys.executable))]
+    return "/bin/sh " + " ".join(shlex.quote(p) for p in parts) + " %O %A %B %P"
+
+
+def git_settings() -> dict[str, str]:
+    """The git settings every client file carries (``install_hooks`` writes them)."""
+    return {
+        "merge.gitsync.name": "gitsync record merge",
+        "merge.gitsync.driver": _merge_driver(),
+        "merge.gitsync.recursive": "binary",
+        "core.quotepath": "false",
+        "core.untrackedCache": "true",
+        # Documents (DESIGN section 9): big blobs are not delta-compressed, a pushed or
+        # fetched document stays one pack, and one content blob can be fetched by its oid.
+        "core.bigFileThreshold": "1m",
+        "receive.unpackLimit": "1",
+        "fetch.unpackLimit": "1",
+        "uploadpack.allowReachableSHA1InWant": "true",
+        "uploadpack.allowAnySHA1InWant": "true",
+        # `git pull parent main` merges (through the record merge driver): git 2.27+
+        # refuses a pull with divergent lines until told how to reconcile them.
+        "pull.rebase": "false",
+    }
+
+
+def hook_is_current(repo: pygit2.Repository, name: str) -> bool:
+    """True when hook ``name`` is gitsync's, as this gitsync installs it."""
+    try:
+        current = (hooks_dir(repo) / name).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return current == _hook_text(name)
+
+
 def install_hooks(repo: pygit2.Repository) -> list[str]:
     """Install (or refresh) every gitsync hook and the merge driver; returns what changed.
 
@@ -131,20 +173,7 @@ def install_hooks(repo: pygit2.Repository) -> list[str]:
         os.chmod(target, 0o755)
         changed.append(f"installed {name}")
     config = repo.config
-    wanted = {
-        "merge.gitsync.name": "gitsync record merge",
-        "merge.gitsync.driver": f"{shlex.quote(sys.executable)} -m gitsync merge-driver %O %A %B %P",
-        "merge.gitsync.recursive": "binary",
-        "core.quotepath": "false",
-        "core.untrackedCache": "true",
-        # Documents (DESIGN section 9): big blobs are not delta-compressed, a pushed or
-        # fetched document stays one pack, and one content blob can be fetched by its oid.
-        "core.bigFileThreshold": "1m",
-        "receive.unpackLimit": "1",
-        "fetch.unpackLimit": "1",
-        "uploadpack.allowReachableSHA1InWant": "true",
-        "uploadpack.allowAnySHA1InWant": "true",
-    }
+    wanted = git_settings()
     for key, value in wanted.items():
         try:
             current_value = config[key]

@@ -10,6 +10,7 @@ supplies (never in the URL, so no message here can show one).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -197,9 +198,15 @@ def clone_error(address: str, stderr: str) -> GitsyncError:
 
 
 def fetch(
-    repo_dir: Path, address: str, tracking_prefix: str, *, copy: str | None = None
+    repo_dir: Path,
+    address: str,
+    tracking_prefix: str,
+    *,
+    copy: str | None = None,
+    also_into: Sequence[str] = (),
 ) -> tuple[dict[str, str], int]:
-    """Fetch the address's branches into ``<tracking_prefix>/<branch>``.
+    """Fetch the address's branches into ``<tracking_prefix>/<branch>`` (and ``also_into``
+    other prefixes, in the same fetch: the remote ``parent`` of a plain-git user).
 
     Returns (branch -> commit id, bytes received). The shared line ``main``
     must exist; ``work`` (the parent's own edits not yet on ``main``) is
@@ -217,6 +224,7 @@ def fetch(
             "--progress",
             address,
             f"+refs/heads/*:{tracking_prefix}/*",
+            *(f"+refs/heads/*:{prefix}/*" for prefix in also_into),
         ],
         repo_dir,
         check=False,

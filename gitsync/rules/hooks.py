@@ -124,6 +124,8 @@ def pre_commit(reader: ObjectReader) -> HookResult:
                 return HookResult(1, f"commit refused: {path}: the staged content is not readable")
             overlay[path] = blob[2]
     removed = frozenset(p for p, (_, new) in staged.items() if is_zero(new))
+    as_staged = dict(overlay)
+    overlay.update(canonical_forms(overlay))  # a hand edit is committed as sync commits it
     after = PlumbingSnapshot(reader, head_tree, overlay, removed)
     before = PlumbingSnapshot(reader, head_tree) if head_tree is not None else None
     try:
@@ -132,8 +134,73 @@ def pre_commit(reader: ObjectReader) -> HookResult:
         return HookResult(1, f"commit refused: {err}")
     git_dir = Path(reader.git(["rev-parse", "--absolute-git-dir"]).decode().strip())
     if not (git_dir / "MERGE_HEAD").exists():  # a merge's result is no one's edit
-        stamp_staged(reader, before, overlay)
+        overlay.update(stamp_staged(reader, before, overlay))
+    restage(reader, {p: data for p, data in overlay.items() if data != as_staged[p]}, as_staged)
     return HookResult(0)
+
+
+def canonical_forms(staged: dict[str, bytes]) -> dict[str, bytes]:
+    """The canonical bytes of each staged record that is valid JSON but not in canonical form.
+
+    Keys out of order, another indent, no trailing newline: ``sync`` rewrites
+    such a hand edit itself, so the commit does too. What is not valid JSON
+    is left as it is, for the rules to refuse with its line and column.
+    """
+    from gitsync.model import canonical
+    from gitsync.model.records import kind_of
+
+    found: dict[str, bytes] = {}
+    for path, data in staged.items():
+        if kind_of(path) is None or canonical.is_canonical(data):
+            continue
+        try:
+            fixed = canonical.dumps(canonical.loads(data, path))
+        except InputError:
+            continue
+        found[path] = fixed
+    return found
+
+
+def restage(reader: ObjectReader, new: dict[str, bytes], as_staged: dict[str, bytes]) -> None:
+    """Put ``new`` bytes in the index git is committing, and in each working file that held
+    what was staged (a file edited again since keeps that edit).
+
+    The index is the one git names in GIT_INDEX_FILE (``git commit -a``
+    commits ``index.lock``), which ``reader.git`` passes through with the
+    rest of git's environment. ``git commit <paths>`` commits a temporary
+    ``next-index-*.lock`` and then installs ``index.lock`` as the index: that
+    one takes the same bytes, or ``git status`` would show the path changed.
+    """
+    if not new:
+        return
+    root_text = reader.git(["rev-parse", "--show-toplevel"]).decode().strip()
+    root = Path(root_text) if root_text else None
+    env = dict(os.environ if reader.env is None else reader.env)
+    indexes = [env]
+    committing = Path(env.get("GIT_INDEX_FILE", ""))
+    if committing.name.startswith("next-index-"):
+        indexes.append({**env, "GIT_INDEX_FILE": str(committing.parent / "index.lock")})
+    for path, data in sorted(new.items()):
+        written = subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=reader.cwd,
+            env=reader.env,
+            input=data,
+            capture_output=True,
+            check=True,
+        )
+        oid = written.stdout.decode("ascii").strip()
+        for index_env in indexes:
+            subprocess.run(
+                ["git", "update-index", "--cacheinfo", f"100644,{oid},{path}"],
+                cwd=reader.cwd,
+                env=index_env,
+                capture_output=True,
+                check=True,
+            )
+        working = root / path if root is not None else None
+        if working is not None and working.is_file() and working.read_bytes() == as_staged[path]:
+            working.write_bytes(data)
 
 
 def _committer_stamp(cwd: Path | None, root: Path) -> dict[str, str]:
@@ -160,15 +227,13 @@ def _committer_stamp(cwd: Path | None, root: Path) -> dict[str, str]:
 
 def stamp_staged(
     reader: ObjectReader, before: RecordView | None, staged: dict[str, bytes]
-) -> list[str]:
+) -> dict[str, bytes]:
     """Stamp the records a plain ``git commit`` changes, as gitsync's own commands do.
 
     Each staged record whose content differs from HEAD takes ``modified``
     from the committer (unless the record already carries a new one) and a
-    ``provenance`` stamp on each changed field. The staged blob is replaced
-    in the index git commits (``git update-index --cacheinfo``), and the
-    working file follows when it held the staged bytes. Returns the paths
-    stamped.
+    ``provenance`` stamp on each changed field. Returns path -> the stamped
+    bytes, for those that changed (``restage`` puts them in the index).
     """
     from gitsync.model import canonical
     from gitsync.model.provenance import content, restamp
@@ -176,10 +241,10 @@ def stamp_staged(
 
     root_text = reader.git(["rev-parse", "--show-toplevel"]).decode().strip()
     if not root_text:
-        return []
+        return {}
     root = Path(root_text)
     committer: dict[str, str] | None = None
-    done: list[str] = []
+    done: dict[str, bytes] = {}
     for path, data in sorted(staged.items()):
         if kind_of(path) is None:
             continue
@@ -193,22 +258,8 @@ def stamp_staged(
                 committer = _committer_stamp(reader.cwd, root)
             stamp = committer
         restamped = canonical.dumps(restamp(old, {**new, "modified": stamp}, stamp))
-        if restamped == data:
-            continue
-        written = subprocess.run(
-            ["git", "hash-object", "-w", "--stdin"],
-            cwd=reader.cwd,
-            env=reader.env,
-            input=restamped,
-            capture_output=True,
-            check=True,
-        )
-        oid = written.stdout.decode("ascii").strip()
-        reader.git(["update-index", "--cacheinfo", f"100644,{oid},{path}"])
-        working = root / path
-        if working.is_file() and working.read_bytes() == data:
-            working.write_bytes(restamped)
-        done.append(path)
+        if restamped != data:
+            done[path] = restamped
     return done
 
 

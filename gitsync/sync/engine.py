@@ -183,7 +183,11 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
         heads, received = fetch(
-            repo_dir, route.address, route.tracking_prefix, copy=client_file.copy_id
+            repo_dir,
+            route.address,
+            route.tracking_prefix,
+            copy=client_file.copy_id,
+            also_into=route.mirror_prefixes,
         )
         fault_point("sync.fetched")
         refuse_when_abandoned(client_file, route)
@@ -212,6 +216,8 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
         fault_point("sync.pushed")
         if outcome.accepted:
             client_file.set_ref(route.tracking_ref, head.id, client_file.ref(route.tracking_ref))
+            for prefix in route.mirror_prefixes:
+                client_file.track(f"{prefix}/main", head.id)
             report.sent += to_send
             return
     raise LostRace(f"{route.address} kept moving; nothing was lost, run sync again")
@@ -321,6 +327,12 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
     ``look_for_edits=False`` skips the scan of the working files, for a copy
     that was just checked out and cannot have any.
     """
+    from gitsync.repo.placement import require_placed
+
+    placed = require_placed(client_file.root)  # a worktree's sync once moved the shared main
+    shallow = placed.shallow_problem()
+    if shallow is not None:
+        raise shallow
     with client_file.locked():
         # A long-lived caller (the watch agent) must see what other commands
         # changed since: the offline flag, a peer, a moved parent.

@@ -62,6 +62,9 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
         if not folder.exists():
             raise NotAClientFile(f"{source}: no client file there")
         parent_file = ClientFile.open(folder)
+        from gitsync.repo.placement import require_placed
+
+        require_placed(parent_file.root)  # a plain clone or a worktree makes no hierarchy
     if is_server_url(address):
         # A copy from a server: named as the file is there, no "(Sync)" suffix,
         # and made by the user signed in to that server.
@@ -227,6 +230,8 @@ def _register_in_parent(parent_file: ClientFile, copy: ClientFile) -> bool:
     if not parent_file.set_ref(SHARED_BRANCH, head.id, shared):
         return False
     copy.set_ref(route.tracking_ref, head.id, copy.ref(route.tracking_ref))
+    for prefix in route.mirror_prefixes:
+        copy.track(f"{prefix}/main", head.id)
     state = copy.state
     if state is not None:  # what the first sync would have noted
         state.extra["last_sync"] = route.last_sync()

@@ -41,7 +41,7 @@ def idle_check(root: Path) -> bool:
     from gitsync.repo.gitcli import working_file_changes
 
     git_dir = root / ".git"
-    if not git_dir.is_dir() or not (root / "engagement.json").is_file():
+    if not git_dir.is_dir() or not (root / "engagement.json").is_file() or not _placed(root):
         return False
     try:
         words = (git_dir / CHECKED_FILE).read_text(encoding="ascii").split()
@@ -63,7 +63,7 @@ def idle_sync(root: Path) -> SyncReport | None:
     without waiting: a busy copy goes to the full sync, which waits.
     """
     git_dir = root / ".git"
-    if not git_dir.is_dir() or not (root / "engagement.json").is_file():
+    if not git_dir.is_dir() or not (root / "engagement.json").is_file() or not _placed(root):
         return None
     lock = CopyLock(git_dir / LOCK_NAME)
     if not lock.acquire(0):
@@ -98,7 +98,13 @@ def _idle(root: Path, git_dir: Path) -> SyncReport | None:
     from gitsync.repo.transport import fetch
 
     try:
-        heads, received = fetch(root, route.address, route.tracking_prefix, copy=state.copy_id)
+        heads, received = fetch(
+            root,
+            route.address,
+            route.tracking_prefix,
+            copy=state.copy_id,
+            also_into=route.mirror_prefixes,
+        )
     except GitsyncError:
         return None  # unreachable, or moved: the full sync tries the other routes
     try:
@@ -112,6 +118,17 @@ def _idle(root: Path, git_dir: Path) -> SyncReport | None:
     report = SyncReport(copy_id=state.copy_id, role="child", bytes_received=received)
     report.state, report.route, report.address = last["state"], route.name, route.address
     return report
+
+
+def _placed(root: Path) -> bool:
+    """True when gitsync may work here; else the full command says why (``repo.placement``)."""
+    from gitsync.repo.placement import placement
+
+    try:
+        found = placement(root)
+    except GitsyncError:
+        return False
+    return found.problem() is None and not found.shallow
 
 
 def _has(root: Path, head: str, commit: str | None) -> bool:

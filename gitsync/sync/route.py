@@ -13,6 +13,13 @@ class Route:
 
     name: str  # peer | top-level | parent | ancestor-N
     address: str
+    # The copy's remote ``parent`` when this route is the same place: a plain-git user's
+    # ``parent/main`` then follows every fetch and push (one refspec more, no process more).
+    mirrors: tuple[str, ...] = ()
+
+    @property
+    def mirror_prefixes(self) -> list[str]:
+        return [f"refs/remotes/{name}" for name in self.mirrors]
 
     @property
     def tracking_prefix(self) -> str:
@@ -46,4 +53,9 @@ def routes_of(state: LocalState | None) -> list[Route]:
         if any(r.address == address for r in found):
             continue
         found.append(Route("parent" if index == 0 else f"ancestor-{index}", address))
-    return found
+    return [
+        Route(r.name, r.address, ("parent",))
+        if r.name != "parent" and r.address == state.parent
+        else r
+        for r in found
+    ]

@@ -164,7 +164,10 @@ def _open_parent(root: Path, flags: list[str]) -> int:
 
 def copy_status(start: Path) -> CopyStatus:
     """The status of the copy that holds ``start``."""
+    from gitsync.repo.placement import require_placed
+
     root = find_root(start)
+    placed = require_placed(root)
     if git(["cat-file", "-e", "HEAD:engagement.json"], root, check=False).returncode != 0:
         raise NotAClientFile(f"{root}: not a client file (no engagement.json committed)")
     flags: list[str] = []
@@ -204,6 +207,8 @@ def copy_status(start: Path) -> CopyStatus:
     # Told by the parent's refusal (a sync refused before it merged anything), or read in
     # the registry this copy received before.
     abandoned = abandoned or bool(state.extra.get("abandoned"))
+    if placed.cut_at:
+        flags.append(f"history cut at {placed.cut_at[:7]}: sync refused until it is whole")
     return CopyStatus(
         role="child",
         state=current,

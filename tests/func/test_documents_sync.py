@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, Result
+from tests.conftest import Result
 from tests.helpers import Hierarchy, git
 
 
@@ -145,23 +145,8 @@ def test_a_file_still_being_written_is_not_taken(
     source.write_bytes(b"draft")
     record = _doc(h, h.a, source, "--sync", sync)
     target = h.a / record["path"]
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\n"
-            "with open(sys.argv[1], 'ab') as f:\n"
-            "    for _ in range(40):\n"
-            "        f.write(b'x' * 100); f.flush(); time.sleep(0.05)\n",
-            str(target),
-        ],
-        env=env,
-    )
+    writer = _writer(target, 2.0)
     try:
-        import time
-
-        time.sleep(0.2)
         result = h.run(h.a, "sync")
         assert result.code == 0, result.stderr
         assert "still being written" in result.stdout
@@ -568,26 +553,34 @@ def test_kill_while_the_parent_folds_content_then_the_next_open_completes(
 
 
 def _writer(target: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """A process appending to ``target`` for about ``seconds`` (an application saving slowly)."""
+    """A process appending to ``target`` for about ``seconds`` (an application saving slowly).
+
+    Returns once the first bytes are written, so the test's command meets a save in
+    progress however long the machine took to start the writer.
+    """
     steps = int(seconds / 0.05)
-    return subprocess.Popen(
+    writer = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys, time\n"
             "with open(sys.argv[1], 'ab') as f:\n"
-            f"    for _ in range({steps}):\n"
-            "        f.write(b'x' * 100); f.flush(); time.sleep(0.05)\n",
+            f"    for step in range({steps}):\n"
+            "        f.write(b'x' * 100); f.flush(); time.sleep(0.05)\n"
+            "        if step == 0: print('writing', flush=True)\n",
             str(target),
-        ]
+        ],
+        stdout=subprocess.PIPE,
     )
+    assert writer.stdout is not None
+    assert writer.stdout.readline() == b"writing\n"
+    return writer
 
 
 @pytest.mark.parametrize("sync", ["automatic", "on-demand"])
 def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
     hierarchy: Hierarchy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync: str
 ) -> None:
-    import time
 
     h = hierarchy
     source = tmp_path / "letter.docx"
@@ -599,7 +592,6 @@ def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
     monkeypatch.setenv("GITSYNC_DOC_WAIT", "0.2")
     writer = _writer(target, 2.0)
     try:
-        time.sleep(0.2)
         refused = h.run(h.b, "delete-copy")
     finally:
         writer.wait()
@@ -610,7 +602,6 @@ def test_delete_copy_waits_for_a_document_still_being_written_or_refuses(
     monkeypatch.setenv("GITSYNC_DOC_WAIT", "30")
     writer = _writer(target, 1.0)
     try:
-        time.sleep(0.2)
         done = h.run(h.b, "delete-copy")
     finally:
         writer.wait()

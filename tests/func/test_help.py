@@ -70,6 +70,7 @@ def test_the_cli_has_the_commands_of_the_issues() -> None:
         "checkin",
         "protect user add",
         "protect off",
+        "doctor",
     ):
         assert expected in names, f"missing command: gitsync {expected}"
 

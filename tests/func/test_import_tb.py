@@ -110,7 +110,8 @@ def test_a_partial_import_must_leave_the_books_balanced(
     assert result.code == 4
     assert result.stderr == (
         f"gitsync: {second}: the trial balance does not balance: credits exceed debits by "
-        "48,215.37 (accounts not in the file keep their balances)\n"
+        "48,215.37 (accounts not in the file keep their balances: 1010, 1100, 1150, 1200, "
+        "1300, ...; --remove-missing removes them)\n"
     )
     # A correction that moves a balance between two accounts needs only those two rows.
     third = tmp_path / "c.csv"

@@ -122,3 +122,5 @@ def test_the_demo_runs_on_the_installed_package(installed: Path, tmp_path: Path)
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Every copy holds the same records: True" in proc.stdout
+    assert "The manager's copy had the senior's change" in proc.stdout  # the watch agent
+    assert "The manager's copy holds the scan, checked by its sha256: True" in proc.stdout

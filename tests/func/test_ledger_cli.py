@@ -378,3 +378,11 @@ def test_every_ledger_command_has_help_and_json(command: tuple[str, ...], gitsyn
     description = rest.strip().splitlines()[0]
     assert len(description) > 10 and not description.startswith("Options")
     assert "--json" in result.stdout
+
+
+def test_tables_show_names_as_written_never_as_markup_or_emoji(ledger: Path, gitsync: Run) -> None:
+    # a beancount or GnuCash account name, and a name that looks like rich markup
+    for name in ("Assets:Bank:Checking", "[bold]Petty[/bold] cash :smile:"):
+        _ok(gitsync("account", "set", "1000", "--name", name, cwd=ledger))
+        shown = _ok(gitsync("account", "list", cwd=ledger)).stdout
+        assert name in shown, shown

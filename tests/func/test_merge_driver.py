@@ -383,3 +383,123 @@ def test_driver_process_fast_path(tmp_path: Path, gitsync_proc: Callable[..., An
     assert failed.code == 4 and failed.stderr.count("\n") == 1 and "theirs" in failed.stderr
     usage = gitsync_proc("merge-driver", base, ours, cwd=tmp_path)
     assert usage.code == 2 and "usage" in usage.stderr
+
+
+# --- one merge server for a whole plain git merge ---------------------------------------
+
+
+def _edits_on_both_sides(senior: Path, manager: Path, count: int) -> list[str]:
+    """``count`` accounts made at the parent, then renamed in one copy and re-mapped in the other."""
+    numbers = [str(3000 + n) for n in range(count)]
+
+    def account(number: str, **more: Any) -> dict[str, Any]:
+        return {**acct(f"Account {number}"), "number": number, **more}
+
+    for copy in (senior, manager):
+        commit(copy, {f"accounts/{n}.json": account(n) for n in numbers}, "the same accounts")
+    commit(senior, {f"accounts/{n}.json": account(n, name=f"Renamed {n}") for n in numbers})
+    commit(manager, {f"accounts/{n}.json": account(n, map=f"100.{n[-2:]}") for n in numbers})
+    return numbers
+
+
+def _drive_through(copy: Path, socket: Path) -> None:
+    """The driver line ``hooks install`` writes, with a socket of the test's own."""
+    line = git(copy, "config", "merge.gitsync.driver").stdout.strip()
+    parts = line.split(" ")
+    assert parts[0] == "/bin/sh" and parts[-4:] == ["%O", "%A", "%B", "%P"], line
+    relay, python = parts[1], parts[2]
+    git(copy, "config", "merge.gitsync.driver", f"/bin/sh {relay} {python} {socket} %O %A %B %P")
+
+
+@pytest.fixture
+def merge_socket() -> Any:
+    """A socket path of the test's own, short enough for a Unix socket (108 bytes)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="gs-merge-"))
+    yield folder / "server" / "merge.sock"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_plain_git_pull_merges_every_file_in_one_resident_server(
+    two_copies: tuple[Path, Path],
+    merge_socket: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    senior, manager = two_copies
+    numbers = _edits_on_both_sides(senior, manager, 8)
+    _drive_through(senior, merge_socket)
+    log = tmp_path / "merges.log"
+    monkeypatch.setenv("GITSYNC_MERGE_LOG", str(log))
+    monkeypatch.setenv("GITSYNC_MERGE_IDLE", "0.5")
+    git(senior, "pull", "-q", "--no-rebase", "--no-edit", str(manager), "work")
+    for number in numbers:
+        merged = read(senior, f"accounts/{number}.json")
+        assert (merged["name"], merged["map"]) == (f"Renamed {number}", f"100.{number[-2:]}")
+    served = [line.split(" ") for line in log.read_text(encoding="utf-8").splitlines()]
+    assert sorted(path for _, path in served) == sorted(f"accounts/{n}.json" for n in numbers)
+    assert len({pid for pid, _ in served}) == 1  # one process merged every file
+    # idle, it goes away and takes its socket with it
+    assert _wait_for(lambda: not merge_socket.exists())
+    assert oct(merge_socket.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_without_curl_the_relay_runs_the_plain_driver(
+    two_copies: tuple[Path, Path],
+    merge_socket: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    senior, manager = two_copies
+    numbers = _edits_on_both_sides(senior, manager, 3)
+    _drive_through(senior, merge_socket)
+    bare = tmp_path / "bin"  # git alone on the PATH: no curl
+    bare.mkdir()
+    found = shutil.which("git")
+    assert found is not None
+    (bare / "git").symlink_to(found)
+    monkeypatch.setenv("PATH", str(bare))
+    log = tmp_path / "merges.log"
+    monkeypatch.setenv("GITSYNC_MERGE_LOG", str(log))
+    git(senior, "pull", "-q", "--no-rebase", "--no-edit", str(manager), "work")
+    for number in numbers:
+        merged = read(senior, f"accounts/{number}.json")
+        assert (merged["name"], merged["map"]) == (f"Renamed {number}", f"100.{number[-2:]}")
+    assert not log.exists() and not merge_socket.parent.exists()  # no server was started
+
+
+def test_a_socket_folder_of_another_user_is_never_asked(
+    two_copies: tuple[Path, Path],
+    merge_socket: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("giving a folder to another user needs root")
+    senior, manager = two_copies
+    numbers = _edits_on_both_sides(senior, manager, 2)
+    _drive_through(senior, merge_socket)
+    merge_socket.parent.mkdir(mode=0o700)
+    os.chown(merge_socket.parent, 65534, 65534)  # nobody's: a server there could be anyone's
+    log = tmp_path / "merges.log"
+    monkeypatch.setenv("GITSYNC_MERGE_LOG", str(log))
+    git(senior, "pull", "-q", "--no-rebase", "--no-edit", str(manager), "work")
+    assert read(senior, f"accounts/{numbers[0]}.json")["name"] == f"Renamed {numbers[0]}"
+    assert not log.exists() and not merge_socket.exists()

@@ -108,21 +108,19 @@ def test_header_is_case_insensitive_in_any_order() -> None:
 
 BAD = [
     # (file text, line, column, words in the message)
-    ("account,name,debit,credit\n1000,Cash,1,\n", 1, None, "'type' is missing"),
+    ("account,name,debit,credit\n1000,Cash,1,\n2000,Loan,,1\n", 2, None, "--types"),
     ("account,name,type,debit\n1000,Cash,asset,1\n", 1, None, "'credit' is missing"),
-    ("account,name,type\n1000,Cash,asset\n", 1, None, "amount columns are missing"),
+    ("account,name,type\n1000,Cash,asset\n", None, None, "no header row"),
     ("account,name,type,debit,credit,balance\n", 1, "balance", "either debit and credit"),
-    ("account,name,type,debit,credit,colour\n", 1, "colour", "unknown column"),
-    ("account,name,type,debit,debit\n", 1, "debit", "appears twice"),
-    ("account,name,type,balance,\n1,Cash,asset,0,x\n", 2, "#5", "column with no name"),
+    ("account,name,type,debit,debit\n", 1, "debit", "two columns are the debit (D and E)"),
     (GOOD.replace("4000,Sales", "1000,Sales"), 5, "account", "already on line 2"),
     (GOOD.replace('"12,345.67"', "12345.678"), 2, "debit", "at most two decimals"),
     (GOOD.replace('"12,345.67"', "1e5"), 2, "debit", "'1e5' is not an amount"),
     (GOOD.replace("3000.00", '"3,000.0.0"'), 3, "credit", "not an amount"),
-    (GOOD.replace("revenue", "income"), 5, "type", "'income' is not an account type"),
+    (GOOD.replace("revenue", "widgets"), 5, "type", "'widgets' is not an account type"),
     (GOOD.replace(",3000.00,", "1.00,3000.00,"), 3, "credit", "both a debit and a credit"),
     (GOOD.replace("3000,Capital", "30 00,Capital"), 4, "account", "not an account number"),
-    (GOOD.replace("3000,Capital", ",Capital"), 4, "account", "account number is empty"),
+    (GOOD.replace("3000,Capital", ",Capital"), 4, "account", "amounts with no account number"),
     (
         GOOD.replace("4000,Sales,revenue,,2345.67,", "4000,Sales,revenue,,2345.67"),
         5,
@@ -190,6 +188,17 @@ def test_missing_file_is_an_input_error(ledger_file: ClientFile, tmp_path: Path)
 def test_unnamed_empty_columns_from_a_spreadsheet_are_ignored() -> None:
     rows = parse_trial_balance(b"account,name,type,balance,,\n1,Cash,asset,0,,\n", "x.csv")
     assert [r.account for r in rows] == ["1"]
+
+
+def test_columns_the_import_does_not_use_are_ignored_and_shown(
+    ledger_file: ClientFile, tmp_path: Path
+) -> None:
+    text = "account,name,type,balance,colour,\n1,Cash,asset,0,blue,note\n"
+    report = import_trial_balance(ledger_file, _write(tmp_path, text), dry_run=True)
+    assert report.layout is not None
+    assert report.layout.describe()["ignored"] == [{"column": "E", "heading": "colour"}]
+    assert report.created == ["1"] and report.commit is None and report.dry_run
+    assert ledger_file.snapshot().paths("accounts") == []
 
 
 def test_parentheses_thousands_and_signs_in_balance_column() -> None:
