@@ -131,6 +131,8 @@ def repair(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fa
         say(f"  restored {path} from the history")
     if report.set_aside:
         say(f"  set aside {len(report.set_aside)} working file(s) in {report.set_aside_folder}")
+    for restored in report.parent_lines:
+        say(f"  restored the shared line (main) of {restored['address']} from {restored['from']}")
     for item in report.drift_fixed:
         say(f"  {item['record']}: {item['fix']}")
     for line in report.violations:

@@ -211,8 +211,10 @@ server_app.add_typer(user_app, name="user")
 
 def _admin_commands() -> None:
     from gitsync.cli.admincmds import register as register_admin
+    from gitsync.cli.tokencmds import token_app
 
     register_admin(server_app)
+    server_app.add_typer(token_app, name="token")
 
 
 _admin_commands()

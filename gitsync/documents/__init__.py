@@ -47,10 +47,13 @@ from gitsync.documents.names import (
 from gitsync.errors import GitsyncError, NotFound, RuleViolation, UsageError
 from gitsync.model import canonical
 from gitsync.model.records import (
+    DOCUMENT_KINDS,
+    KIND_BY_EXTENSION,
     KINDS,
     document_content_path,
     document_name_problem,
     document_sync,
+    folder_name_problem,
     is_tombstone,
     new_id,
 )
@@ -60,20 +63,6 @@ if TYPE_CHECKING:
     from gitsync.repo.snapshot import Snapshot
 
 Record = dict[str, Any]
-
-
-#: Document kinds by file extension (lower case, without the dot).
-KIND_BY_EXTENSION: dict[str, str] = {
-    **dict.fromkeys(("doc", "docx", "docm", "dot", "dotx", "rtf", "odt"), "word"),
-    **dict.fromkeys(("xls", "xlsx", "xlsm", "xlsb", "ods", "csv"), "excel"),
-    "pdf": "pdf",
-    **dict.fromkeys(("ppt", "pptx", "odp"), "powerpoint"),
-    **dict.fromkeys(("txt", "md", "text"), "text"),
-    **dict.fromkeys(("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp"), "image"),
-    **dict.fromkeys(("msg", "eml"), "email"),
-    **dict.fromkeys(("zip", "7z"), "archive"),
-}
-DOCUMENT_KINDS = (*sorted(set(KIND_BY_EXTENSION.values())), "other")
 
 
 class DuplicateName(RuleViolation):
@@ -93,14 +82,6 @@ def kind_for(filename: str) -> str:
 # --- writing ------------------------------------------------------------------
 
 
-def _folder_name_problem(name: str) -> str | None:
-    if not name.strip():
-        return "a folder name must be a non-empty string"
-    if any(unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") for ch in name):
-        return "a folder name must be valid Unicode text without control characters"
-    return None
-
-
 def _commit(
     client_file: ClientFile, records: dict[str, Record], extra: dict[str, bytes], message: str
 ) -> None:
@@ -114,7 +95,7 @@ def _commit(
 def add_folder(client_file: ClientFile, name: str, parent: str | None = None) -> Record:
     """Create a folder (under ``parent``, a folder id or name); returns its record."""
     name = unicodedata.normalize("NFC", name)
-    problem = _folder_name_problem(name)
+    problem = folder_name_problem(name)
     if problem:
         raise RuleViolation(f"folder '{name}'", "name", "folder-name", problem)
     with client_file.locked():
@@ -458,6 +439,9 @@ def get_version(
     version, data = read_version(client_file, ref, number)
     target = dest
     if dest.is_dir():
-        target = dest / find_document(client_file.snapshot(), ref, removed=True)["name"]
+        from gitsync.model.names import fits_on_disk, shortened
+
+        name = find_document(client_file.snapshot(), ref, removed=True)["name"]
+        target = dest / (name if fits_on_disk(name) else shortened(name))
     atomic_write(target, data, durable=True)
     return version

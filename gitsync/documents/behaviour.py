@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from gitsync.errors import ExitCode, GitsyncError, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.model import canonical
+from gitsync.model.names import fits_on_disk, utf8_size
 from gitsync.model.records import (
     DOCUMENT_SYNC,
     KINDS,
@@ -210,7 +211,24 @@ def local_file(client_file: ClientFile, record: Record) -> Path:
 
 def is_here(client_file: ClientFile, record: Record) -> bool:
     """True when the document's content is in this copy's working files."""
+    if not fits_on_disk(document_content_path(record)):
+        return False  # named before the rule on names in bytes: never written here
     return local_file(client_file, record).is_file()
+
+
+class NameDoesNotFit(GitsyncError):
+    """A document named before the rule on names in bytes cannot be a working file here."""
+
+    exit_code = ExitCode.RULE
+
+
+def check_fits(record: Record) -> None:
+    """Raise NameDoesNotFit for a document whose name is too long for a file on disk."""
+    if not fits_on_disk(document_content_path(record)):
+        raise NameDoesNotFit(
+            f"document '{record['name'][:40]}…': its name is {utf8_size(record['name'])} bytes, "
+            "more than a file name on disk may have; 'gitsync repair' gives it a name that fits"
+        )
 
 
 def where(client_file: ClientFile, record: Record) -> str:
@@ -297,6 +315,7 @@ def fetch_here(client_file: ClientFile, ref: str) -> tuple[Record, Path]:
 
     with client_file.locked():
         record = find_document(client_file.snapshot(), ref)
+        check_fits(record)
         target = local_file(client_file, record)
         behaviour = document_sync(record)
         if behaviour == "automatic" or target.is_file():

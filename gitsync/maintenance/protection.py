@@ -12,10 +12,10 @@ from typing import Any
 
 from gitsync.errors import UsageError
 from gitsync.model import canonical
-from gitsync.model.records import KINDS, is_valid_id
+from gitsync.model.records import KINDS, RIGHTS, is_valid_id
 from gitsync.repo.clientfile import ClientFile
 from gitsync.rules.commit import commit_checked
-from gitsync.rules.syncstate import RIGHTS, ROLE_RIGHTS, protection_on, require_right
+from gitsync.rules.syncstate import ROLE_RIGHTS, protection_on, require_right
 
 USERS = KINDS["user"].folder
 

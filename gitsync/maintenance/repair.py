@@ -11,14 +11,23 @@ In order, under the copy's lock:
 4. rebuild the index from HEAD and bring every working file back to HEAD. A
    working file that differed is not lost: it is set aside first under
    ``_Sync/repair/<time>/<path>``, as is an uncommitted new record file;
-5. reinstall the hooks and the merge driver;
+5. reinstall the hooks and the merge driver, and set the receive guards
+   (no deletion, no rewind of the shared line) here and on every parent that
+   is a folder on this machine; restore a parent's shared line that plain
+   git deleted, from this copy's record of it (``gitsync.maintenance.sharedline``);
 6. run every rule (``gitsync.rules.check_all``);
-7. fix known drift, recorded as one commit: a document or folder whose folder
+7. give a name that fits on disk to every document and folder whose name is
+   past the limit in bytes (committed before that rule: a document whose
+   content could not be written as a working file in any copy). The record
+   takes the name cut to fit, ending in an ellipsis and keeping its
+   extension, and the content moves to it, in one commit that every copy
+   then receives; the full name stays in the history;
+8. fix known drift, recorded as one commit: a document or folder whose folder
    is missing (a folder created offline whose record never arrived) is put
    back into that folder when the history holds a live version of it (the
    folder is recreated from its last live version), else moved to the root
    folder;
-8. run every rule again and report what is still wrong (only a person can
+9. run every rule again and report what is still wrong (only a person can
    settle those).
 """
 
@@ -33,8 +42,22 @@ from typing import Any
 from gitsync.config import SYNC_DIR
 from gitsync.errors import Busy, ExitCode, GitsyncError
 from gitsync.lock import LOCK_NAME, CopyLock
+from gitsync.maintenance.sharedline import guard_local_parents, restore_parent_lines
 from gitsync.model import canonical
-from gitsync.model.records import KINDS, is_document_content, is_tombstone, kind_of
+from gitsync.model.names import (
+    NAME_BYTES_MAX,
+    fits_on_disk,
+    name_size_problem,
+    shortened,
+    utf8_size,
+)
+from gitsync.model.records import (
+    KINDS,
+    document_content_path,
+    is_document_content,
+    is_tombstone,
+    kind_of,
+)
 from gitsync.repo.clientfile import CHECKOUT_JOURNAL, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
@@ -66,6 +89,7 @@ class RepairReport:
     set_aside: list[str] = field(default_factory=list)
     set_aside_folder: str | None = None
     hooks: list[str] = field(default_factory=list)
+    parent_lines: list[dict[str, str]] = field(default_factory=list)
     violations_before: list[str] = field(default_factory=list)
     drift_fixed: list[dict[str, str]] = field(default_factory=list)
     commit: str | None = None
@@ -81,6 +105,7 @@ class RepairReport:
             + len(self.files_restored)
             + len(self.set_aside)
             + len(self.hooks)
+            + len(self.parent_lines)
             + len(self.drift_fixed)
         )
 
@@ -114,12 +139,16 @@ def repair(client_file: ClientFile) -> RepairReport:
         rebuild_index(client_file)
         report.index_rebuilt = True
         _restore_working_files(client_file, report)
-        report.hooks = install_hooks(client_file.repo)
+        report.hooks = install_hooks(client_file.repo) + guard_local_parents(client_file)
+        not_restored: list[str] = []
+        restored = restore_parent_lines(client_file, not_restored)
+        report.parent_lines = [line.as_dict() for line in restored]
         from gitsync.rules import check_all
 
         report.violations_before = [str(v) for v in check_all(client_file.snapshot())]
+        _fit_long_names(client_file, report)
         _fix_drift(client_file, report)
-        report.violations = [str(v) for v in check_all(client_file.snapshot())]
+        report.violations = [str(v) for v in check_all(client_file.snapshot())] + not_restored
     finally:
         lock.release()
     return report
@@ -174,7 +203,7 @@ def _restore_working_files(client_file: ClientFile, report: RepairReport) -> Non
     aside = client_file.sync_dir / "repair" / stamp
     restore: list[str] = []
     for path, untracked in working_changes(client_file):
-        if path.startswith(f"{SYNC_DIR}/"):
+        if path.startswith(f"{SYNC_DIR}/") or not fits_on_disk(path):
             continue
         target = client_file.root / path
         if untracked:
@@ -212,6 +241,58 @@ def _last_live_version(client_file: ClientFile, path: str) -> dict[str, Any] | N
             if not is_tombstone(record):
                 return record
     return None
+
+
+def _fit_long_names(client_file: ClientFile, report: RepairReport) -> None:
+    """Step 7: documents and folders named past the limit in bytes take a name that fits."""
+    snapshot = client_file.snapshot()
+    who = client_file.identity()
+    changes: dict[str, bytes] = {}
+    removals: list[str] = []
+    for kind, parent_field in ((FOLDER, "parent"), (DOCUMENT, "folder")):
+        records = list(snapshot.records(kind.folder, tombstones=True))
+        taken = {(r.get(parent_field), r.get("name")) for _, r in records}
+        for path, record in records:
+            name = record.get("name")
+            if not isinstance(name, str) or name_size_problem(name, "") is None:
+                continue
+            new_name = _free_name(name, record.get(parent_field), taken)
+            renamed = {**record, "name": new_name, "modified": who.modified()}
+            changes[path] = canonical.dumps(renamed)
+            if kind is DOCUMENT:
+                content = snapshot.read_bytes(document_content_path(record))
+                if content is not None:
+                    changes[document_content_path(renamed)] = content
+                    removals.append(document_content_path(record))
+            report.drift_fixed.append(
+                {
+                    "record": path,
+                    "fix": f"renamed to '{new_name}': its name of {utf8_size(name)} bytes "
+                    "did not fit on disk (the full name stays in the history)",
+                }
+            )
+    if changes:
+        commit_checked(
+            client_file,
+            changes,
+            "Repair: give names that fit on disk to documents and folders",
+            identity=who,
+            removals=removals,
+        )
+
+
+def _free_name(name: str, parent: object, taken: set[tuple[object, object]]) -> str:
+    """``name`` cut to fit (``shortened``), and not the name of another record in its folder."""
+    short = shortened(name)
+    ending = "." + short.rpartition(".")[2] if short.rpartition("…")[2].startswith(".") else ""
+    for n in range(1, 1000):
+        mark = "" if n == 1 else f" ({n})"
+        candidate = shortened(name, NAME_BYTES_MAX - utf8_size(mark))
+        candidate = candidate.removesuffix(ending) + mark + ending
+        if (parent, candidate) not in taken:
+            taken.add((parent, candidate))
+            return candidate
+    raise GitsyncError(f"{name[:40]}…: no free name to give it")
 
 
 def _fix_drift(client_file: ClientFile, report: RepairReport) -> None:

@@ -57,7 +57,7 @@ from gitsync.repo.clientfile import SHARED_BRANCH, WORK_BRANCH, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
 from gitsync.repo.revisions import read_at
-from gitsync.repo.transport import CopyAbandoned, fetch
+from gitsync.repo.transport import CopyAbandoned, ParentLineGone, fetch
 from gitsync.repo.worktree import client_file_at, init_repository, set_head
 from gitsync.rules.commit import commit_checked
 
@@ -259,7 +259,7 @@ def _rejoin(client: ClientFile, manifest: dict[str, Any]) -> RestoreReport:
     if state.role == "child" and state.parent:
         try:
             heads, _ = fetch(client.root, state.parent, "refs/remotes/parent")
-        except Unreachable:
+        except (Unreachable, ParentLineGone):  # the registry is checked in the backup
             heads = {}
         for branch in ("main", "work"):
             if branch in heads:

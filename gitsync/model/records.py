@@ -24,6 +24,7 @@ from typing import Any
 
 from gitsync.errors import RuleViolation
 from gitsync.model.money import is_money
+from gitsync.model.names import BIDI_CONTROLS, name_size_problem, text_problem
 from gitsync.model.version import FORMAT_VERSION as FORMAT_VERSION  # re-exported
 
 ACCOUNT_TYPES = ("asset", "liability", "equity", "revenue", "expense")
@@ -36,6 +37,16 @@ DEFAULT_JOURNALS = {
     "EJE": "Eliminating journal entries",
 }
 COPY_STATES = ("active", "deleted", "abandoned")
+#: The protection rights a user record may hold (``gitsync.rules.syncstate`` gives their meaning).
+RIGHTS = (
+    "open-directly",
+    "modify-entries",
+    "modify-accounts",
+    "year-end-close",
+    "lockdown",
+    "abandon-copies",
+    "manage-protection",
+)
 CONFLICT_STATES = ("open", "resolved")
 SYNC_MODES = ("sync", "local")
 # A document's sync behaviour (DESIGN section 9); a record without ``sync`` is automatic.
@@ -45,11 +56,38 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 
+#: Document kinds by file extension (lower case, without the dot).
+KIND_BY_EXTENSION: dict[str, str] = {
+    **dict.fromkeys(("doc", "docx", "docm", "dot", "dotx", "rtf", "odt"), "word"),
+    **dict.fromkeys(("xls", "xlsx", "xlsm", "xlsb", "ods", "csv"), "excel"),
+    "pdf": "pdf",
+    **dict.fromkeys(("ppt", "pptx", "odp"), "powerpoint"),
+    **dict.fromkeys(("txt", "md", "text"), "text"),
+    **dict.fromkeys(("png", "jpg", "jpeg", "gif", "tif", "tiff", "bmp"), "image"),
+    **dict.fromkeys(("msg", "eml"), "email"),
+    **dict.fromkeys(("zip", "7z"), "archive"),
+}
+DOCUMENT_KINDS = (*sorted(set(KIND_BY_EXTENSION.values())), "other")
+
 DOCUMENT_NAME_MAX = 100
 # Limits a reviewer would expect (rule ``limit``): an entry's or a tax code's description,
 # and the name of an account, a journal, a units list or a folder.
 DESCRIPTION_MAX = 1_000
 NAME_MAX = 200
+# The engagement's fields show on every report, in the server's catalogue and on its web
+# page: a client's legal name fits in 200 characters, a city in 100, a client number is an id.
+CLIENT_NAME_MAX = 200
+CLIENT_NUMBER_MAX = 64
+CITY_MAX = 100
+#: Text a person reads in reports and on the server's page (rule ``text``): no control or
+#: bidi characters, and at most so many characters.
+TEXT_FIELDS: dict[str, dict[str, int]] = {
+    "engagement": {
+        "client_name": CLIENT_NAME_MAX,
+        "client_number": CLIENT_NUMBER_MAX,
+        "city": CITY_MAX,
+    },
+}
 LIMITS: dict[str, dict[str, int]] = {
     "entry": {"description": DESCRIPTION_MAX},
     "taxcode": {"description": DESCRIPTION_MAX},
@@ -80,17 +118,33 @@ def document_name_problem(name: object) -> str | None:
         return "a document name must be a non-empty string"
     if name != unicodedata.normalize("NFC", name):
         return "a document name must be NFC-normalised Unicode"
-    if any(unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") for ch in name):
-        return "a document name must be valid Unicode text without control characters"
+    if any(
+        unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") or ch in BIDI_CONTROLS for ch in name
+    ):
+        return "a document name must be valid Unicode text without control or bidi characters"
     if len(name) > DOCUMENT_NAME_MAX:
         return (
             f"a document name is at most {DOCUMENT_NAME_MAX} characters (this one has {len(name)})"
         )
+    too_long = name_size_problem(name, "a document name")
+    if too_long:
+        return too_long
     if name.startswith("_"):
         return "a document name must not start with an underscore"
     if "/" in name or "\\" in name or name in (".", ".."):
         return "a document name must not contain a path separator"
     return None
+
+
+def folder_name_problem(name: object) -> str | None:
+    """Why a Document Manager folder name is refused, or None when it is fine."""
+    if not isinstance(name, str) or not name.strip():
+        return "a folder name must be a non-empty string"
+    if any(
+        unicodedata.category(ch) in ("Cs", "Cc", "Co", "Cn") or ch in BIDI_CONTROLS for ch in name
+    ):
+        return "a folder name must be valid Unicode text without control or bidi characters"
+    return name_size_problem(name, "a folder name")
 
 
 # --- schemas -------------------------------------------------------------------
@@ -119,6 +173,18 @@ def _opt(check: Check) -> Check:
 
 def _int(v: Any) -> str | None:
     return None if is_money(v) else "must be an integer"
+
+
+def _entry_number(v: Any) -> str | None:
+    if not is_money(v):
+        return "must be an integer"
+    return None if v >= 1 else "must be 1 or more"
+
+
+def _mask(v: Any) -> str | None:
+    if not isinstance(v, str) or not v.strip():
+        return "must be a non-empty string"
+    return "must not contain spaces" if any(ch.isspace() for ch in v) else None
 
 
 def _money(v: Any) -> str | None:
@@ -259,7 +325,7 @@ KINDS: dict[str, Kind] = {
             {
                 "id": Field(_ident),
                 "journal": Field(_ident),
-                "number": Field(_int),
+                "number": Field(_entry_number),
                 "date": Field(_date),
                 "description": Field(_str),
                 "created_at": Field(_stamp),
@@ -269,7 +335,7 @@ KINDS: dict[str, Kind] = {
         Kind("taxcode", "taxcodes", "code", {"code": Field(_ident), "description": Field(_str)}),
         Kind("journal", "journals", "id", {"id": Field(_ident), "name": Field(_str)}),
         Kind("unit", "units", "id", {"id": Field(_ident), "name": Field(_str)}),
-        Kind("mask", "mapping", "mask", {"mask": Field(_text)}, singleton="mapping/mask.json"),
+        Kind("mask", "mapping", "mask", {"mask": Field(_mask)}, singleton="mapping/mask.json"),
         Kind(
             "folder",
             "folders",
@@ -288,7 +354,7 @@ KINDS: dict[str, Kind] = {
                 "id": Field(_ident),
                 "name": Field(_str),
                 "folder": Field(_opt(_ident), required=False),
-                "kind": Field(_str),
+                "kind": Field(_one_of(*DOCUMENT_KINDS)),
                 "sync_mode": Field(_one_of(*SYNC_MODES)),
                 "sha256": Field(_str),
                 "size": Field(_int),
@@ -323,7 +389,7 @@ KINDS: dict[str, Kind] = {
             {
                 "name": Field(_ident),
                 "role": Field(_text),
-                "rights": Field(_list_of(_str)),
+                "rights": Field(_list_of(_one_of(*RIGHTS))),
             },
         ),
         Kind(
@@ -444,6 +510,11 @@ def validate(path: str, record: dict[str, Any]) -> Kind:
             raise RuleViolation(
                 path, name, "limit", f"is at most {most:,} characters (this one has {len(text):,})"
             )
+    for name, most in TEXT_FIELDS.get(kind.name, {}).items():
+        text = record.get(name)
+        problem = text_problem(text, name, most) if isinstance(text, str) else None
+        if problem:
+            raise RuleViolation(path, name, "text", problem.removeprefix(f"{name} "))
     if "provenance" in record:
         _check_provenance(path, record["provenance"])
     if not kind.singleton and record[kind.key] != ident_of(path):
@@ -461,6 +532,10 @@ def validate(path: str, record: dict[str, Any]) -> Kind:
         problem = document_name_problem(record["name"])
         if problem:
             raise RuleViolation(path, "name", "document-name", problem)
+    elif kind.name == "folder":
+        problem = folder_name_problem(record["name"])
+        if problem:
+            raise RuleViolation(path, "name", "folder-name", problem)
     elif kind.name == "conflict":
         for i, value in enumerate(record["values"]):
             _check_fields(path, value, VALUE, f"values[{i}].")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from gitsync.model import canonical
@@ -39,6 +40,26 @@ class RecordView:
     def _stored_paths(self) -> set[str]:
         """Every stored file path."""
         raise NotImplementedError
+
+    def folder_id(self, folder: str) -> str | None:
+        """The stored tree id of ``folder`` (the changes left out), or None when unknown."""
+        return None
+
+    def folder_changes(self, folder: str, since: str) -> list[str] | None:
+        """Paths in ``folder`` that differ between tree ``since`` and the stored folder, or None.
+
+        None when the store cannot tell (``since`` is gone): the caller reads the folder.
+        """
+        return None
+
+    def read_stored(self, path: str) -> Record | None:
+        """The stored record at ``path``, the changes left out (tombstones included)."""
+        data = self._stored(path)
+        return None if data is None else canonical.loads(data, path)
+
+    def cache_dir(self) -> Path | None:
+        """Where a rule may keep what it derived from blobs, by blob id (the git dir), or None."""
+        return None
 
     # --- records ---------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from gitsync.errors import Busy, ExitCode, GitsyncError, NotAClientFile
 from gitsync.faults import fault_point
 from gitsync.fs import atomic_write, fsync_dir
 from gitsync.lock import LOCK_NAME, CopyLock
+from gitsync.model.names import fits_on_disk
 from gitsync.model.records import FORMAT_VERSION, now_stamp
 from gitsync.model.view import RecordView
 from gitsync.repo.snapshot import Snapshot
@@ -406,8 +407,13 @@ class ClientFile:
         *,
         identity: Identity | None = None,
         checker: CommitCheck | None = None,
+        removals: Iterable[str] = (),
     ) -> pygit2.Oid:
         """Commit ``changes`` (path -> new bytes) as one change, as given.
+
+        ``removals`` are files taken out of the tree in the same change; never
+        records (a record is a tombstone), only a document's content moved to
+        another name (``repair``).
 
         The rules are the layer above's: ``gitsync.rules.commit_checked`` hands
         its ``checker`` in, which sees the changes with their provenance and
@@ -424,14 +430,15 @@ class ClientFile:
             checker(self.snapshot(), self.snapshot(changes), changes, who.name)
         parent = self.head_commit()
         blobs = self.write_objects(changes)
+        blobs.update((path, None) for path in removals if path not in changes)
         tree_id = build_tree(self.repo, parent.tree if parent else None, blobs)
-        body = _message(message, sorted(changes), who.copy_id)
+        body = _message(message, sorted(blobs), who.copy_id)
         sig = who.signature()
         commit_id = self.repo.create_commit(
             None, sig, sig, body, tree_id, [parent.id] if parent else []
         )
         fault_point("commit.objects-written")
-        self.advance_head(commit_id, overwrite=changes.keys())
+        self.advance_head(commit_id, overwrite=blobs.keys())
         fault_point("commit.worktree-written")
         self._follow_shared_line(commit_id, parent.id if parent else None)
         return commit_id
@@ -526,7 +533,7 @@ class ClientFile:
         fault_point("head.journal-written")
         self.move_head(new, old.id if old else None)
         fault_point("head.moved")
-        if len(changes) >= GIT_CHECKOUT_FROM:
+        if len(changes) >= GIT_CHECKOUT_FROM and all(map(fits_on_disk, changes)):
             self._git_checkout(old_tree, new_commit.tree, len(changes), progress or self.progress)
         else:
             self.update_worktree({path: after for path, (_, after) in changes.items()})
@@ -586,6 +593,8 @@ class ClientFile:
         return suspects
 
     def _working_oid(self, path: str) -> pygit2.Oid | None:
+        if not fits_on_disk(path):
+            return None  # never written here (``update_worktree``)
         try:
             with open(self.root / path, "rb") as handle:
                 return pygit2.hash(handle.read())
@@ -639,13 +648,26 @@ class ClientFile:
     def update_worktree(
         self, blobs: Mapping[str, pygit2.Oid | None], data: Mapping[str, bytes] | None = None
     ) -> None:
-        """Bring the working files and index entries of ``blobs``' paths to those blobs."""
+        """Bring the working files and index entries of ``blobs``' paths to those blobs.
+
+        A path with a name too long for the file system (committed before the
+        rule on names in bytes) is not written: its index entry holds the
+        blob, so the working files still agree with the history, and
+        ``repair`` gives it a name that fits.
+        """
         if not blobs:
             return
         index = self.repo.index
         index.read()
         for path, oid in blobs.items():
             target = self.root / path
+            if not fits_on_disk(path):
+                if oid is None:
+                    if path in index:
+                        index.remove(path)
+                else:
+                    index.add(pygit2.IndexEntry(path, oid, pygit2.enums.FileMode.BLOB))
+                continue
             if oid is None:
                 if target.exists():
                     target.unlink()
@@ -667,7 +689,7 @@ class ClientFile:
     def checkout_tree(self, old: pygit2.Tree | None, new: pygit2.Tree) -> int:
         """Update only the working files that differ between ``old`` and ``new``; returns how many."""
         changes = changed_paths(self.repo, old, new)
-        if len(changes) >= GIT_CHECKOUT_FROM:
+        if len(changes) >= GIT_CHECKOUT_FROM and all(map(fits_on_disk, changes)):
             self._git_checkout(old, new, len(changes), None)
         else:
             self.update_worktree(changes)

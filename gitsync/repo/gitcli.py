@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitsync.errors import GitsyncError
+from gitsync.model.names import fits_on_disk
 
 
 class GitFailed(GitsyncError):
@@ -74,16 +75,28 @@ def add_config(env: dict[str, str], key: str, value: str) -> None:
 
 
 def git(
-    args: list[str], cwd: Path | str | None = None, *, check: bool = True, input: str | None = None
+    args: list[str],
+    cwd: Path | str | None = None,
+    *,
+    check: bool = True,
+    input: str | None = None,
+    config: list[tuple[str, str]] | None = None,
 ) -> GitResult:
-    """Run ``git args`` in ``cwd``; raise GitFailed on a non-zero exit when ``check``."""
+    """Run ``git args`` in ``cwd``; raise GitFailed on a non-zero exit when ``check``.
+
+    ``config`` goes to git through its environment, never its arguments (which any
+    user of the machine can read): for a sign-in header.
+    """
+    env = git_env()
+    for key, value in config or ():
+        add_config(env, key, value)
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
         capture_output=True,
         encoding="utf-8",
         errors="surrogateescape",
-        env=git_env(),
+        env=env,
         input=input,
         check=False,
     )
@@ -192,8 +205,8 @@ def working_file_changes(root: Path, skip_prefix: str, *, hand_on: bool = False)
         if len(item) < 4:
             continue
         code, path = item[:2], item[3:]
-        if path.startswith(skip_prefix):
-            continue
+        if path.startswith(skip_prefix) or not fits_on_disk(path):
+            continue  # a name too long for the disk is never a working file (``repair``)
         if "D" in code:
             found[path] = "deleted"
         elif code in ("??", "A ", "AM"):

@@ -77,6 +77,37 @@ def hooks_dir(repo: pygit2.Repository) -> Path:
     return path
 
 
+#: What git itself refuses on any push into a parent, hook or no hook: deleting a branch,
+#: and a branch update that is not a fast-forward. The shared line only moves forward and is
+#: never deleted (``gitsync.rules.refs`` is the whole policy, with the refusal lines).
+RECEIVE_GUARDS = {"receive.denyDeletes": "true", "receive.denyNonFastForwards": "true"}
+
+
+def guard_shared_line(repo: pygit2.Repository) -> list[str]:
+    """Set ``RECEIVE_GUARDS`` on a parent (every client file may become one); what changed."""
+    changed: list[str] = []
+    for key, value in RECEIVE_GUARDS.items():
+        try:
+            current = repo.config[key]
+        except KeyError:
+            current = None
+        if current != value:
+            repo.config[key] = value
+            changed.append(f"set {key}")
+    return changed
+
+
+def guard_shared_line_at(folder: Path) -> list[str]:
+    """``guard_shared_line`` on the repository at ``folder`` (a local parent); what changed."""
+    import pygit2
+
+    try:
+        repo = pygit2.Repository(str(folder))
+    except pygit2.GitError:
+        return []
+    return guard_shared_line(repo)
+
+
 #: The hooks ``git receive-pack`` runs besides pre-receive.
 RECEIVE_HOOKS = ("update", "post-receive", "post-update", "reference-transaction")
 
@@ -139,6 +170,8 @@ def git_settings() -> dict[str, str]:
         # `git pull parent main` merges (through the record merge driver): git 2.27+
         # refuses a pull with divergent lines until told how to reconcile them.
         "pull.rebase": "false",
+        # every client file may become a parent: its shared line only moves forward
+        **RECEIVE_GUARDS,
     }
 
 

@@ -8,6 +8,7 @@ commit pushed into a parent.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pygit2
 
@@ -78,6 +79,27 @@ class Snapshot(RecordView):
         if not isinstance(sub, pygit2.Tree):
             return []
         return [str(e.name) for e in sub if e.type_str == "blob"]
+
+    def folder_id(self, folder: str) -> str | None:
+        tree = self._folder_tree(folder)
+        return str(tree.id) if tree is not None else None
+
+    def folder_changes(self, folder: str, since: str) -> list[str] | None:
+        mine = self._folder_tree(folder)
+        try:
+            old = self.repo[since]
+        except (KeyError, ValueError):
+            return None
+        if mine is None or not isinstance(old, pygit2.Tree):
+            return None
+        prefix = f"{folder}/" if folder else ""
+        paths: set[str] = set()
+        for delta in old.diff_to_tree(mine).deltas:
+            paths.update(f"{prefix}{p}" for p in (delta.old_file.path, delta.new_file.path) if p)
+        return sorted(paths)
+
+    def cache_dir(self) -> Path | None:
+        return Path(self.repo.path)
 
     def _stored_paths(self) -> set[str]:
         found: set[str] = set()

@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from gitsync.errors import ExitCode, GitsyncError, NotAClientFile, NotFound, Refused, Unreachable
-from gitsync.repo.gitcli import git
+from gitsync.errors import (
+    Denied,
+    ExitCode,
+    GitsyncError,
+    NotAClientFile,
+    NotFound,
+    Refused,
+    Unreachable,
+)
+from gitsync.repo.gitcli import git, read_ref
 
 SHARED_REF = "refs/heads/main"
 
@@ -35,10 +43,6 @@ _UNREACHABLE_HINTS = (
     "unable to create temporary object directory",
     "unable to write",
     "insufficient permission",
-    # a server that refuses the sign-in: the copy works offline until the user signs in again
-    "authentication failed",
-    "could not read username",
-    "could not read password",
     "the requested url returned error: 40",
     "the requested url returned error: 50",
     # the connection dropped mid-transfer (server stopped, network cut): nothing was applied
@@ -59,6 +63,21 @@ _RACE_SIGNS = (
     "but expected",
     "stale info",
 )
+
+
+class ParentLineGone(Refused):
+    """The parent is there but its shared line (main) is not: deleted by plain git.
+
+    Never taken for "offline": nothing can be sent until the line is back, and
+    ``gitsync repair`` in a copy that knew it restores it.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(
+            f"{address}: the parent's shared line (main) is gone; run `gitsync repair` "
+            "to restore it from this copy"
+        )
 
 
 class PushRefused(GitsyncError):
@@ -109,6 +128,94 @@ def check_reachable(address: str) -> None:
     path = local_path(address)
     if path is not None and not (path / ".git").exists() and not (path / "HEAD").exists():
         raise Unreachable(f"{address}: the parent cannot be reached (no client file there)")
+
+
+# A gitsync server that refuses who you are (401; 429 after too many failed sign-ins) or what you
+# may do (403, 404: a right withdrawn, a file you may no longer see): never "offline".
+_SIGN_IN_REFUSED = (
+    "authentication failed",
+    "could not read username",
+    "could not read password",
+    "the requested url returned error: 401",
+    "the requested url returned error: 429",
+)
+_RIGHT_REFUSED = (
+    "the requested url returned error: 403",
+    "the requested url returned error: 404",
+    "' not found",  # git: "repository 'URL/' not found"
+)
+
+
+def server_label(address: str) -> str:
+    """The label of the known server that serves ``address`` ("LABEL" when none is known)."""
+    from gitsync.config import servers
+
+    for label, entry in sorted(servers().items()):
+        url = str(entry.get("url") or "")
+        if url and (address == url or address.startswith(url + "/")):
+            return label
+    return "LABEL"
+
+
+def sign_in_again(address: str) -> Denied:
+    return Denied(
+        f"{address}: the server refused the sign-in; "
+        f"sign in again with `gitsync login {server_label(address)}`"
+    )
+
+
+def no_longer_allowed(address: str) -> Denied:
+    return Denied(f"{address}: you may no longer sync this file; ask an admin")
+
+
+def server_denial(address: str, stderr: str) -> Denied | None:
+    """The Denied a gitsync server's refusal means (from git's messages), else None."""
+    if not address.startswith(("http://", "https://")):
+        return None
+    text = stderr.lower()
+    if any(sign in text for sign in _SIGN_IN_REFUSED):
+        return sign_in_again(address)
+    if any(sign in text for sign in _RIGHT_REFUSED):
+        return no_longer_allowed(address)
+    return None
+
+
+def signed_in(address: str) -> list[tuple[str, str]]:
+    """The git setting that sends gitsync's token for ``address`` with the first request.
+
+    A gitsync server redirects a renamed file's old address only after sign-in. git keeps
+    a redirect as the remote's new address only when the first request meets it, not the
+    retry after a 401; so the first request carries the token (from gitsync's own store,
+    through the environment, never in an argument). None for other parents, or no token.
+    """
+    if not address.startswith(("http://", "https://")):
+        return []
+    import base64
+    from urllib.parse import urlsplit
+
+    from gitsync.config import servers
+    from gitsync.repo.gitcli import credentials_path
+
+    parts = urlsplit(address)
+    users = [
+        str(entry.get("user"))
+        for entry in servers().values()
+        if entry.get("user") and urlsplit(str(entry.get("url", ""))).netloc == parts.netloc
+    ]
+    try:
+        stored = credentials_path().read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for line in stored:
+        kept = urlsplit(line.strip())
+        # git's store writes the host URL-encoded ("127.0.0.1%3a8080")
+        if kept.scheme != parts.scheme or unquote(kept.netloc.rpartition("@")[2]) != parts.netloc:
+            continue
+        user, token = unquote(kept.username or ""), unquote(kept.password or "")
+        if user in users and token:
+            pair = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
+            return [("http.extraHeader", f"Authorization: Basic {pair}")]
+    return []
 
 
 def _unreachable(stderr: str) -> bool:
@@ -192,6 +299,9 @@ def clone_error(address: str, stderr: str) -> GitsyncError:
         "not found" in text or "returned error: 404" in text
     ):
         return NotFound(f"{address}: no such file on the server, or not one you may see")
+    denied = server_denial(address, stderr)  # the sign-in refused (9)
+    if denied is not None:
+        return denied
     if _unreachable(stderr):
         return Unreachable(f"{address}: the parent cannot be reached ({_last_line(stderr)})")
     return GitsyncError(f"copy from {address} failed: {_last_line(stderr)}")
@@ -214,6 +324,7 @@ def fetch(
     at once, before the parent itself syncs.
     """
     check_reachable(address)
+    known = read_ref(repo_dir, f"{tracking_prefix}/main")  # --prune drops it if main is gone
     result = git(
         [
             *said_to_server(address, copy),
@@ -228,11 +339,15 @@ def fetch(
         ],
         repo_dir,
         check=False,
+        config=signed_in(address),
     )
     if result.returncode != 0:
         refused = _remote_error(result.stderr)
         if refused:
             raise _refusal(address, refused)
+        denied = server_denial(address, result.stderr)
+        if denied is not None:
+            raise denied
         if _unreachable(result.stderr):
             raise Unreachable(
                 f"{address}: the parent cannot be reached ({_last_line(result.stderr)})"
@@ -247,7 +362,13 @@ def fetch(
         name, _, oid = line.partition(" ")
         heads[name.removeprefix(tracking_prefix + "/")] = oid
     if "main" not in heads:
-        raise Unreachable(f"{address}: not a parent of a hierarchy (it has no shared line 'main')")
+        if known is None and "work" not in heads:
+            raise Unreachable(
+                f"{address}: not a parent of a hierarchy (it has no shared line 'main')"
+            )
+        if known is not None:  # the last commit this copy saw there: what repair restores
+            git(["update-ref", f"{tracking_prefix}/main", known], repo_dir)
+        raise ParentLineGone(address)
     return heads, _transferred(result.stderr)
 
 
@@ -280,6 +401,7 @@ def push(
         ],
         repo_dir,
         check=False,
+        config=signed_in(address),
     )
     sent = _transferred(result.stderr)
     if result.returncode == 0:
@@ -290,6 +412,9 @@ def push(
     refusal = _hook_refusal(text)
     if refusal:
         raise PushRefused(f"the parent refused the change: {refusal}")
+    denied = server_denial(address, result.stderr)
+    if denied is not None:
+        raise denied
     if _unreachable(result.stderr):
         raise Unreachable(f"{address}: the parent cannot be reached ({_last_line(result.stderr)})")
     raise GitsyncError(f"push to {address} failed: {_last_line(result.stderr)}")
@@ -302,6 +427,8 @@ def _hook_refusal(stderr: str) -> str | None:
             return stripped.removeprefix("gitsync:").strip()
     if "hook declined" in stderr:
         return "declined by the parent's pre-receive hook"
+    if "pack exceeds maximum allowed size" in stderr:
+        return "the push is larger than the server takes (max_push_bytes in its server.yaml)"
     return None
 
 

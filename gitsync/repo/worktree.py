@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pygit2
 
+from gitsync.model.names import fits_on_disk
 from gitsync.repo.clientfile import WORK_BRANCH, ClientFile
 from gitsync.repo.gitcli import git
 
@@ -49,8 +50,8 @@ def working_changes(client_file: ClientFile) -> list[tuple[str, bool]]:
     """
     found: list[tuple[str, bool]] = []
     for path, flags in sorted(client_file.repo.status(untracked_files="all").items()):
-        if flags & pygit2.GIT_STATUS_IGNORED:
-            continue
+        if flags & pygit2.GIT_STATUS_IGNORED or not fits_on_disk(path):
+            continue  # a name too long for the disk is never a working file
         found.append((path, bool(flags & pygit2.GIT_STATUS_WT_NEW)))
     return found
 

@@ -17,12 +17,14 @@ resident, so a push through it starts no process to check the rules.
   that differ from it.
 
 Rule names (stable; every message ends with ``(rule: <name>)``): ``json``,
-``no-float``, ``schema``, ``limit``, ``identity``, ``document-name``,
-``canonical-form``, ``tombstone-only``, then the registered rules in ``RULES``
-order: ``balanced-entry``, ``zero-entry``, ``entry-date``, ``reference``,
-``in-use``, ``unique-account``, ``map-mask``, ``document-content``,
-``balanced-books``, then the sync-state rules. New rules join with
-``@rule(name)`` in ``gitsync.rules.engine``.
+``no-float``, ``schema``, ``limit``, ``text``, ``identity``,
+``document-name``, ``folder-name``, ``canonical-form``, ``tombstone-only``,
+then the registered rules in ``RULES`` order: ``balanced-entry``,
+``zero-entry``, ``entry-date``, ``unique-entry-number``, ``path-name``,
+``reference``, ``in-use``, ``unique-account``, ``map-mask``,
+``document-content``, ``balanced-books``, then the sync-state rules. New
+rules join with ``@rule(name)`` in ``gitsync.rules.engine``, and with a case
+in ``tests/func/test_rule_paths.py`` that proves them on every path.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ the commit) and still runs before any object is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from gitsync.model.view import RecordView
@@ -38,6 +38,12 @@ def commit_checked(
     message: str,
     *,
     identity: Identity | None = None,
+    removals: Iterable[str] = (),
 ) -> Oid:
-    """Commit ``changes`` as one change if the rules allow it; nothing is written if not."""
-    return client_file.commit(changes, message, identity=identity, checker=check_commit)
+    """Commit ``changes`` as one change if the rules allow it; nothing is written if not.
+
+    ``removals``: files (never records) taken out of the tree in the same change.
+    """
+    return client_file.commit(
+        changes, message, identity=identity, checker=check_commit, removals=removals
+    )

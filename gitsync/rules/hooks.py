@@ -50,6 +50,7 @@ from gitsync.repo.plumbing import (
     run_git,
 )
 from gitsync.rules.engine import check_all, check_changes
+from gitsync.rules.refs import ReceivingParent, push_refusal
 from gitsync.rules.syncstate import PushedCommit, check_pushed_commits
 
 if TYPE_CHECKING:
@@ -265,6 +266,9 @@ def stamp_staged(
 
 def pre_receive(reader: ObjectReader, stdin: str) -> HookResult:
     """Check each pushed ref: the new tip's state, for the paths changed since the old tip."""
+    refused = push_refusal(ReceivingParent(reader.cwd, reader.env), stdin)
+    if refused:
+        return HookResult(1, refused)
     for line in stdin.splitlines():
         parts = line.split()
         if len(parts) != 3:

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from gitsync.errors import InputError, RuleViolation
 from gitsync.model.books import UNBALANCED_BOOKS, book_balance
 from gitsync.model.money import format_amount, format_money
+from gitsync.model.names import component_problem
 from gitsync.model.records import (
     KINDS,
     document_content_path,
@@ -149,6 +150,78 @@ def _window_before(ctx: RuleContext) -> tuple[date, date] | None:
     if engagement is None or is_tombstone(engagement):
         return None
     return entry_window(engagement.get("year_end", ""))
+
+
+# --- entry numbers ---------------------------------------------------------------------
+
+
+def _entry_key(entry: Record) -> tuple[str, int]:
+    return str(entry["journal"]), int(entry["number"])
+
+
+@rule("unique-entry-number")
+def unique_entry_numbers(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """No two live entries of one journal share a number (``AJE-3`` names one entry).
+
+    Only a change that gives an entry a number it did not have (a new entry,
+    a renumbered one, one moved to another journal) looks at the other
+    entries, through their blob ids (``gitsync.rules.keycache``: only blobs
+    not seen before are read); an edit of a description or lines reads
+    nothing more.
+    """
+    wanted: dict[tuple[str, int], list[str]] = {}
+    for path, entry in _live_targets(ctx, "entry"):
+        old = None if ctx.whole else _before(ctx, path)
+        if old is not None and not is_tombstone(old) and _same_key(old, entry):
+            continue
+        wanted.setdefault(_entry_key(entry), []).append(path)
+    if not wanted:
+        return
+    from gitsync.rules.keycache import entry_number_holders
+
+    holders = entry_number_holders(ctx, set(wanted))
+    for key, paths in sorted(wanted.items()):
+        others = sorted(holders.get(key, []))
+        for path in sorted(paths):
+            clash = [p for p in others if p != path]
+            if ctx.whole:
+                clash = [p for p in clash if p < path]  # each pair once, on the later path
+            if clash:
+                journal, number = key
+                yield RuleViolation(
+                    path,
+                    "number",
+                    "unique-entry-number",
+                    f"{journal}-{number} is already the number of {clash[0]} (entry numbers "
+                    f"are unique in a journal; give this entry another number)",
+                )
+
+
+def _same_key(old: Record, new: Record) -> bool:
+    return old.get("journal") == new.get("journal") and old.get("number") == new.get("number")
+
+
+# --- names on disk -----------------------------------------------------------------------
+
+
+@rule("path-name")
+def paths_fit_on_disk(ctx: RuleContext) -> Iterator[RuleViolation]:
+    """Every path in the file is valid UTF-8 and each of its parts fits on disk (in bytes).
+
+    A name past the bytes a file system allows is committed fine and then
+    cannot be written as a working file in any copy (``gitsync.model.names``).
+    """
+    paths = ctx.after.all_paths if ctx.whole else sorted(ctx.changed_paths())
+    for path in paths:
+        if not ctx.whole and ctx.after.read_bytes(path) is None:
+            continue  # a path this change removes
+        for part in path.split("/"):
+            problem = component_problem(part)
+            if problem:
+                yield RuleViolation(
+                    path.encode("utf-8", "replace").decode(), "", "path-name", problem
+                )
+                break
 
 
 # --- referential integrity ------------------------------------------------------------

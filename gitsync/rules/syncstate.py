@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitsync.errors import RuleViolation
-from gitsync.model.records import KINDS, is_tombstone, kind_of
+from gitsync.model.records import KINDS, RIGHTS, is_tombstone, kind_of
 from gitsync.model.view import RecordView
 from gitsync.rules.documentlocks import DOCUMENTS, LOCKS_PATH, document_of, locked_message, locks_of
 from gitsync.rules.engine import RuleContext, rule
@@ -36,15 +36,6 @@ COPY_TRAILER = "Gitsync-Copy"
 #: The registry's parent id of a copy whose parent is a gitsync server (the server has no copy id).
 SERVER_PARENT = "server"
 
-RIGHTS = (
-    "open-directly",
-    "modify-entries",
-    "modify-accounts",
-    "year-end-close",
-    "lockdown",
-    "abandon-copies",
-    "manage-protection",
-)
 ROLE_RIGHTS: dict[str, tuple[str, ...]] = {
     "partner": RIGHTS,
     "manager": RIGHTS,

@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 from gitsync.errors import Refused, UsageError
 from gitsync.repo.gitcli import git
 from gitsync.server import ServerError, right_at_least
-from gitsync.server.storage import BadPath, ServerRoot, check_file_name, install_relay_hooks
+from gitsync.server.storage import (
+    BadPath,
+    ServerRoot,
+    check_file_name,
+    check_new_file_name,
+    install_relay_hooks,
+)
 
 if TYPE_CHECKING:
     from gitsync.repo.clientfile import ClientFile
@@ -630,9 +636,9 @@ def relocate(
     and the long-poll of the old address keeps working, so copies follow without a restart."""
     hosted = require_admin(catalogue, user, path)
     try:
-        new_path = check_file_name(new_path)
-    except BadPath:
-        raise UsageError(f"'{new_path}': not a file name the server takes") from None
+        new_path = check_new_file_name(new_path)
+    except BadPath as err:
+        raise UsageError(str(err)) from None
     if new_path == hosted.path:
         raise UsageError(f"{hosted.path}: the file is already there")
     if catalogue.file(new_path) is not None or root.repository(new_path).exists():

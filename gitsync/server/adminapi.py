@@ -23,7 +23,7 @@ each with the one line that says why.
 from __future__ import annotations
 
 import asyncio
-import io
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -162,7 +162,7 @@ async def _answer(send: Send, call: Callable[[], Any], notify: ServerApp | None 
     await send_json(send, 200, value)
 
 
-MAX_BUNDLE = 8 * 1024**3
+BUNDLE_TYPE = "application/x-git-bundle"
 
 
 async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, user: User) -> None:
@@ -173,6 +173,15 @@ async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, u
     file, ref = query.get("file", ""), query.get("ref", "")
     if not file or not ref:
         raise Refused(400, "'file' and 'ref' are needed")
+    from gitsync.server.githttp import header
+
+    # A bundle says it is one: a page on another site cannot send that type without asking.
+    if (header(scope, b"content-type") or "").split(";")[0].strip().lower() != BUNDLE_TYPE:
+        raise Refused(415, f"send the bundle as {BUNDLE_TYPE}")
+    largest = app.settings.max_bundle_bytes
+    length = header(scope, b"content-length") or ""
+    if length.isdigit() and int(length) > largest:
+        raise Refused(413, _too_large(largest))
     # Who may act is known before a byte of history is taken.
     try:
         await asyncio.to_thread(admin.require_admin, app.catalogue, user, file)
@@ -193,8 +202,8 @@ async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, u
                     return
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > MAX_BUNDLE:
-                    raise Refused(413)
+                if size > largest:
+                    raise Refused(413, _too_large(largest))
                 out.write(chunk)
                 if not message.get("more_body", False):
                     break
@@ -205,36 +214,54 @@ async def _replace(app: ServerApp, scope: Scope, receive: Receive, send: Send, u
         )
 
 
+def _too_large(largest: int) -> str:
+    return (
+        f"the copy's history is larger than this server takes ({largest} bytes, "
+        "max_bundle_bytes in its server.yaml)"
+    )
+
+
 async def _export(app: ServerApp, send: Send, user: User, file: str) -> None:
-    from gitsync.server.respond import send_json
-
-    def build() -> tuple[bytes, str]:
-        with tempfile.TemporaryDirectory(
-            dir=app.root.path / admin.WORK if (app.root.path / admin.WORK).is_dir() else None
-        ) as tmp:
-            outcome = admin.export(app.root, app.catalogue, user, file, Path(tmp))
-            folder = Path(outcome.detail["backup"])
-            buffer = io.BytesIO()
-            with tarfile.open(fileobj=buffer, mode="w") as archive:
-                archive.add(folder, arcname=folder.name)
-            return buffer.getvalue(), folder.name
-
-    try:
-        data, name = await asyncio.to_thread(build)
-    except GitsyncError as err:
-        await send_json(send, status_of(err), {"error": str(err)})
-        return
+    """The verified backup as a tar, written to a file under ROOT/work and streamed from there."""
     from urllib.parse import quote
 
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"application/x-tar"),
-                (b"content-length", str(len(data)).encode()),
-                (b"x-backup-name", quote(name).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data, "more_body": False})
+    from gitsync.server.respond import send_json
+
+    work = app.root.path / admin.WORK
+    work.mkdir(exist_ok=True)
+    holder = Path(tempfile.mkdtemp(dir=work, prefix=".export-"))
+
+    def build() -> tuple[Path, str]:
+        outcome = admin.export(app.root, app.catalogue, user, file, holder)
+        folder = Path(outcome.detail["backup"])
+        tar = holder / "backup.tar"
+        with tarfile.open(tar, mode="w") as archive:
+            archive.add(folder, arcname=folder.name)
+        return tar, folder.name
+
+    try:
+        try:
+            tar, name = await asyncio.to_thread(build)
+        except GitsyncError as err:
+            await send_json(send, status_of(err), {"error": str(err)})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/x-tar"),
+                    (b"content-length", str(tar.stat().st_size).encode()),
+                    (b"x-backup-name", quote(name).encode()),
+                ],
+            }
+        )
+        with tar.open("rb") as source:
+            while piece := await asyncio.to_thread(source.read, EXPORT_CHUNK):
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        await asyncio.to_thread(shutil.rmtree, holder, True)
+
+
+EXPORT_CHUNK = 1024 * 1024

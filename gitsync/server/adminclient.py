@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -11,11 +11,18 @@ from urllib.parse import unquote
 from gitsync.errors import GitsyncError, UsageError
 
 
-def _call(label: str | None, method: str, action: str, body: Any = None, query: Any = None) -> Any:
+def _call(
+    label: str | None,
+    method: str,
+    action: str,
+    body: Any = None,
+    query: Any = None,
+    into: Any = None,
+) -> Any:
     from gitsync.server.client import _signed_in, admin_request
 
     _, url, user = _signed_in(label)
-    return admin_request(url, user, method, action, body=body, query=query)
+    return admin_request(url, user, method, action, body=body, query=query, into=into)
 
 
 def get(label: str | None, action: str, **query: str) -> Any:
@@ -30,15 +37,18 @@ def export(label: str | None, file: str, to: Path) -> dict[str, Any]:
     """Fetch the server's verified backup of ``file`` and unpack it into ``to``."""
     from gitsync.maintenance.backup import BUNDLE, FILES, MANIFEST, sha256_of
 
-    response = _call(label, "POST", "export", body={"file": file})
-    name = unquote(response.headers.get("x-backup-name", ""))
     to = to.expanduser().resolve()
     to.mkdir(parents=True, exist_ok=True)
-    final = to / name
-    if not name or "/" in name or final.exists():
-        raise UsageError(f"{final}: a backup of that name already exists")
-    with tarfile.open(fileobj=io.BytesIO(response.body), mode="r") as archive:
-        archive.extractall(to, filter="data")
+    # The tar streams to a file beside the backup, never whole in memory, and goes after.
+    with tempfile.TemporaryFile(dir=to, prefix=".export-") as held:
+        response = _call(label, "POST", "export", body={"file": file}, into=held)
+        name = unquote(response.headers.get("x-backup-name", ""))
+        final = to / name
+        if not name or "/" in name or final.exists():
+            raise UsageError(f"{final}: a backup of that name already exists")
+        held.seek(0)
+        with tarfile.open(fileobj=held, mode="r") as archive:
+            archive.extractall(to, filter="data")
     import json
 
     manifest = json.loads((final / MANIFEST).read_text(encoding="utf-8"))

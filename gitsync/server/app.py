@@ -13,9 +13,13 @@ thing: authenticate, authorize, hand over (like Gitea's githttp router).
     GET  /api/files/<file>/events?since=CURSOR[&timeout=S]   long-poll for pushes
     GET|POST /git/<file>/(info/refs|git-upload-pack|git-receive-pack)
 
-Failures are bare: 401 (with a Basic challenge, so git asks its credential
-helper), 403, 404 (an unknown file and a file this user may not see look the
-same, so no route tells one user another's file names), 400, 413.
+Failures are bare: 401 (with a Basic challenge on ``/git/`` only, so git asks
+its credential helper and a browser never learns to send Basic credentials to
+the API), 403, 404 (an unknown file and a file this user may not see look the
+same, so no route tells one user another's file names), 400, 413, 415 (the API
+takes ``application/json`` only), 429 with Retry-After (too many failed
+sign-ins, see ``signin``). Every request is logged at INFO on
+``gitsync.server.requests``: user, method, path, status, milliseconds.
 """
 
 from __future__ import annotations
@@ -59,9 +63,13 @@ from gitsync.server.receive import (
     parse_updates,
 )
 from gitsync.server.respond import Refused, _query, read_json, send_json
-from gitsync.server.storage import BadPath, ServerRoot, check_file_name
+from gitsync.server.settings import ServerSettings
+from gitsync.server.signin import Crowded, SignInGate, Throttled
+from gitsync.server.storage import BadPath, ServerRoot, check_file_name, check_new_file_name
 
 log = logging.getLogger("gitsync.server")
+requests_log = logging.getLogger("gitsync.server.requests")
+USER_KEY = "gitsync.user"  # the signed-in user's name, kept in the ASGI scope for the log
 
 MAX_WAIT = 60.0
 PASSWORD_CACHE_SECONDS = 300.0
@@ -71,16 +79,19 @@ GIT_SERVICES = {
 }
 
 
-class _Answered(Exception):
-    """The response was sent already (a redirect before sign-in)."""
-
-
 class ServerApp:
     """The ASGI callable, with the catalogue, the push contexts and the waiting agents."""
 
     def __init__(self, root: ServerRoot, *, hook_socket: Path | None = None) -> None:
         self.root = root
         self.catalogue = Catalogue.open(root)
+        self.settings = ServerSettings.of(root)
+        self.signin = SignInGate(
+            user_failures=self.settings.user_failures,
+            address_failures=self.settings.address_failures,
+            window=self.settings.window,
+            audit=self._audit_signin,
+        )
         self.hook_socket = hook_socket or root.hook_socket
         self.pushes: dict[str, PushContext] = {}
         self.push_copies: dict[str, str] = {}  # push key -> the copy that said it pushes
@@ -95,13 +106,34 @@ class ServerApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        started = time.monotonic()
+        status = 0
+
+        async def answer(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._answer(scope, receive, answer)
+        finally:
+            # The path only: no query string, no header (a token or password never reaches here).
+            requests_log.info(
+                "%s %s %s %s %dms",
+                scope.get(USER_KEY, "-"),
+                scope.get("method", "-"),
+                scope.get("path", "-"),
+                status or "-",
+                round((time.monotonic() - started) * 1000),
+            )
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.route(scope, receive, send)
-        except _Answered:
-            return
         except Refused as refused:
-            extra = []
-            if refused.status == 401:
+            extra = list(refused.headers)
+            if refused.status == 401 and str(scope.get("path", "")).startswith("/git/"):
                 extra.append((b"www-authenticate", b'Basic realm="gitsync", charset="UTF-8"'))
             await send_plain(send, refused.status, refused.text.encode() + b"\n", extra)
         except (OSError, asyncio.CancelledError):
@@ -124,17 +156,20 @@ class ServerApp:
         if path == "/api/login":
             if method != "POST":
                 raise Refused(405)
-            await self.login(await read_json(scope, receive), send)
+            await self.login(await read_json(scope, receive), send, scope)
             return
-        if path.startswith("/git/") and path.endswith("/info/refs"):
-            await self._redirect_moved(scope, send, path)
+        # Redirects of a renamed file come after sign-in, and only to who may see it (``git``).
         user = await self.authenticate(scope)
         if path.startswith("/git/"):
             await self.git(scope, receive, send, user, path.removeprefix("/git/"))
         elif path == "/api/logout" and method == "POST":
             _, secret = _basic(scope) or ("", "")
-            await asyncio.to_thread(self.catalogue.revoke_token, secret)
+            await asyncio.to_thread(self._sign_out, user, secret)
             await send_json(send, 200, {"signed_out": user.name})
+        elif path.startswith("/api/tokens"):
+            from gitsync.server.tokenapi import handle as token_api
+
+            await token_api(self, scope, receive, send, user, path.removeprefix("/api/tokens"))
         elif path == "/api/whoami" and method == "GET":
             await send_json(send, 200, {"user": user.name, "role": user.role})
         elif path == "/api/files" and method == "GET":
@@ -162,28 +197,79 @@ class ServerApp:
         name, secret = credentials
         if not name or not secret or len(secret) > 1024 or len(name) > 100:
             raise Refused(401)
-        user = await asyncio.to_thread(self.catalogue.user_for_token, name, secret)
+        user = await asyncio.to_thread(
+            self.catalogue.user_for_token, name, secret, max_age=self.settings.token_lifetime
+        )
         if user is not None:
+            scope[USER_KEY] = user.name
             return user
+        if await asyncio.to_thread(self.catalogue.token_known, secret):
+            raise Refused(401)  # an expired token: no password to check
         key = hashlib.sha256(f"{name}\0{secret}".encode("utf-8", "surrogateescape")).hexdigest()
         stamp = await asyncio.to_thread(self.catalogue.password_stamp, name)
         cached = self._passwords.get(key)
         if cached is not None and cached[1] > time.monotonic() and cached[2] == stamp:
+            scope[USER_KEY] = cached[0].name
             return cached[0]  # the same password, unchanged since argon2 said yes
-        user = await asyncio.to_thread(self.catalogue.check_password, name, secret)
-        if user is None or stamp is None:
+        user = await self.sign_in(scope, name, secret, "git")
+        if stamp is None:
             raise Refused(401)
         self._passwords[key] = (user, time.monotonic() + PASSWORD_CACHE_SECONDS, stamp)
         return user
 
-    async def login(self, body: dict[str, Any], send: Send) -> None:
-        name, password = body.get("user"), body.get("password")
-        if not isinstance(name, str) or not isinstance(password, str):
-            raise Refused(400)
-        user = await asyncio.to_thread(self.catalogue.check_password, name, password)
-        if user is None:
-            raise Refused(401)
+    async def sign_in(self, scope: Scope, name: str, password: str, via: str) -> User:
+        """The user whose password this is, through the sign-in gate (throttle, argon2 pool)."""
+        address = (scope.get("client") or ("", 0))[0] or "-"
+        try:
+            user = await self.signin.verify(
+                name, address, via, lambda: self.catalogue.check_password(name, password)
+            )
+        except Throttled as throttled:
+            wait = str(throttled.retry_after)
+            raise Refused(
+                429,
+                f"too many failed sign-ins; try again in {wait} s",
+                [(b"retry-after", wait.encode())],
+            ) from None
+        except Crowded:
+            raise Refused(
+                503, "too many sign-ins at once; try again", [(b"retry-after", b"1")]
+            ) from None
+        except PermissionError:
+            raise Refused(401) from None
+        scope[USER_KEY] = user.name
+        return user
+
+    async def issue_token(self, scope: Scope, user: User) -> str:
+        """A new token for a user who signed in with a password; audited (by its id, never itself)."""
+        from gitsync.server.tokens import issued
+
         token = await asyncio.to_thread(self.catalogue.issue_token, user)
+        address = (scope.get("client") or ("", 0))[0] or "-"
+        await asyncio.to_thread(issued, self.catalogue, user, token, address)
+        return token
+
+    def _audit_signin(self, action: str, name: str, detail: dict[str, str]) -> None:
+        from gitsync.server.tokens import audit
+
+        audit(self.catalogue, name[:100], action, **detail)
+
+    def _sign_out(self, user: User, secret: str) -> None:
+        from gitsync.server.catalogue import token_hash
+        from gitsync.server.tokens import audit, token_id
+
+        if self.catalogue.token_known(secret):
+            self.catalogue.revoke_token(secret)
+            audit(self.catalogue, user.name, "token-revoke", token=token_id(token_hash(secret)))
+
+    async def login(self, body: dict[str, Any], send: Send, scope: Scope) -> None:
+        name, password = body.get("user"), body.get("password")
+        if not isinstance(name, str) or not isinstance(password, str) or not name:
+            raise Refused(400)
+        if len(name) > 100 or len(password) > 1024:
+            raise Refused(401)
+        user = await self.sign_in(scope, name, password, "login")
+        token = await self.issue_token(scope, user)
         await send_json(send, 200, {"user": user.name, "role": user.role, "token": token})
 
     # --- files -------------------------------------------------------------------
@@ -205,25 +291,6 @@ class ServerApp:
         if not right_at_least(right, needed):
             raise Refused(403)
         return hosted, right
-
-    async def _redirect_moved(self, scope: Scope, send: Send, path: str) -> None:
-        """A renamed or moved file's old address: redirect before sign-in, because git keeps a
-        redirect as the new address only when it comes first (one it meets after the 401 is
-        followed once and forgotten). It tells who knows the old name the new one, nothing more."""
-        name = path.removeprefix("/git/").removesuffix("/info/refs").removesuffix(".git")
-        try:
-            name = check_file_name(name)
-        except BadPath:
-            return
-        if await asyncio.to_thread(self.catalogue.file, name) is not None:
-            return
-        hosted = await asyncio.to_thread(self._moved, name)
-        if hosted is None:
-            return
-        query = bytes(scope.get("query_string", b"")).decode("latin-1")
-        target = self.file_url(scope, hosted.path) + "/info/refs" + (f"?{query}" if query else "")
-        await send_plain(send, 301, b"moved\n", [(b"location", target.encode())])
-        raise _Answered
 
     def _moved(self, name: str) -> HostedFile | None:
         """The file a renamed or moved address now names (admin.relocate keeps the old one)."""
@@ -274,7 +341,7 @@ class ServerApp:
             raise Refused(400)
         _refuse_an_older_client(scope)
         try:
-            name = check_file_name(name)
+            name = check_new_file_name(name)
         except BadPath:
             raise Refused(400) from None
         chosen, state = await asyncio.to_thread(self._name_to_publish, name, user)
@@ -293,7 +360,7 @@ class ServerApp:
         for n in range(1, 100):
             candidate = name if n == 1 else f"{name} ({n})"
             try:
-                candidate = check_file_name(candidate)
+                candidate = check_new_file_name(candidate)
             except BadPath:
                 raise Refused(400) from None
             hosted = self.catalogue.file(candidate)
@@ -489,7 +556,15 @@ class ServerApp:
             self.pushes[key] = PushContext(
                 hosted.path, repository, user.name, publishing=hosted.state != "ready"
             )
-            extra = {"GITSYNC_PUSH_KEY": key, "GITSYNC_HOOK_SOCKET": str(self.hook_socket)}
+            extra = {
+                "GITSYNC_PUSH_KEY": key,
+                "GITSYNC_HOOK_SOCKET": str(self.hook_socket),
+                # The largest push, for every hosted file (old ones too): git's own limit,
+                # whose refusal the client shows ("pack exceeds maximum allowed size").
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "receive.maxInputSize",
+                "GIT_CONFIG_VALUE_0": str(self.settings.max_push_bytes),
+            }
         path_info = "/" + str(repository.relative_to(self.root.files.resolve())) + suffix
         env = backend_env(
             scope,
@@ -558,13 +633,18 @@ class ServerApp:
             hosted = await asyncio.to_thread(self.catalogue.file, ctx.file)
             if hosted is None:
                 return 200, ""
-            if hosted.state == "ready":
-                await asyncio.to_thread(fold_received, ctx.repository)
+            # The push's events first: whatever fails after, every agent hears of the push.
             moved = False
             for update in parse_updates(body):
                 if update.ref.startswith("refs/heads/"):
                     await self._notify(hosted, update.ref, update.old, update.new, ctx.user)
                     moved = True
+            if hosted.state == "ready":
+                try:
+                    await asyncio.to_thread(fold_received, ctx.repository)
+                except Exception:
+                    # The content stays under its incoming ref; the next push or publish folds it.
+                    log.exception("%s: folding the pushed content failed", hosted.path)
             if moved and hosted.state == "ready":
                 values = await asyncio.to_thread(describe_file, ctx.repository)
                 await asyncio.to_thread(self.catalogue.update_file, hosted.path, **values)

@@ -303,7 +303,8 @@ class Catalogue:
                 self.t["tokens"].delete().where(self.t["tokens"].c.hash == token_hash(token))
             )
 
-    def user_for_token(self, name: str, token: str) -> User | None:
+    def user_for_token(self, name: str, token: str, *, max_age: float | None = None) -> User | None:
+        """The user a token signs in, while it is younger than ``max_age`` seconds."""
         tokens, users = self.t["tokens"], self.t["users"]
         from sqlalchemy import select
 
@@ -312,9 +313,38 @@ class Catalogue:
             .select_from(tokens.join(users, tokens.c.user_id == users.c.id))
             .where(tokens.c.hash == token_hash(token), users.c.name == name)
         )
+        if max_age is not None:
+            query = query.where(tokens.c.created > time.time() - max_age)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return User(row.id, row.name, row.role) if row is not None else None
+
+    def token_known(self, token: str) -> bool:
+        """Whether the token was issued and not revoked (expired or not): no password to check."""
+        tokens = self.t["tokens"]
+        with self.engine.connect() as conn:
+            row = conn.execute(tokens.select().where(tokens.c.hash == token_hash(token))).first()
+        return row is not None
+
+    def tokens(self, user_name: str | None = None) -> list[tuple[str, str, float]]:
+        """(stored hash, user, created) of every token not revoked, of one user when named."""
+        from sqlalchemy import select
+
+        tokens, users = self.t["tokens"], self.t["users"]
+        query = (
+            select(tokens.c.hash, users.c.name, tokens.c.created)
+            .select_from(tokens.join(users, tokens.c.user_id == users.c.id))
+            .order_by(users.c.name, tokens.c.created)
+        )
+        if user_name is not None:
+            query = query.where(users.c.name == user_name)
+        with self.engine.connect() as conn:
+            return [(r.hash, r.name, r.created) for r in conn.execute(query)]
+
+    def revoke_token_hash(self, stored: str) -> None:
+        """Revoke the token whose stored hash is ``stored`` (as ``tokens`` lists it)."""
+        with self._tx() as conn:
+            conn.execute(self.t["tokens"].delete().where(self.t["tokens"].c.hash == stored))
 
     # --- files -------------------------------------------------------------------
 

@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
-from gitsync.errors import GitsyncError, NotFound, Refused, Unreachable, UsageError
+from gitsync.errors import GitsyncError, NotFound, Refused, Unreachable, UsageError, one_line
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
+from gitsync.repo.transport import sign_in_again
 from gitsync.sync import webapi
 from gitsync.sync.remote import (
     NotSignedIn,
@@ -33,6 +34,7 @@ from gitsync.sync.remote import (
 )
 
 PUBLISH_REF = "refs/gitsync/publish"
+BUNDLE_TYPE = "application/x-git-bundle"  # the server takes a bundle only when it says so
 MAX_PUBLISH_STEPS = 10
 
 
@@ -90,6 +92,8 @@ def _api(
     json: Any = None,
     content: Any = None,
     timeout: float = 30.0,
+    into: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> webapi.Answer:
     """One request to the server's API as ``user`` (None: unsigned); every failure one error.
 
@@ -101,15 +105,15 @@ def _api(
     try:
         response = webapi.request(
             method, url, json=json, content=content, auth=auth, timeout=timeout,
-            headers=format_header(),
+            headers=format_header() | (headers or {}), into=into,
         )  # fmt: skip
     except webapi.Unanswered as err:
         raise Unreachable(f"{where}: the server cannot be reached ({err})") from None
     status = response.status
     if status < 400:
         return response
-    if status == 401:
-        raise NotSignedIn(f"{where}: the server refused the sign-in (run 'gitsync login')")
+    if status in (401, 429):
+        raise NotSignedIn(str(sign_in_again(where)))
     line = _server_line(response)
     if status == 404:
         raise NotFound(f"{where}: {line or 'no such file, or not one you may see'}")
@@ -120,6 +124,8 @@ def _api(
         raise GitsyncError(f"{where}: {line or refused}")
     if status == 400 and line:
         raise UsageError(f"{where}: {line}")
+    if status in (413, 415) and not line:
+        line = one_line(response.text.strip()[:300])  # the server's own plain line: which limit
     raise GitsyncError(f"{where}: {line or f'the server answered {status}'}")
 
 
@@ -281,7 +287,7 @@ def send_file(
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Send the history, complete the publish and make the file a copy (no sync after)."""
-    from gitsync.server.storage import check_file_name
+    from gitsync.server.storage import check_new_file_name, check_publish_folder
     from gitsync.sync.engine import SyncReport
     from gitsync.sync.engine import publish as share_work
 
@@ -296,11 +302,12 @@ def send_file(
         path = str(pending["file"])
     else:
         label, url, user = _signed_in(server)
-        path = "/".join(p for p in (folder.strip("/"), name or client_file.root.name) if p)
-    try:
-        path = check_file_name(path)
-    except GitsyncError:
-        raise UsageError(f"'{path}': not a file name the server takes") from None
+        try:
+            where = check_publish_folder(folder)
+            path = "/".join(p for p in (where, name or client_file.root.name) if p)
+            path = check_new_file_name(path)
+        except GitsyncError as err:
+            raise UsageError(str(err)) from None
     started = _http("POST", f"{url}/api/publish", user, json={"path": path})
     path = str(
         started["file"]
@@ -388,7 +395,7 @@ def _publish_push(client_file: Any, file_url: str, refspecs: list[str], what: st
     A refusal, an unreachable server and any other failure each get one line
     that says to publish again, which resumes from what arrived.
     """
-    from gitsync.repo.transport import _hook_refusal, _unreachable
+    from gitsync.repo.transport import _hook_refusal, _unreachable, server_denial
 
     result = git(
         ["push", "--porcelain", "--progress", file_url, *refspecs], client_file.root, check=False
@@ -397,6 +404,9 @@ def _publish_push(client_file: Any, file_url: str, refspecs: list[str], what: st
         refusal = _hook_refusal(result.stdout + result.stderr)
         if refusal:
             raise GitsyncError(f"the server refused {what}: {refusal}")
+        denied = server_denial(file_url, result.stderr)
+        if denied is not None:
+            raise denied
         if _unreachable(result.stderr):
             raise Unreachable(f"{file_url}: the server cannot be reached; publish again to resume")
         raise GitsyncError(f"publish to {file_url} failed; publish again to resume")
@@ -453,10 +463,17 @@ def admin_request(
     body: Any = None,
     query: Any = None,
     content: Any = None,
+    into: Any = None,
 ) -> webapi.Answer:
-    """One call of ``/api/admin/<action>`` on the server at ``url`` as ``user``; the answer."""
+    """One call of ``/api/admin/<action>`` on the server at ``url`` as ``user``; the answer.
+
+    ``content`` (a file) goes as a git bundle; ``into`` takes a successful answer's body.
+    """
     address = f"{url}/api/admin/{action}" + (f"?{urlencode(query)}" if query else "")
-    return _api(method, address, user, json=body, content=content, timeout=600.0)
+    kind = {"Content-Type": BUNDLE_TYPE} if content is not None else None
+    return _api(
+        method, address, user, json=body, content=content, timeout=600.0, into=into, headers=kind
+    )
 
 
 # --- Replace Server Copy ----------------------------------------------------------------

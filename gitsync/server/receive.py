@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gitsync.repo.store import HostedRepository
+    from gitsync.rules.refs import ReceivingParent
 
 PUBLISH_REF = "refs/gitsync/publish"
 INCOMING_PREFIX = "refs/gitsync/incoming/"
@@ -77,8 +78,11 @@ def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -
     updates = parse_updates(stdin)
     if not updates:
         return "push refused: no ref updates"
+    from gitsync.rules.refs import ReceivingParent
+
+    env = _quarantine_env(ctx, object_dir, alternates)
     for update in updates:
-        refusal = _check_ref(ctx, update)
+        refusal = _check_ref(ctx, update, ReceivingParent(ctx.repository, env))
         if refusal:
             return refusal
     repo = HostedRepository(ctx.repository, [object_dir, *alternates.split(":")])
@@ -92,13 +96,6 @@ def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -
     from gitsync.repo.plumbing import ObjectReader
     from gitsync.rules.hooks import pre_receive
 
-    # The push's objects are still in git's quarantine: hand the rules the same
-    # environment git gives a pre-receive hook (not os.environ: pushes run in threads).
-    env = {**os.environ, "GIT_DIR": str(ctx.repository)}
-    if object_dir:
-        env["GIT_OBJECT_DIRECTORY"] = object_dir
-    if alternates:
-        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = alternates
     try:
         with ObjectReader(ctx.repository, env) as reader:
             result = pre_receive(reader, stdin)
@@ -107,6 +104,17 @@ def check_push(ctx: PushContext, stdin: str, object_dir: str, alternates: str) -
     if result.code != 0:
         return result.message or "push refused by the file's rules"
     return None
+
+
+def _quarantine_env(ctx: PushContext, object_dir: str, alternates: str) -> dict[str, str]:
+    """The environment git gives a pre-receive hook: the push's objects are still in git's
+    quarantine (built here, not in os.environ: pushes run in threads)."""
+    env = {**os.environ, "GIT_DIR": str(ctx.repository)}
+    if object_dir:
+        env["GIT_OBJECT_DIRECTORY"] = object_dir
+    if alternates:
+        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = alternates
+    return env
 
 
 def fold_received(repository: Path) -> int:
@@ -122,20 +130,19 @@ def fold_received(repository: Path) -> int:
     return fold_incoming_at(repository)
 
 
-def _check_ref(ctx: PushContext, update: RefUpdate) -> str | None:
+def _check_ref(ctx: PushContext, update: RefUpdate, parent: ReceivingParent) -> str | None:
+    """The server's publishing state first, then the ref policy every parent keeps
+    (``gitsync.rules.refs``: the shared line forward only, gitsync's own refs, nothing else)."""
+    from gitsync.rules.refs import ref_refusal
+
     if ctx.publishing:
         if update.ref.startswith(INCOMING_PREFIX) and not _zero(update.new):
             return None  # the publisher's on-demand content, folded when the publish completes
         if update.ref != PUBLISH_REF:
             return f"push to {update.ref} refused: the file is being published"
-        return None
-    if update.ref == PUBLISH_REF:
+    elif update.ref == PUBLISH_REF:
         return f"push to {update.ref} refused: the file is already published"
-    if update.ref.startswith(("refs/heads/", INCOMING_PREFIX)):
-        if _zero(update.new):
-            return f"push to {update.ref} refused: refs are never deleted on the server"
-        return None
-    return f"push to {update.ref} refused: the server takes only the shared line"
+    return ref_refusal(parent, update.old, update.new, update.ref)
 
 
 def _check_authors(repo: HostedRepository, update: RefUpdate, user: str) -> str | None:
@@ -229,15 +236,20 @@ def describe_file(repository: Path) -> dict[str, Any]:
     except ValueError:
         engagement = {}
     if isinstance(engagement, dict):
-        for key, field in (
-            ("client", "client_name"),
-            ("number", "client_number"),
-            ("city", "city"),
-            ("year_end", "year_end"),
+        from gitsync.errors import one_line
+        from gitsync.model.records import CITY_MAX, CLIENT_NAME_MAX, CLIENT_NUMBER_MAX
+
+        for key, field, most in (
+            ("client", "client_name", CLIENT_NAME_MAX),
+            ("number", "client_number", CLIENT_NUMBER_MAX),
+            ("city", "city", CITY_MAX),
+            ("year_end", "year_end", 10),
         ):
             value = engagement.get(field)
             if value is not None:
-                found[key] = str(value)
+                # A file made before the rule on these fields (``text``) may hold control or
+                # bidi characters: the catalogue and the web page show them escaped, capped.
+                found[key] = one_line(value)[:most]
         if isinstance(engagement.get("format_version"), int):
             found["format_version"] = engagement["format_version"]
     holders: list[str] = []

@@ -17,9 +17,12 @@ MAX_JSON = 64 * 1024
 class Refused(Exception):
     """A request answered with a bare status (no detail that helps a guesser)."""
 
-    def __init__(self, status: int, text: str = "") -> None:
+    def __init__(
+        self, status: int, text: str = "", headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         super().__init__(status)
         self.status = status
+        self.headers = headers or []
         self.text = text or {
             400: "bad request",
             401: "sign in",
@@ -27,6 +30,7 @@ class Refused(Exception):
             404: "not found",
             405: "method not allowed",
             413: "too large",
+            415: "send application/json",
         }.get(status, "refused")
 
 
@@ -38,7 +42,14 @@ def _query(scope: Scope) -> dict[str, str]:
 
 
 async def read_json(scope: Scope, receive: Receive) -> dict[str, Any]:
-    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object."""
+    """A JSON object body of at most MAX_JSON bytes; 413 beyond it, 400 when not an object.
+
+    The body must say it is ``application/json`` (415 otherwise): a page on another site
+    can send a form or ``text/plain`` to this server without asking, never JSON.
+    """
+    kind = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Refused(415)
     length = header(scope, b"content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_JSON):
         raise Refused(413)

@@ -50,6 +50,62 @@ def check_file_name(name: str) -> str:
     return "/".join(parts)
 
 
+#: Characters a shell, a glob or Windows gives a meaning to; a file name becomes a folder
+#: name in every copy taken from the server. ``&``, ``'`` and parentheses stay allowed:
+#: firms are called "Smith & Jones" and "O'Brien", and a taken name becomes "NAME (2)".
+_SHELL_CHARACTERS = frozenset('$`|;<>*?":\\')
+
+
+def check_new_file_name(name: str) -> str:
+    """``name`` as the path of a new file on the server (publish, rename), or BadPath saying why.
+
+    On top of ``check_file_name``: each part starts with neither ``-`` nor
+    ``~`` (an option, a home folder), holds no character a shell or Windows
+    gives a meaning to (dollar, backquote, backslash and ``|;<>*?":``) and no
+    bidi control, and does not end with a dot; the whole path is at most
+    ``NAME_BYTES_MAX`` bytes in UTF-8, because the server's recycle area keeps
+    it as one file name (``gitsync.model.names``).
+    """
+    from gitsync.model.names import BIDI_CONTROLS, NAME_BYTES_MAX, utf8_size
+
+    size = utf8_size(name)
+    if size > NAME_BYTES_MAX:
+        raise BadPath(
+            f"a name on the server is at most {NAME_BYTES_MAX} bytes in UTF-8, its folder "
+            f"included (this one has {size})"
+        )
+    if any(len(part) > 100 for part in name.split("/")):
+        raise BadPath("each part of a name on the server is at most 100 characters")
+    name = check_file_name(name)
+    for part in name.split("/"):
+        if part[0] in "-~":
+            raise BadPath(f"'{name}': a name on the server must not start with '-' or '~'")
+        found = next((ch for ch in part if ch in _SHELL_CHARACTERS or ch in BIDI_CONTROLS), None)
+        if found is not None:
+            shown = found if found in _SHELL_CHARACTERS else f"U+{ord(found):04X}"
+            raise BadPath(f"'{name}': a name on the server must not hold {shown!r}")
+        if part.endswith("."):
+            raise BadPath(f"'{name}': a name on the server must not end with a dot")
+    return name
+
+
+def check_publish_folder(folder: str) -> str:
+    """The folder on the server a file is published into ("" for none), or BadPath.
+
+    A folder is a path on the server, never on this machine: ``/etc`` or one
+    that climbs out (``..``) is refused rather than quietly made relative.
+    """
+    text = folder.strip()
+    if not text:
+        return ""
+    if text.startswith(("/", "\\", "~")) or (len(text) > 1 and text[1] == ":"):
+        raise BadPath(f"--folder '{folder}': a folder on the server is relative, like Clients/2026")
+    parts = text.rstrip("/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise BadPath(f"--folder '{folder}': a folder on the server has no '.', '..' or '//'")
+    return "/".join(parts)
+
+
 @dataclass(frozen=True)
 class ServerRoot:
     """One server root on disk."""
@@ -100,8 +156,6 @@ class ServerRoot:
         for key, value in (
             ("core.bigFileThreshold", "1m"),
             ("receive.unpackLimit", "1"),
-            ("receive.denyNonFastForwards", "true"),
-            ("receive.denyDeletes", "true"),
             ("uploadpack.allowReachableSHA1InWant", "true"),
             ("uploadpack.allowFilter", "true"),
             ("http.receivepack", "true"),
@@ -120,7 +174,15 @@ def relay_script(name: str) -> str:
 
 
 def install_relay_hooks(repository: Path) -> None:
-    """The bare repository's pre-receive and post-receive: thin relays to the server process."""
+    """The bare repository's pre-receive and post-receive: thin relays to the server process.
+
+    With them, the settings by which git itself keeps the shared line whole
+    (``RECEIVE_GUARDS``: no deletion, no rewind), so ``server repair`` restores them too.
+    """
+    from gitsync.repo.hooks import RECEIVE_GUARDS
+
+    for key, value in RECEIVE_GUARDS.items():
+        git(["config", key, value], repository)
     hooks = repository / "hooks"
     hooks.mkdir(exist_ok=True)
     for sample in hooks.glob("*.sample"):

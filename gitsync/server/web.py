@@ -171,7 +171,9 @@ async def _session(app: ServerApp, scope: Scope) -> tuple[User, str] | None:
     name, sep, token = value.partition(":")
     if not sep or not name or not token or len(value) > 300:
         return None
-    user = await asyncio.to_thread(app.catalogue.user_for_token, name, token)
+    user = await asyncio.to_thread(
+        app.catalogue.user_for_token, name, token, max_age=app.settings.token_lifetime
+    )
     return (user, token) if user is not None else None
 
 
@@ -249,13 +251,16 @@ async def _login(app: ServerApp, scope: Scope, receive: Receive, send: Send) -> 
     if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
         raise Refused(403, "the form's CSRF token is missing or wrong; reload the page")
     name, password = form.get("user", ""), form.get("password", "")
-    user = None
-    if name and password and len(name) <= 100:
-        user = await asyncio.to_thread(app.catalogue.check_password, name, password)
-    if user is None:
+    if not name or not password or len(name) > 100 or len(password) > 1024:
         await _login_page(scope, send, "Wrong user name or password.", 401)
         return
-    token = await asyncio.to_thread(app.catalogue.issue_token, user)
+    try:
+        user = await app.sign_in(scope, name, password, "web")
+    except Refused as refused:  # wrong (401), throttled (429), or too many at once (503)
+        shown = "Wrong user name or password." if refused.status == 401 else refused.text
+        await _login_page(scope, send, shown, refused.status)
+        return
+    token = await app.issue_token(scope, user)
     await _redirect(
         send,
         "/",

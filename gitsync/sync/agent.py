@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import SYNC_DIR
-from gitsync.errors import Busy, GitsyncError, one_line
+from gitsync.errors import Busy, Denied, GitsyncError, one_line
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import local_path
@@ -115,6 +115,9 @@ def _watch(
             report = sync_once(client_file)
         except Busy:
             return online  # a command holds the copy: its change wakes the agent again
+        except Denied:
+            stop.set()  # signed out or no longer allowed: retrying cannot help; the line says why
+            raise
         except GitsyncError as err:
             on_event({"event": "error", "reason": reason, "line": f"sync failed: {err}"})
             return False

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gitsync.errors import ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
+from gitsync.errors import Denied, ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
-from gitsync.repo.transport import CopyAbandoned, fetch, push
+from gitsync.repo.transport import CopyAbandoned, ParentLineGone, fetch, push
 from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.report import SyncReport
 from gitsync.sync.route import Route, routes_of
@@ -313,14 +313,6 @@ def open_parent(client_file: ClientFile) -> SyncReport | None:
     return report
 
 
-def _remember_abandoned(client_file: ClientFile) -> None:
-    """Note in the copy's local state that its parent abandoned it, for ``status`` to say."""
-    state = client_file.reload_state()
-    if state is not None and not state.extra.get("abandoned"):
-        state.extra["abandoned"] = True
-        client_file.save_state(state)
-
-
 def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
     """Run one sync of this copy and return what it did.
 
@@ -361,7 +353,19 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                     report.unreachable.append(route.address)
                     continue
                 except CopyAbandoned:
-                    _remember_abandoned(client_file)
+                    # Refused for good: `status` says "abandoned" from now on.
+                    state.extra["abandoned"] = True
+                    client_file.save_state(state)
+                    raise
+                except Denied as denied:
+                    # Not offline: `status` repeats this line until a sync gets through.
+                    state.extra["denied"] = str(denied)
+                    client_file.save_state(state)
+                    raise
+                except ParentLineGone:
+                    # Not "offline": status says the same until repair puts the line back.
+                    state.extra["last_sync"] = route.line_gone()
+                    client_file.save_state(state)
                     raise
                 report.route, report.address = route.name, route.address
                 report.state = "online-peer" if route.name == "peer" else "online"
@@ -373,7 +377,12 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         report.pending = pending_count(client_file)
         fault_point("sync.before-state-saved")
         last = {"state": report.state, "route": report.route, "address": report.address}
-        if state.extra.get("last_sync") != last:  # most syncs change nothing here: skip the write
+        was_denied = report.state != "offline" and state.extra.pop("denied", None) is not None
+        if state.extra.get("last_sync") != last or was_denied:  # most syncs change nothing here
             state.extra["last_sync"] = last
             client_file.save_state(state)
+        if was_denied:
+            from gitsync.config import LocalState
+
+            LocalState.drop(client_file.root, "denied")  # save() keeps keys it is not given
     return report

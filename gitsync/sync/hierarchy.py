@@ -19,7 +19,11 @@ from gitsync.model import canonical
 from gitsync.model.records import KINDS, new_id, now_stamp
 from gitsync.repo.clientfile import ClientFile
 from gitsync.repo.gitcli import git
-from gitsync.repo.hooks import install_hooks, receives_through_gitsync_alone
+from gitsync.repo.hooks import (
+    guard_shared_line,
+    install_hooks,
+    receives_through_gitsync_alone,
+)
 from gitsync.repo.transport import clone_error, local_path
 from gitsync.sync.engine import SyncReport, publish, routes, sync
 
@@ -91,6 +95,7 @@ def make_copy(source: str, dest: Path | None = None, *, user: str | None = None)
                 f"{folder}: cannot make a sync copy while signed or checked out: {taken}"
             )
         with parent_file.locked(timeout=60.0):
+            guard_shared_line(parent_file.repo)  # a parent made before the guards gets them now
             # The parent's own edits go on its shared line first, so the copy starts from them.
             publish(parent_file, SyncReport(parent_file.copy_id, "parent"))
             return _clone(address, dest, parent_file.state, user, parent_file)

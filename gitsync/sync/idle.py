@@ -85,6 +85,8 @@ def _idle(root: Path, git_dir: Path) -> SyncReport | None:
         return None
     if state is None or state.role != "child" or state.offline or state.extra.get("publishing"):
         return None
+    if state.extra.get("denied"):
+        return None  # the full sync asks the server again, and forgets the refusal if it passes
     head = read_ref(root, "HEAD")
     if _unusual(git_dir) or read_ref(root, SHARED_REF) != head:
         return None  # copies below sent something (or the shared line is not there)

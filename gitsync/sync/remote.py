@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from gitsync.config import servers
-from gitsync.errors import GitsyncError, Refused, UsageError
+from gitsync.errors import Denied, GitsyncError, Refused, UsageError
 from gitsync.repo.gitcli import git
 
 LONG_POLL_SECONDS = 25.0
@@ -25,7 +25,7 @@ MAX_POLL_BACKOFF = 30.0
 _REFERENCE = re.compile(r"^(?P<label>[A-Za-z0-9_.-]+):(?P<file>[^/].*)$")
 
 
-class NotSignedIn(Refused):
+class NotSignedIn(Denied):
     """The server refused the credentials (or none are stored): sign in again."""
 
 
@@ -148,6 +148,11 @@ def follow_changes(
                 if response.status == 400 and cursor is not None:
                     cursor = None  # the server's cursor went back (a new catalogue): start again
                     continue
+                if response.status in (401, 403, 404, 429):
+                    # Signed out, or no longer allowed: not a stream that is down. One sync
+                    # says why (and stops the agent); this long-poll stops asking.
+                    on_change()
+                    return
                 if response.status >= 400:
                     raise Refused(f"{address}: the server answered {response.status}")
                 data = response.json()
@@ -164,6 +169,9 @@ def follow_changes(
                     and params
                 ):
                     stop.wait(1.0)  # an answer that did not wait: never spin on it
+            except Denied:
+                on_change()  # no credential here any more: the sync says so, and stops the agent
+                return
             except (
                 webapi.Unanswered,
                 GitsyncError,

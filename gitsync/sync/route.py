@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from gitsync.config import LocalState
 
+LINE_GONE = "parent-line-gone"  # last_sync's state: the parent answered without its shared line
+
 
 @dataclass
 class Route:
@@ -34,6 +36,10 @@ class Route:
         """What the copy notes (``last_sync`` in sync.yaml) of a sync that went this way."""
         state = "online-peer" if self.name == "peer" else "online"
         return {"state": state, "route": self.name, "address": self.address}
+
+    def line_gone(self) -> dict[str, str]:
+        """What the copy notes of a sync that found this way's shared line gone (status repeats it)."""
+        return {"state": LINE_GONE, "route": self.name, "address": self.address}
 
 
 def routes_of(state: LocalState | None) -> list[Route]:

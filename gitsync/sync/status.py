@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import LocalState
-from gitsync.errors import NotAClientFile
+from gitsync.errors import Denied, NotAClientFile
 from gitsync.lock import LOCK_NAME, CopyLock
 from gitsync.repo.gitcli import git, working_file_changes
 from gitsync.sync.lines import shared_line_moved, unsent_paths
+from gitsync.sync.route import LINE_GONE
 
 CONFLICTS = "sync/conflicts/"
 OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
@@ -192,7 +193,13 @@ def copy_status(start: Path) -> CopyStatus:
             locked_down=lockdown,
             received=received,
         )
+    if state.extra.get("denied") and not state.offline:
+        raise Denied(str(state.extra["denied"]))  # the last sync's refusal, until one gets through
     last = state.extra.get("last_sync") or {}
+    if last.get("state") == LINE_GONE:
+        from gitsync.repo.transport import ParentLineGone
+
+        raise ParentLineGone(str(last.get("address") or state.parent))
     via_peer = last.get("route") == "peer"
     if _lock_held(root):
         current = "synchronizing-peer" if via_peer else "synchronizing"

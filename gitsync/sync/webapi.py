@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
 
+CHUNK = 1024 * 1024
+
 
 class Unanswered(Exception):
     """No HTTP answer: the server is not there, hung up, timed out or spoke no HTTP."""
@@ -121,8 +123,13 @@ class Session:
         content: IO[bytes] | bytes | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        into: IO[bytes] | None = None,
     ) -> Answer:
-        """Send one request to ``url`` (on this session's server) and read the whole answer."""
+        """Send one request to ``url`` (on this session's server) and read the whole answer.
+
+        With ``into``, a successful answer's body is written there a piece at a time (an
+        export's tar: never held whole), and the Answer's body is empty.
+        """
         parts = urlsplit(url)
         if parts.netloc != self.netloc:
             raise Unanswered(f"{url}: not on {self.netloc}")
@@ -147,7 +154,7 @@ class Session:
             try:
                 connection = self._connect()
                 line = f"http://{self.netloc}{target}" if self._proxied else target
-                return self._exchange(connection, method, line, body, sent)
+                return self._exchange(connection, method, line, body, sent, into)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as err:
                 if not reused or not (body is None or isinstance(body, bytes)):
                     raise Unanswered(_why(err)) from None
@@ -161,13 +168,26 @@ class Session:
         target: str,
         body: IO[bytes] | bytes | None,
         headers: dict[str, str],
+        into: IO[bytes] | None = None,
     ) -> Answer:
         try:
-            connection.request(method, target, body=body, headers=headers)
+            try:
+                connection.request(method, target, body=body, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                if body is None or isinstance(body, bytes):
+                    raise
+                # A server may answer an upload before taking all of it (413: larger than it
+                # takes) and close: its answer may still be there to read.
             response = connection.getresponse()
+            if into is not None and response.status < 400:
+                while piece := response.read(CHUNK):
+                    into.write(piece)
+                data = b""
+            else:
+                data = response.read()
             answer = Answer(
                 response.status,
-                response.read(),
+                data,
                 {name.lower(): value for name, value in response.getheaders()},
             )
         except BaseException:

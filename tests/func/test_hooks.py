@@ -210,13 +210,16 @@ def test_a_good_push_is_accepted(client: Path, child: Path) -> None:
     assert not (client / "accounts/3000.json").exists()
 
 
-def test_a_new_branch_is_checked_whole(client: Path, child: Path) -> None:
+def test_a_shared_line_made_again_is_checked_whole(client: Path, child: Path) -> None:
+    # The only line a push may create is the shared line where it is gone (other branches are
+    # refused by the ref policy, tests/func/test_parent_refs.py): it is checked whole.
     write(child, "accounts/3000.json", account("3000", map="30A"))
     git(child, "add", "accounts")
     git(child, "commit", "-q", "--no-verify", "-m", "Bad map")
-    result = git(child, "push", "parent", "work:refs/heads/review", check=False)
+    git(client, "update-ref", "-d", "refs/heads/main")
+    result = git(child, "push", "parent", "work:main", check=False)
     assert result.returncode != 0 and "(rule: map-mask)" in result.stderr
-    assert git(client, "rev-parse", "--verify", "-q", "refs/heads/review", check=False).returncode
+    assert git(client, "rev-parse", "--verify", "-q", "refs/heads/main", check=False).returncode
 
 
 # --- speed -------------------------------------------------------------------------------------

@@ -439,7 +439,8 @@ class CountingSnapshot(Snapshot):
 def test_a_one_record_change_reads_only_what_it_touches(tmp_path: Path) -> None:
     files = base_files()
     for i in range(300):
-        files[f"entries/x{i}.json"] = entry(pair(), ident=f"x{i}")
+        files[f"entries/x{i}.json"] = entry(pair(), ident=f"x{i}", number=100 + i)
+    files["entries/e2.json"] = entry(pair())
     big = File(tmp_path / "big.git", files)
     change = {"entries/e2.json": entry(pair(tax="GST"))}
     after = CountingSnapshot(big.repo, big.write(big.tree, change))
@@ -447,6 +448,12 @@ def test_a_one_record_change_reads_only_what_it_touches(tmp_path: Path) -> None:
     check_changes(after, change, Snapshot(big.repo, big.tree))
     assert not any(p.startswith("entries/x") for p in after.reads)
     assert len(after.reads) < 10
+    # A new entry takes a number: its journal's numbers are read (unique-entry-number).
+    change = {"entries/e3.json": entry(pair(), ident="e3", number=3)}
+    after = CountingSnapshot(big.repo, big.write(big.tree, change))
+    after.reads = []
+    check_changes(after, change, Snapshot(big.repo, big.tree))
+    assert sum(p.startswith("entries/x") for p in after.reads) == 300
     # Deleting an account is the case that must look at every entry.
     change = {"accounts/2000.json": tombstone("accounts/2000.json", big)}
     after = CountingSnapshot(big.repo, big.write(big.tree, change))
@@ -608,3 +615,105 @@ def test_an_open_books_conflict_lets_the_books_stay_out_of_balance(cf: File) -> 
             "accounts/2000.json": _account("2000", -1),
         }
     )
+
+
+# --- what the commands refused and the rules did not (one rule set everywhere) -----------
+
+
+def _engagement(**fields: Any) -> bytes:
+    base = {
+        "client_name": "ABC Limited",
+        "client_number": "1001",
+        "city": "Toronto",
+        "year_end": "2026-12-31",
+        "format_version": 1,
+    }
+    return rec(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("changes", "where", "rule", "says"),
+    [
+        (
+            {"entries/e2.json": entry(pair(), number=0)},
+            "number",
+            "schema",
+            "must be 1 or more",
+        ),
+        ({"mapping/mask.json": rec(mask="999 99")}, "mask", "schema", "must not contain spaces"),
+        (
+            {"folders/F3.json": rec(id="F3", name="Plan\u202eing")},
+            "name",
+            "folder-name",
+            "without control or bidi characters",
+        ),
+        (
+            {"folders/F3.json": rec(id="F3", name="Ж" * 101)},
+            "name",
+            "folder-name",
+            "at most 200 bytes in UTF-8",
+        ),
+        (
+            {"protection/ann.json": rec(name="ann", role="staff", rights=["fly"])},
+            "rights",
+            "schema",
+            "must be one of",
+        ),
+        ({"engagement.json": _engagement(city="T\x00")}, "city", "text", "control or bidi"),
+        (
+            {"engagement.json": _engagement(client_name="A" * 201)},
+            "client_name",
+            "text",
+            "at most 200 characters",
+        ),
+        (
+            {"engagement.json": _engagement(client_number="1" * 65)},
+            "client_number",
+            "text",
+            "at most 64 characters",
+        ),
+    ],
+    ids=[
+        "entry-number",
+        "mask-spaces",
+        "folder-bidi",
+        "folder-bytes",
+        "unknown-right",
+        "city-nul",
+        "client-name-long",
+        "client-number-long",
+    ],
+)
+def test_what_the_commands_refuse_the_rules_refuse(
+    cf: File, changes: dict[str, bytes | None], where: str, rule: str, says: str
+) -> None:
+    err = cf.refused(changes)
+    assert (err.field, err.rule) == (where, rule)
+    assert says in str(err)
+
+
+def test_a_document_kind_must_be_one_the_commands_know(cf: File) -> None:
+    record = json.loads(cf.repo[cf.tree["documents/d1.json"].id].data)
+    record["kind"] = "spreadsheet"
+    err = cf.refused({"documents/d1.json": canonical.dumps(record)})
+    assert (err.field, err.rule) == ("kind", "schema")
+
+
+def test_a_path_longer_than_fits_on_disk_is_refused_wherever_it_is(cf: File) -> None:
+    err = cf.refused({"notes/" + "ü" * 101: b"x"})  # 202 bytes
+    assert err.rule == "path-name" and "at most 200 bytes" in str(err)
+    cf.change({"notes/" + "ü" * 100: b"x"})  # 200 bytes
+    assert [v.rule for v in cf.all({"notes/" + "ü" * 101: b"x"})] == ["path-name"]
+
+
+def test_a_copied_entry_file_is_a_second_entry_with_the_same_number(cf: File) -> None:
+    copied = json.loads(cf.repo[cf.tree["entries/e1.json"].id].data)
+    copied["id"] = "e9"
+    err = cf.refused({"entries/e9.json": canonical.dumps(copied)})
+    assert (err.where, err.field, err.rule) == ("entries/e9.json", "number", "unique-entry-number")
+    assert "AJE-1 is already the number of entries/e1.json" in str(err)
+    copied["number"] = 2
+    cf.change({"entries/e9.json": canonical.dumps(copied)})
+    assert [
+        v.rule for v in cf.all({"entries/e9.json": canonical.dumps({**copied, "number": 1})})
+    ] == ["unique-entry-number"]
