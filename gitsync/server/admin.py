@@ -509,10 +509,17 @@ def lockdown(
 ) -> Outcome:
     """Lock the hosted file down, as ``gitsync lockdown`` does at a top-level parent."""
     from gitsync.maintenance.lockdown import lockdown as lock
+    from gitsync.maintenance.lockdown import reported_blockers
 
     hosted = require_admin(catalogue, user, path)
+    reports = copy_reports(catalogue, hosted)
     with workbench(root, hosted, user) as bench:
-        report = lock(bench, abandon_outstanding=abandon_outstanding)
+        _name_the_server_parent(bench, _active_copy_ids(root, hosted))  # older copies' records
+        report = lock(
+            bench,
+            abandon_outstanding=abandon_outstanding,
+            find_blockers=lambda top: reported_blockers(top, reports),
+        )
     _refresh(catalogue, root, hosted, user)
     log_action(catalogue, user, "lockdown", hosted.path, abandoned=report.abandoned)
     return Outcome("lockdown", hosted.path, {"abandoned": report.abandoned})

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gitsync.errors import Denied, ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
-from gitsync.repo.transport import ParentLineGone, fetch, push
+from gitsync.repo.transport import CopyAbandoned, ParentLineGone, fetch, push
 from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.report import SyncReport
 from gitsync.sync.route import Route, routes_of
@@ -223,6 +223,7 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             also_into=route.mirror_prefixes,
         )
         fault_point("sync.fetched")
+        refuse_when_abandoned(client_file, route)
         report.bytes_received += received
         theirs = client_file.oid(heads["main"])
         source = f"{route.name} ({route.address})"
@@ -269,6 +270,19 @@ def _content_to_send(client_file: ClientFile, theirs: Oid) -> list[str]:
     if head is None:
         return []
     return incoming_refspecs(blobs_to_send(client_file.repo, head.id, theirs))
+
+
+def refuse_when_abandoned(client_file: ClientFile, route: Route) -> None:
+    """Raise CopyAbandoned when the parent's registry marks this copy abandoned.
+
+    Nothing is merged or sent: the parent would refuse it, and the copy keeps
+    its work as it is (as a gitsync server refuses an abandoned copy's fetch).
+    """
+    from gitsync.repo.transport import CopyAbandoned
+    from gitsync.rules.syncstate import copy_abandoned
+
+    if copy_abandoned(client_file.snapshot_at(route.tracking_ref), client_file.copy_id):
+        raise CopyAbandoned(client_file.copy_id, f"{route.name} ({route.address})")
 
 
 def refuse_after_lockdown(client_file: ClientFile, parent_ref: str, unsent: set[str]) -> None:
@@ -384,6 +398,11 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 except Unreachable:
                     report.unreachable.append(route.address)
                     continue
+                except CopyAbandoned:
+                    # Refused for good: `status` says "abandoned" from now on.
+                    state.extra["abandoned"] = True
+                    client_file.save_state(state)
+                    raise
                 except Denied as denied:
                     # Not offline: `status` repeats this line until a sync gets through.
                     state.extra["denied"] = str(denied)

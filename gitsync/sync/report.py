@@ -35,9 +35,20 @@ class SyncReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def reached_none(self) -> bool:
+        """True when the sync tried its route and reached no parent (the server, for a publish).
+
+        A copy set to work offline tries none: it is not counted here.
+        """
+        return self.state in ("offline", "publishing") and bool(self.unreachable)
+
     def line(self) -> str:
         """One readable line."""
-        if self.role != "child":
+        if self.state == "publishing":
+            text = "Publishing: the work is kept and goes up when the publish resumes"
+            if self.unreachable:
+                text += f" (could not reach {', '.join(self.unreachable)})"
+        elif self.role != "child":
             text = f"Top-level parent: {self.received} change(s) from sync copies applied"
         elif self.state == "offline":
             text = f"Offline: {self.pending} change(s) queued"
