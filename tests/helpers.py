@@ -53,6 +53,14 @@ class Hierarchy:
         data: dict[str, Any] = json.loads(result.stdout)
         return data
 
+    def sync_unreachable(self, where: Path) -> dict[str, Any]:
+        """A sync that reached no parent: exit 7, its one line on stderr, the report on stdout."""
+        result = self.run(where, "sync", "--json")
+        assert result.code == 7, (result.code, result.stderr)
+        assert result.stderr.startswith("gitsync: Offline: "), result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
     def status(self, where: Path) -> dict[str, Any]:
         result = self.run(where, "status", "--json")
         assert result.code == 0, result.stderr

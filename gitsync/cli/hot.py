@@ -82,13 +82,14 @@ def run_hot(argv: list[str]) -> bool:
         status = copy_status(context.directory())
         emit_json(status.as_dict()) if as_json else say(status.line())
     else:
+        from gitsync.cli.syncview import show_sync
         from gitsync.repo.gitcli import drop_handed
         from gitsync.sync.idle import idle_sync
 
         try:
             report = idle_sync(context.directory())
             if report is not None:
-                emit_json(report.as_dict()) if as_json else say(report.line())
+                show_sync(report, as_json)
                 return True
             from gitsync.cli.progress import ProgressBar
             from gitsync.server.client import sync_file
@@ -101,5 +102,5 @@ def run_hot(argv: list[str]) -> bool:
                 bar.close()
         finally:
             drop_handed()  # the idle path's status served this sync only
-        emit_json(report.as_dict()) if as_json else say(report.line())
+        show_sync(report, as_json)
     return True

@@ -84,11 +84,14 @@ def run(
     keyfile: Annotated[Path | None, typer.Option("--keyfile", help="TLS key (PEM).")] = None,
 ) -> None:
     """Serve the root's files over git smart HTTP with the catalogue API, until Ctrl-C."""
+    from gitsync.server.exposure import serving_warnings
     from gitsync.server.run import serve
 
     def ready(url: str) -> None:
         say(f"gitsync server: serving {context.resolve(root)} at {url}")
         sys.stdout.flush()
+        for line in serving_warnings(host, port, tls=certfile is not None):
+            print(f"gitsync: warning: {line}", file=sys.stderr, flush=True)
 
     serve(
         context.resolve(root),
@@ -182,9 +185,12 @@ def server_add(
 ) -> None:
     """Remember a server under a label (in the user's config)."""
     from gitsync.server.client import add_server
+    from gitsync.server.exposure import client_warnings
 
     add_server(label, url)
     say(f"Server {label}: {url}")
+    for line in client_warnings(url):
+        print(f"gitsync: warning: {line}", file=sys.stderr)
 
 
 @server_app.command("list")

@@ -37,14 +37,16 @@ def copy(
 
 
 def sync(as_json: JsonOption = False) -> None:
-    """Commit local edits, fetch the parent, merge, push, and update the working files."""
+    """Commit local edits, fetch the parent, merge, push, and update the working files.
+
+    When no parent on the route can be reached, the changes stay queued for the
+    next sync and the command exits 7.
+    """
+    from gitsync.cli.syncview import show_sync
     from gitsync.server.client import sync_file
 
     report = sync_file(context.client_file(open_parent=False))  # a stopped publish first
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        say(report.line())
+    show_sync(report, as_json)  # no parent reached: exit 7, the changes kept
 
 
 def status(as_json: JsonOption = False) -> None:

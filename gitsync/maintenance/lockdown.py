@@ -11,11 +11,19 @@ abandoned (``--abandon-outstanding``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitsync.errors import ExitCode, GitsyncError, NotAClientFile, Refused, UsageError
+from gitsync.errors import (
+    ExitCode,
+    GitsyncError,
+    NotAClientFile,
+    Refused,
+    Unreachable,
+    UsageError,
+)
 from gitsync.faults import fault_point
 from gitsync.model import canonical
 from gitsync.model.records import KINDS, is_tombstone, now_stamp
@@ -108,6 +116,30 @@ def _copy_problem(top: ClientFile, record: dict[str, Any], main: Any) -> str | N
     return None
 
 
+def reported_blockers(
+    client_file: ClientFile, reports: dict[str, tuple[str, int | None]]
+) -> list[Blocker]:
+    """The active copies in the way as far as their own reports say (a server's view).
+
+    A server cannot look into its copies' folders (they are on their users'
+    machines): it knows what each copy last said it holds unsent
+    (``reports``: copy id -> (last seen, pending), None when it never said).
+    A copy that holds unsent changes, or never said, is in the way until it
+    syncs or is abandoned.
+    """
+    found: list[Blocker] = []
+    for record in active_copies(client_file.snapshot(), exclude=client_file.copy_id):
+        seen, pending = reports.get(record["id"], ("", None))
+        if pending is None:
+            reason = "never said what it holds unsent"
+        elif pending:
+            reason = f"holds {pending} unsent change(s){f' (as it said at {seen})' if seen else ''}"
+        else:
+            continue
+        found.append(Blocker(record["id"], str(record.get("user", "")), reason))
+    return found
+
+
 def _has(top: ClientFile, commit: Any, main: Any) -> bool:
     """True when the top-level parent's shared line already holds ``commit``."""
     return top.repo.get(commit) is not None and top.is_ancestor(commit, main)
@@ -151,17 +183,31 @@ def abandon(client_file: ClientFile, copy_ids: list[str]) -> MaintenanceReport:
     )
 
 
-def _prepare(client_file: ClientFile, action: str, abandon_outstanding: bool) -> dict[str, bytes]:
+def _prepare(
+    client_file: ClientFile,
+    action: str,
+    abandon_outstanding: bool,
+    find_blockers: Callable[[ClientFile], list[Blocker]] = blockers,
+) -> dict[str, bytes]:
     """Merge what the copies sent, then check (or abandon) the copies in the way."""
     sync(client_file)
-    in_the_way = blockers(client_file)
+    in_the_way = find_blockers(client_file)
     if in_the_way and not abandon_outstanding:
         raise CopiesInTheWay(action, in_the_way)
     return _abandon_changes(client_file, [b.copy_id for b in in_the_way]) if in_the_way else {}
 
 
-def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> MaintenanceReport:
-    """Lock the client file down: from now on every change is refused everywhere."""
+def lockdown(
+    client_file: ClientFile,
+    *,
+    abandon_outstanding: bool = False,
+    find_blockers: Callable[[ClientFile], list[Blocker]] = blockers,
+) -> MaintenanceReport:
+    """Lock the client file down: from now on every change is refused everywhere.
+
+    ``find_blockers`` names the copies in the way: by default each copy is
+    looked at where it lives; a server passes ``reported_blockers``.
+    """
     require_top_level(client_file, "lockdown")
     if is_locked_down(client_file.snapshot()):
         if not _shared_has_lockdown(client_file):
@@ -170,7 +216,7 @@ def lockdown(client_file: ClientFile, *, abandon_outstanding: bool = False) -> M
             return MaintenanceReport("lockdown", detail={"finished": True})
         raise UsageError(f"{client_file.root}: the client file is already locked down")
     require_right(client_file.snapshot(), client_file.identity().name, "lockdown", LOCKDOWN_PATH)
-    changes = _prepare(client_file, "lockdown", abandon_outstanding)
+    changes = _prepare(client_file, "lockdown", abandon_outstanding, find_blockers)
     with client_file.locked():
         who = client_file.identity()
         changes[LOCKDOWN_PATH] = canonical.dumps(
@@ -314,7 +360,7 @@ def cleanup(
             client_file.save_state(state)
         report = sync(client_file)
         if report.state == "offline":
-            raise GitsyncError(
+            raise Unreachable(
                 f"cleanup refused: the parent cannot be found ({', '.join(report.unreachable)}); "
                 "nothing was changed"
             )

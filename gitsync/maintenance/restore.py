@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from gitsync.config import STATE_FILE, SYNC_DIR, LocalState
-from gitsync.errors import Refused, Unreachable, UsageError
+from gitsync.errors import Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import OWNER_FILE, make_staging, remove_leftovers
 from gitsync.maintenance.backup import (
@@ -57,15 +57,11 @@ from gitsync.repo.clientfile import SHARED_BRANCH, WORK_BRANCH, ClientFile
 from gitsync.repo.gitcli import git
 from gitsync.repo.hooks import install_hooks
 from gitsync.repo.revisions import read_at
-from gitsync.repo.transport import ParentLineGone, fetch
+from gitsync.repo.transport import CopyAbandoned, ParentLineGone, fetch
 from gitsync.repo.worktree import client_file_at, init_repository, set_head
 from gitsync.rules.commit import commit_checked
 
 RESTORE_PREFIX = ".gitsync-restore-"
-
-
-class CopyAbandoned(Refused):
-    """The copy in the backup was abandoned by its hierarchy; it cannot rejoin."""
 
 
 @dataclass
@@ -278,8 +274,10 @@ def _rejoin(client: ClientFile, manifest: dict[str, Any]) -> RestoreReport:
     if record is not None and record.get("state") == "abandoned":
         where = "its parent" if checked_at == "parent" else "the backup"
         raise CopyAbandoned(
+            state.copy_id,
+            where,
             f"copy {state.copy_id}: abandoned in {where}'s registry; it cannot rejoin the "
-            "hierarchy (restore it without --rejoin, or make a new sync copy)"
+            "hierarchy (restore it without --rejoin, or make a new sync copy)",
         )
     head = client.head_commit()
     assert head is not None

@@ -17,7 +17,7 @@ import re
 import shutil
 from typing import Any
 
-from gitsync.errors import ExitCode, GitsyncError, Refused, UsageError
+from gitsync.errors import ExitCode, GitsyncError, Refused, Unreachable, UsageError
 from gitsync.faults import fault_point
 from gitsync.fs import make_staging
 from gitsync.maintenance.lockdown import MaintenanceReport, require_top_level
@@ -97,7 +97,7 @@ def delete_copy(
     discarded = _discard_unsent(client_file, state.copy_id) if discard_unsent else 0
     report = _sync_when_written(client_file)
     if report.state == "offline":
-        raise GitsyncError(
+        raise Unreachable(
             f"delete-copy refused: the parent cannot be reached ({', '.join(report.unreachable)}); "
             "outstanding changes must be sent first"
         )
@@ -122,7 +122,12 @@ def delete_copy(
             )
     fault_point("delete-copy.unregistered")
     final = sync(client_file)
-    if final.state == "offline" or final.pending:
+    if final.state == "offline":
+        raise Unreachable(
+            "delete-copy stopped: the unregistration could not be sent (the parent cannot be "
+            "reached); run it again"
+        )
+    if final.pending:
         raise GitsyncError(
             "delete-copy stopped: the unregistration could not be sent; run it again"
         )
@@ -152,9 +157,9 @@ def _discard_unsent(client_file: ClientFile, copy_id: str) -> int:
     can run again: a second run after a crash finds less (or nothing) to drop.
     Returns how many records and files were discarded.
     """
-    from gitsync.errors import Unreachable
     from gitsync.repo.clientfile import SHARED_BRANCH
-    from gitsync.repo.transport import fetch
+    from gitsync.repo.transport import CopyAbandoned, fetch
+    from gitsync.rules.syncstate import copy_abandoned
     from gitsync.rules.workingfiles import next_commit
     from gitsync.sync.engine import routes
     from gitsync.sync.lines import unsent_paths
@@ -176,9 +181,13 @@ def _discard_unsent(client_file: ClientFile, copy_id: str) -> int:
             except Unreachable:
                 continue
             theirs = client_file.oid(heads["main"])
+            # Refused before anything is dropped: an abandoned copy cannot unregister, so
+            # discarding its work could never be followed by leaving.
+            if copy_abandoned(client_file.snapshot_at(route.tracking_ref), copy_id):
+                raise CopyAbandoned(copy_id, f"{route.name} ({route.address})")
             break
         if theirs is None:
-            raise GitsyncError(
+            raise Unreachable(
                 "delete-copy refused: no parent can be reached; the copy must tell its "
                 "parent it leaves"
             )

@@ -479,8 +479,14 @@ class ClientFile:
         """Publish a local change at once when the shared line was level with the work line.
 
         Copies below then see a parent's own change without waiting for its
-        next sync; when they have pushed meanwhile, the next sync merges.
+        next sync; when they have pushed meanwhile, the next sync merges. A
+        sync copy's shared line moves only to what its parent holds (sync
+        moves it once the change is sent), so a ``git reset`` of an unsent
+        change discards it.
         """
+        state = self.state
+        if state is not None and state.role == "child":
+            return
         if old is not None and self.ref(SHARED_BRANCH) == old:
             self.set_ref(SHARED_BRANCH, new, old)
 

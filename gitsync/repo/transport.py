@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from gitsync.errors import Denied, ExitCode, GitsyncError, Refused, Unreachable
+from gitsync.errors import (
+    Denied,
+    ExitCode,
+    GitsyncError,
+    NotAClientFile,
+    NotFound,
+    Refused,
+    Unreachable,
+)
 from gitsync.repo.gitcli import git, read_ref
 
 SHARED_REF = "refs/heads/main"
@@ -76,6 +84,27 @@ class PushRefused(GitsyncError):
     """The parent refused the push (its pre-receive hook); carries the parent's one line."""
 
     exit_code = ExitCode.RULE
+
+
+class ParentRefused(Refused):
+    """The parent refused this copy's fetch or push for the state of the hierarchy (its line)."""
+
+
+class CopyAbandoned(ParentRefused):
+    """This copy was abandoned at its parent: nothing it sends or asks is accepted any more."""
+
+    def __init__(self, copy_id: str, where: str, line: str | None = None) -> None:
+        self.copy_id = copy_id
+        super().__init__(
+            line
+            or f"copy {copy_id} was abandoned at {where}; nothing it sends is accepted and it "
+            "cannot leave or rejoin the hierarchy: keep its work with 'gitsync backup', then "
+            "take a new copy (gitsync copy)"
+        )
+
+
+class FormatRefused(NotAClientFile):
+    """The parent holds a newer format_version than this gitsync writes: upgrade gitsync."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +269,44 @@ def _remote_error(stderr: str) -> str | None:
     return None
 
 
+_ABANDONED = re.compile(r"\bcopy ([A-Za-z0-9._-]+) was abandoned\b")
+
+
+def _refusal(address: str, line: str) -> GitsyncError:
+    """The error for a gitsync server's refusal of a ref advertisement (its ERR line).
+
+    The server refuses in two cases only: a copy its registry marks abandoned,
+    and a client older than the file's format (``format_version``, exit 3 as
+    for a local file this gitsync cannot open); both are the state of the
+    hierarchy, not a failure to reach it.
+    """
+    if "format_version" in line:
+        return FormatRefused(f"{address}: {line}")
+    abandoned = _ABANDONED.search(line)
+    if abandoned:
+        return CopyAbandoned(abandoned.group(1), address, f"{address}: {line}")
+    return ParentRefused(f"{address}: {line}")
+
+
+def clone_error(address: str, stderr: str) -> GitsyncError:
+    """One line for a ``git clone`` that failed: not found (a server file one may not see
+    looks the same as none), the parent unreachable, or refused; never git's raw text alone."""
+    refused = _remote_error(stderr)
+    if refused:
+        return _refusal(address, refused)
+    text = stderr.lower()
+    if address.startswith(("http://", "https://")) and (
+        "not found" in text or "returned error: 404" in text
+    ):
+        return NotFound(f"{address}: no such file on the server, or not one you may see")
+    denied = server_denial(address, stderr)  # the sign-in refused (9)
+    if denied is not None:
+        return denied
+    if _unreachable(stderr):
+        return Unreachable(f"{address}: the parent cannot be reached ({_last_line(stderr)})")
+    return GitsyncError(f"copy from {address} failed: {_last_line(stderr)}")
+
+
 def fetch(
     repo_dir: Path,
     address: str,
@@ -277,7 +344,7 @@ def fetch(
     if result.returncode != 0:
         refused = _remote_error(result.stderr)
         if refused:
-            raise GitsyncError(f"{address}: {refused}")
+            raise _refusal(address, refused)
         denied = server_denial(address, result.stderr)
         if denied is not None:
             raise denied

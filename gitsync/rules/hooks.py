@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from gitsync.repo.plumbing import (
 )
 from gitsync.rules.engine import check_all, check_changes
 from gitsync.rules.refs import ReceivingParent, push_refusal
+from gitsync.rules.stamps import check_stamps
 from gitsync.rules.syncstate import PushedCommit, check_pushed_commits
 
 if TYPE_CHECKING:
@@ -300,9 +302,9 @@ def pre_receive(reader: ObjectReader, stdin: str) -> HookResult:
                     reader.git(["diff-tree", "-r", "-z", "--no-renames", old_tree, new_tree])
                 )
                 check_changes(after, changed, PlumbingSnapshot(reader, old_tree))
-            check_pushed_commits(
-                _receiving_state(reader, old), _new_commits(reader, new), _locks_state(reader)
-            )
+            commits = _new_commits(reader, new)
+            check_pushed_commits(_receiving_state(reader, old), commits, _locks_state(reader))
+            check_stamps(commits, now=time.time())
         except (RuleViolation, InputError) as err:
             return HookResult(1, f"push to {ref} refused: {err}")
     return HookResult(0)
@@ -349,16 +351,27 @@ def _new_commits(reader: ObjectReader, new: str) -> list[PushedCommit]:
         if found is None:
             continue
         headers, _, body = found[2].partition(b"\n\n")
-        tree, author = "", ""
+        tree, author, when = "", "", 0
         for header in headers.split(b"\n"):
             if header.startswith(b"tree "):
                 tree = header[5:].decode("ascii")
             elif header.startswith(b"author "):
                 author = header[7:].rpartition(b" <")[0].decode("utf-8", "replace")
+            elif header.startswith(b"committer "):
+                when = _seconds(header.rpartition(b"> ")[2])
         states = _commit_states(reader, parents[0], tree) if len(parents) == 1 and tree else None
+        sides = _merge_sides(reader, parents, tree) if len(parents) == 2 and tree else None
         message = body.decode("utf-8", "replace")
-        commits.append(PushedCommit(oid, tuple(parents), message, author, states))
+        commits.append(PushedCommit(oid, tuple(parents), message, author, states, when, sides))
     return commits
+
+
+def _seconds(when: bytes) -> int:
+    """The seconds of a commit header's ``<seconds> <zone>`` (0 when unreadable)."""
+    try:
+        return int(when.split()[0])
+    except (IndexError, ValueError):
+        return 0
 
 
 def _commit_states(
@@ -377,6 +390,23 @@ def _commit_states(
         )
 
     return states
+
+
+def _merge_sides(
+    reader: ObjectReader, parents: list[str], tree: str
+) -> Callable[[], tuple[RecordView, RecordView, RecordView, frozenset[str]]]:
+    def sides() -> tuple[RecordView, RecordView, RecordView, frozenset[str]]:
+        trees = [reader.read(f"{p}^{{tree}}") for p in parents]
+        first, second = (found[0] if found is not None else EMPTY_TREE for found in trees)
+        changed = raw_changes(reader.git(["diff-tree", "-r", "-z", "--no-renames", first, tree]))
+        return (
+            PlumbingSnapshot(reader, first),
+            PlumbingSnapshot(reader, second),
+            PlumbingSnapshot(reader, tree),
+            frozenset(changed),
+        )
+
+    return sides
 
 
 def post_merge(workdir: Path | None) -> HookResult:

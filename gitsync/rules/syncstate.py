@@ -33,6 +33,8 @@ COPIES = KINDS["copy"].folder
 CHECKOUTS = KINDS["checkout"].folder
 RESTRICTED_KINDS = ("journal", "taxcode", "unit")
 COPY_TRAILER = "Gitsync-Copy"
+#: The registry's parent id of a copy whose parent is a gitsync server (the server has no copy id).
+SERVER_PARENT = "server"
 
 ROLE_RIGHTS: dict[str, tuple[str, ...]] = {
     "partner": RIGHTS,
@@ -60,6 +62,12 @@ def is_locked_down(snapshot: RecordView | None) -> bool:
 def signed_out(snapshot: RecordView) -> list[dict[str, Any]]:
     """The live sign-outs and check-outs of a file."""
     return [r for _, r in snapshot.records(CHECKOUTS) if not is_tombstone(r)]
+
+
+def copy_abandoned(snapshot: RecordView | None, copy_id: str) -> bool:
+    """True when the registry in ``snapshot`` marks the copy abandoned."""
+    record = snapshot.read(KINDS["copy"].path_for(copy_id)) if snapshot is not None else None
+    return record is not None and record.get("state") == "abandoned"
 
 
 def active_copies(snapshot: RecordView, *, exclude: str | None = None) -> list[dict[str, Any]]:
@@ -190,7 +198,8 @@ class PushedCommit:
 
     ``states`` gives (the first parent's records, the commit's records, the
     paths that differ); it is None for a merge or a root commit, whose
-    changes were checked where they were made.
+    changes were checked where they were made. ``time`` is the commit's own
+    time (its committer time, seconds since the epoch; 0 when unknown).
     """
 
     id: str
@@ -198,6 +207,10 @@ class PushedCommit:
     message: str
     author: str
     states: Callable[[], tuple[RecordView, RecordView, frozenset[str]]] | None
+    time: int = 0
+    #: For a merge of two lines: (first parent's records, second parent's, the merge's,
+    #: the paths where the merge differs from its first parent); None otherwise.
+    sides: Callable[[], tuple[RecordView, RecordView, RecordView, frozenset[str]]] | None = None
 
 
 def _pushed_by_the_sender(new_commits: list[PushedCommit]) -> list[PushedCommit]:

@@ -25,6 +25,7 @@ from gitsync.errors import Refused, UsageError
 from gitsync.repo.gitcli import git
 from gitsync.server import RIGHTS, registry
 from gitsync.server.access import NoSuchFile, require_admin, require_server_admin
+from gitsync.server.catalogue import stamp
 from gitsync.server.fileinfo import file_info, hosted_repository, main_snapshot, size_on_disk
 from gitsync.server.storage import BadPath, ServerRoot, check_new_file_name, install_relay_hooks
 from gitsync.server.workbench import SERVER_COPY, WORK, refresh, workbench
@@ -161,10 +162,21 @@ def abandon(
 def lockdown(acting: Acting, *, file: str, abandon_outstanding: bool = False) -> Outcome:
     """Lock the hosted file down, as ``gitsync lockdown`` does at a top-level parent."""
     from gitsync.maintenance.lockdown import lockdown as lock
+    from gitsync.maintenance.lockdown import reported_blockers
 
     hosted = require_admin(acting.catalogue, acting.user, file)
+    reports = {
+        copy: (stamp(seen), pending)
+        for copy, (seen, pending) in acting.catalogue.copy_reports(hosted).items()
+    }
     with workbench(acting.root, hosted, acting.user) as bench:
-        report = lock(bench, abandon_outstanding=abandon_outstanding)
+        # older copies' records name no parent: the server is it
+        _name_the_server_parent(bench, _active_copy_ids(acting, hosted))
+        report = lock(
+            bench,
+            abandon_outstanding=abandon_outstanding,
+            find_blockers=lambda top: reported_blockers(top, reports),
+        )
     refresh(acting.catalogue, acting.root, hosted, acting.user)
     _log(acting, "lockdown", hosted.path, abandoned=report.abandoned)
     return Outcome("lockdown", hosted.path, {"abandoned": report.abandoned})

@@ -19,7 +19,15 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
-from gitsync.errors import Denied, GitsyncError, NotFound, Unreachable, UsageError, one_line
+from gitsync.errors import (
+    Denied,
+    GitsyncError,
+    NotFound,
+    Refused,
+    Unreachable,
+    UsageError,
+    one_line,
+)
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import sign_in_again
@@ -117,6 +125,8 @@ def _api(
     line = _server_line(response)
     if status == 404:
         raise NotFound(f"{where}: {line or 'no such file, or not one you may see'}")
+    if status == 409:  # the file's state refuses the action (copies active, a push meanwhile)
+        raise Refused(f"{where}: {line or 'refused by the state of the file'}")
     if status == 403:
         refused = f"refused ({response.text.strip() or 'forbidden'})"
         raise Denied(f"{where}: {line or refused}")
@@ -329,15 +339,12 @@ def send_file(
         if there.returncode != 0:
             raise Unreachable(f"{file_url}: the server cannot be reached")
         arrived = there.stdout.split()[0] if there.stdout.strip() else None
-        start = line.index(arrived) + 1 if arrived in line else 0
-        skipped = start
-        remaining = line[start:]
-        if remaining:
-            every = max(1, -(-len(remaining) // MAX_PUBLISH_STEPS))
-            steps = remaining[every - 1 :: every]
-            if steps[-1] != remaining[-1]:
-                steps.append(remaining[-1])
-        for done, oid in enumerate(steps, 1):
+        steps = publish_steps(line)
+        # The steps are planned over the whole line, so a resumed publish counts (and shows)
+        # the same steps as the one that stopped: those up to the commit that arrived are done.
+        there_up_to = line.index(arrived) if arrived in line else -1
+        skipped = sum(1 for oid in steps if line.index(oid) <= there_up_to)
+        for done, oid in enumerate(steps[skipped:], skipped + 1):
             sent += _publish_push(client_file, file_url, [f"{oid}:{PUBLISH_REF}"], "the file")
             if on_progress:
                 on_progress(done, len(steps), sent)
@@ -352,6 +359,18 @@ def send_file(
         "skipped_steps": skipped,
         "bytes_sent": sent,
     }
+
+
+def publish_steps(line: list[str]) -> list[str]:
+    """The commits of a publish's steps: at most MAX_PUBLISH_STEPS, evenly along the shared
+    line's first-parent ``line`` (oldest first), the last one its tip."""
+    if not line:
+        return []
+    every = max(1, -(-len(line) // MAX_PUBLISH_STEPS))
+    steps = line[every - 1 :: every]
+    if steps[-1] != line[-1]:
+        steps.append(line[-1])
+    return steps
 
 
 def _send_content(client_file: Any, file_url: str) -> int:

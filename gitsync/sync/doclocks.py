@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gitsync.documents.behaviour import DocumentLocked
 from gitsync.errors import GitsyncError, Unreachable
 from gitsync.model import canonical
+from gitsync.model.provenance import restamp
 from gitsync.model.records import now_stamp
 from gitsync.rules.commit import commit_checked
 from gitsync.rules.documentlocks import LOCKS_PATH, locked_message, locks_of
@@ -65,8 +66,11 @@ def set_lock(
             locks[record["id"]] = result
         else:
             locks.pop(record["id"], None)
-        current = dict(snapshot.read(LOCKS_PATH) or {})
+        previous = snapshot.read(LOCKS_PATH)
+        current = dict(previous or {})
         current.update(locks=locks, modified=who.modified())
+        # Written on the parent's tip without ClientFile.commit: derive provenance as it does.
+        current = restamp(previous, current, current["modified"])
         verb = "Lock" if lock else ("Break the lock on" if break_lock else "Unlock")
         commit = commit_on(
             client_file.repo,

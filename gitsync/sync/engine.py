@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from gitsync.errors import Denied, ExitCode, GitsyncError, Refused, RuleViolation, Unreachable
 from gitsync.faults import fault_point
 from gitsync.repo.clientfile import SHARED_BRANCH, ClientFile, EditedDuringWork
-from gitsync.repo.transport import ParentLineGone, fetch, push
+from gitsync.repo.transport import CopyAbandoned, ParentLineGone, fetch, push
 from gitsync.sync.lines import changed_by_commits, shared_line_moved, unsent_paths
 from gitsync.sync.report import SyncReport
 from gitsync.sync.route import Route, routes_of
@@ -163,23 +163,56 @@ def publish(client_file: ClientFile, report: SyncReport) -> None:
 
     Children may push into the shared line at any moment: merge what they
     sent, then move it with compare-and-swap, and go round again if it moved.
+    A sync copy moves its shared line only to what its parent already holds,
+    so a ``git reset`` of its unsent commits discards them (its copies below
+    see its unsent work through its working line). A top-level parent
+    publishes its own new commits only when they pass the gate the copies
+    would apply (``gitsync.sync.gate``): when they do not, the shared line
+    stays and ``report.held_back`` says why.
     """
     from gitsync.repo.content import fold_incoming
+    from gitsync.sync.stamping import stamp_unsent
 
     fold_incoming(client_file.repo)  # content children sent with their pushes
+    report.stamped += stamp_unsent(client_file)
+    is_copy = client_file.state is not None and client_file.state.role == "child"
     for _ in range(MAX_RACE_ROUNDS):
         shared = client_file.ref(SHARED_BRANCH)
         if shared is not None:
             integrate(client_file, shared, "sync copies below", report)
         head = client_file.head_commit()
         assert head is not None
-        if shared == head.id or client_file.set_ref(SHARED_BRANCH, head.id, shared):
+        if shared == head.id:
+            return
+        if is_copy and not _held_by_a_parent(client_file, head.id):
+            return
+        if not is_copy and shared is not None:
+            from gitsync.sync.gate import line_problem
+
+            problem = line_problem(client_file, str(head.id), str(shared))
+            if problem is not None:
+                report.held_back = f"this parent's own commits were not published: {problem}"
+                return
+        if client_file.set_ref(SHARED_BRANCH, head.id, shared):
             return
     raise LostRace("children kept pushing while this copy published; run sync again")
 
 
+def _held_by_a_parent(client_file: ClientFile, commit: Oid) -> bool:
+    """True when a parent's line, as last fetched, holds ``commit``: it was sent."""
+    from gitsync.repo.lineage import remote_tips
+
+    for name in remote_tips(client_file):
+        tip = client_file.ref(name)
+        if tip is not None and client_file.is_ancestor(commit, tip):
+            return True
+    return False
+
+
 def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
     """Fetch, merge and push with one parent until the push lands (a lost race goes round again)."""
+    from gitsync.sync.gate import line_problem, refuse_line
+
     repo_dir = client_file.root
     for _ in range(MAX_RACE_ROUNDS):
         heads, received = fetch(
@@ -190,11 +223,18 @@ def exchange(client_file: ClientFile, route: Route, report: SyncReport) -> None:
             also_into=route.mirror_prefixes,
         )
         fault_point("sync.fetched")
+        refuse_when_abandoned(client_file, route)
         report.bytes_received += received
         theirs = client_file.oid(heads["main"])
         source = f"{route.name} ({route.address})"
+        refuse_line(client_file, heads["main"], source)
         integrate(client_file, theirs, source, report)
-        if "work" in heads:
+        head = client_file.head_commit()
+        if (
+            "work" in heads
+            and head is not None
+            and line_problem(client_file, heads["work"], str(head.id)) is None
+        ):
             integrate(client_file, heads["work"], source, report)
         head = client_file.head_commit()
         assert head is not None
@@ -230,6 +270,19 @@ def _content_to_send(client_file: ClientFile, theirs: Oid) -> list[str]:
     if head is None:
         return []
     return incoming_refspecs(blobs_to_send(client_file.repo, head.id, theirs))
+
+
+def refuse_when_abandoned(client_file: ClientFile, route: Route) -> None:
+    """Raise CopyAbandoned when the parent's registry marks this copy abandoned.
+
+    Nothing is merged or sent: the parent would refuse it, and the copy keeps
+    its work as it is (as a gitsync server refuses an abandoned copy's fetch).
+    """
+    from gitsync.repo.transport import CopyAbandoned
+    from gitsync.rules.syncstate import copy_abandoned
+
+    if copy_abandoned(client_file.snapshot_at(route.tracking_ref), client_file.copy_id):
+        raise CopyAbandoned(client_file.copy_id, f"{route.name} ({route.address})")
 
 
 def refuse_after_lockdown(client_file: ClientFile, parent_ref: str, unsent: set[str]) -> None:
@@ -329,6 +382,13 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
         fault_point("sync.published")
         if role != "child" or state is None:
             report.state = "n/a"
+            if report.held_back:
+                from gitsync.sync.gate import LineRefused
+
+                raise LineRefused(
+                    f"{report.held_back}; the copies do not receive them: "
+                    "fix it here with a new commit, then sync again"
+                )
             return report
         report.state = "offline"
         if not state.offline:
@@ -338,6 +398,11 @@ def sync(client_file: ClientFile, *, look_for_edits: bool = True) -> SyncReport:
                 except Unreachable:
                     report.unreachable.append(route.address)
                     continue
+                except CopyAbandoned:
+                    # Refused for good: `status` says "abandoned" from now on.
+                    state.extra["abandoned"] = True
+                    client_file.save_state(state)
+                    raise
                 except Denied as denied:
                     # Not offline: `status` repeats this line until a sync gets through.
                     state.extra["denied"] = str(denied)

@@ -24,7 +24,7 @@ from gitsync.repo.hooks import (
     install_hooks,
     receives_through_gitsync_alone,
 )
-from gitsync.repo.transport import local_path
+from gitsync.repo.transport import clone_error, local_path
 from gitsync.sync.engine import SyncReport, publish, routes, sync
 
 SYNC_SUFFIX = " (Sync)"
@@ -117,7 +117,7 @@ def _clone(
     holder = make_staging(dest.parent, prefix, ".copy")
     staging = holder / "copy"  # git clone wants an empty folder of its own
     try:
-        git(
+        cloned = git(
             [
                 "clone",
                 "--quiet",
@@ -129,8 +129,11 @@ def _clone(
                 *_clone_mode(address),
                 address,
                 str(staging),
-            ]
+            ],
+            check=False,
         )
+        if cloned.returncode != 0:
+            raise clone_error(address, cloned.stderr)
         fault_point("copy.cloned")
         git(["checkout", "--quiet", "--no-track", "-b", "work", "parent/main"], staging)
         git(["update-ref", "refs/remotes/top-level/main", "refs/remotes/parent/main"], staging)
@@ -160,7 +163,7 @@ def _clone(
         record = {
             "id": copy_id,
             "user": identity_name,
-            "parent": parent_state.copy_id if parent_state else None,
+            "parent": _registry_parent(address, parent_state),
             "created": now_stamp(),
             "state": "active",
             "address": str(dest),
@@ -189,6 +192,16 @@ def _clone(
     except GitsyncError as err:
         copy.first_sync = f"not sent yet: {err}"  # the registration stays queued
     return copy
+
+
+def _registry_parent(address: str, parent_state: LocalState | None) -> str | None:
+    """The parent id a new copy registers with: its parent's copy id, or the server's."""
+    from gitsync.rules.syncstate import SERVER_PARENT
+    from gitsync.sync.remote import is_server_url
+
+    if parent_state is not None:
+        return parent_state.copy_id
+    return SERVER_PARENT if is_server_url(address) else None
 
 
 def _register_in_parent(parent_file: ClientFile, copy: ClientFile) -> bool:

@@ -16,14 +16,34 @@ PARENTS_HAVE = "--remotes"  # every line fetched from a parent: what the parents
 
 
 def shared_line_moved(root: Path) -> bool:
-    """True when the shared line is not where the working line is: copies sent something.
+    """True when the shared line holds commits that neither the working line nor a parent holds:
+    copies below sent something.
 
     Children push into a parent's shared line ``main``, which is never
     checked out; opening the parent merges it into the working line. This is
-    the whole cost of opening when nothing is new: two small file reads.
+    the whole cost of opening when nothing is new: two small file reads. When
+    the lines differ in a sync copy, one ``git rev-list`` tells copies' work
+    apart from the copy's own unsent commits (its shared line moves only to
+    what its parent holds) and from a line a parent already holds (a synced
+    commit amended or rebased here is not "from sync copies").
     """
     shared = read_ref(root, SHARED_REF)
-    return shared is not None and shared != read_ref(root, "HEAD")
+    if shared is None or shared == read_ref(root, "HEAD"):
+        return False
+    if not is_sync_copy(root):
+        return True  # a top-level parent: copies' work, or its own commits still to publish
+    found = git(["rev-list", "-n", "1", shared, "--not", "HEAD", PARENTS_HAVE], root, check=False)
+    return found.returncode != 0 or bool(found.stdout.strip())
+
+
+def is_sync_copy(root: Path) -> bool:
+    """True for a sync copy (a clone whose remote ``parent`` is its parent), from the git config
+    file alone; a top-level parent has no parent."""
+    try:
+        config = (root / ".git" / "config").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return '[remote "parent"]' in config
 
 
 def unsent_paths(root: Path, head: str = "HEAD") -> set[str]:

@@ -29,6 +29,8 @@ OPEN_CONFLICT = '"status": "open"'  # as canonical JSON writes it
 LOCKDOWN_PATH = "sync/lockdown.json"  # KINDS["lockdown"], named here to keep the import light
 LOCKED = '"locked": true'
 DELETED = '"deleted": true'
+COPIES = "sync/copies/"  # KINDS["copy"].folder
+ABANDONED = '"state": "abandoned"'
 
 
 @dataclass
@@ -44,6 +46,7 @@ class CopyStatus:
     user: str
     flags: list[str] = field(default_factory=list)
     locked_down: bool = False
+    abandoned: bool = False  # the parent abandoned this copy: nothing it sends is accepted
     received: int = 0  # changes from sync copies that this command applied (a parent)
 
     def as_dict(self) -> dict[str, Any]:
@@ -55,6 +58,8 @@ class CopyStatus:
         parts = [f"{self.copy_id} ({self.user}): {where}", f"state {self.state}"]
         if self.locked_down:
             parts.append("locked down")
+        if self.abandoned:
+            parts.append("abandoned (take a new copy; 'gitsync backup' keeps this one's work)")
         if self.received:
             parts.append(f"received {self.received} change(s) from sync copies")
         if self.role == "child":
@@ -89,23 +94,27 @@ def locked_down(root: Path) -> bool:
     return _read_head(root)[1]
 
 
-def _read_head(root: Path) -> tuple[int, bool]:
-    """(open conflicts, locked down) from HEAD, in one ``git grep``."""
-    patterns = ["-e", OPEN_CONFLICT, "-e", LOCKED, "-e", DELETED]
+def _read_head(root: Path, copy_id: str | None = None) -> tuple[int, bool, bool]:
+    """(open conflicts, locked down, ``copy_id`` abandoned) from HEAD, in one ``git grep``."""
+    patterns = ["-e", OPEN_CONFLICT, "-e", LOCKED, "-e", DELETED, "-e", ABANDONED]
+    own = f"{COPIES}{copy_id}.json" if copy_id else None
     found = git(
-        ["grep", "-F", *patterns, "HEAD", "--", CONFLICTS, LOCKDOWN_PATH],
+        ["grep", "-F", *patterns, "HEAD", "--", CONFLICTS, LOCKDOWN_PATH, *([own] if own else [])],
         root,
         check=False,
     )
     conflicts = 0
     lockdown: set[str] = set()
+    abandoned = False
     for line in found.stdout.splitlines():
         _, path, text = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
         if path.startswith(CONFLICTS) and OPEN_CONFLICT in text:
             conflicts += 1
         elif path == LOCKDOWN_PATH:
             lockdown.update(word for word in (LOCKED, DELETED) if word in text)
-    return conflicts, lockdown == {LOCKED}
+        elif path == own and ABANDONED in text:
+            abandoned = True
+    return conflicts, lockdown == {LOCKED}, abandoned
 
 
 def working_edit_paths(root: Path) -> set[str]:
@@ -151,6 +160,8 @@ def _open_parent(root: Path, flags: list[str]) -> int:
     except (RuleViolation, InputError) as err:
         flags.append(f"changes from sync copies waiting: a hand edit is refused ({err})")
         return 0
+    if report is not None and report.held_back:
+        flags.append(report.held_back)
     return report.received if report is not None else 0
 
 
@@ -165,7 +176,7 @@ def copy_status(start: Path) -> CopyStatus:
     flags: list[str] = []
     received = _open_parent(root, flags)
     state = LocalState.load(root)
-    conflicts, lockdown = _read_head(root)
+    conflicts, lockdown, abandoned = _read_head(root, state.copy_id if state else None)
     if conflicts:
         flags.append("conflicts pending")
     if state is None or state.role != "child":
@@ -202,6 +213,9 @@ def copy_status(start: Path) -> CopyStatus:
         current = "online-peer" if via_peer else "online"
     if state.offline:
         flags.append("working offline")
+    # Told by the parent's refusal (a sync refused before it merged anything), or read in
+    # the registry this copy received before.
+    abandoned = abandoned or bool(state.extra.get("abandoned"))
     if placed.cut_at:
         flags.append(f"history cut at {placed.cut_at[:7]}: sync refused until it is whole")
     return CopyStatus(
@@ -216,5 +230,6 @@ def copy_status(start: Path) -> CopyStatus:
         user=state.user,
         flags=flags,
         locked_down=lockdown,
+        abandoned=abandoned,
         received=received,
     )

@@ -309,15 +309,9 @@ def test_a_plain_git_merge_records_the_same_books_conflict(
         "start.csv",
         "1000,Cash,asset,0\n2000,Pay,liability,0\n3000,Capital,equity,0\n",
     )
-    git(top, "branch", "-f", "main", "work")
-    copies = []
-    for name in ("senior", "manager"):
-        dest = tmp_path / name
-        git(tmp_path, "clone", "-q", "-o", "parent", "-b", "main", str(top), str(dest))
-        git(dest, "checkout", "-q", "-b", "work")
-        _ok(gitsync("hooks", "install", cwd=dest))
-        copies.append(dest)
-    senior, manager = copies
+    senior, manager = tmp_path / "senior", tmp_path / "manager"
+    for dest in (senior, manager):
+        _ok(gitsync("copy", top, dest))
     _balances(gitsync, senior, tmp_path, "a.csv", "1000,,,100\n2000,,,-100\n")
     _balances(gitsync, manager, tmp_path, "b.csv", "1000,,,200\n3000,,,-200\n")
     git(senior, "branch", "before-merge")

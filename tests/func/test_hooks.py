@@ -30,6 +30,13 @@ def account(number: str, **extra: Any) -> dict[str, Any]:
     return {"number": number, "name": "Cash", "type": "asset", "balance": 0, **extra}
 
 
+def stamped(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as a plain commit without gitsync's hook must carry it: stamped by its author now."""
+    from gitsync.model.records import now_stamp
+
+    return {**record, "modified": {"at": now_stamp(), "by": "Test Auditor", "copy": "c-child"}}
+
+
 ENTRY = {
     "id": "e1",
     "journal": "AJE",
@@ -185,12 +192,12 @@ def test_a_broken_push_is_declined_by_the_parent(client: Path, child: Path) -> N
 
 def test_a_deletion_that_breaks_a_reference_is_declined(client: Path, child: Path) -> None:
     good = dict(ENTRY, lines=[ENTRY["lines"][0], {"id": "l2", "account": "2000", "amount": -1250}])
-    write(child, "entries/e1.json", good)
+    write(child, "entries/e1.json", stamped(good))
     git(child, "add", "entries")
     git(child, "commit", "-q", "--no-verify", "-m", "Entry")
     git(child, "push", "-q", "parent", "work:main")
     before = head(client, "main")
-    write(child, "accounts/2000.json", account("2000", deleted=True))
+    write(child, "accounts/2000.json", stamped(account("2000", deleted=True)))
     git(child, "commit", "-q", "--no-verify", "-am", "Delete a used account")
     result = git(child, "push", "parent", "work:main", check=False)
     assert result.returncode != 0
@@ -200,7 +207,7 @@ def test_a_deletion_that_breaks_a_reference_is_declined(client: Path, child: Pat
 
 
 def test_a_good_push_is_accepted(client: Path, child: Path) -> None:
-    write(child, "accounts/3000.json", account("3000", map="300.10"))
+    write(child, "accounts/3000.json", stamped(account("3000", map="300.10")))
     git(child, "add", "accounts")
     git(child, "commit", "-q", "--no-verify", "-m", "Bank")
     result = git(child, "push", "parent", "work:main", check=False)

@@ -91,7 +91,9 @@ def test_lockdown_abandons_a_lost_copy_and_refuses_it_forever(
     _ok(h.run(h.b, "offline"))
     _ok(h.run(h.b, "taxcode", "add", "LATE", "made after"))  # b does not know yet
     _ok(h.run(h.b, "online"))
-    _refused(h.run(h.b, "sync"), "refused")
+    refused = h.run(h.b, "sync")
+    assert refused.code == 8
+    _refused(refused, "was abandoned")
 
 
 def test_abandoned_copy_is_refused_by_every_parent(hierarchy: Hierarchy) -> None:

@@ -104,7 +104,7 @@ def test_parent_vanishes_then_comes_back(hierarchy: Hierarchy, tmp_path: Path) -
             hierarchy.a / "taxcodes" / "PST.json",
             {"code": "PST", "description": "Provincial sales tax"},
         )
-        report = hierarchy.sync(hierarchy.a)
+        report = hierarchy.sync_unreachable(hierarchy.a)
         assert report["state"] == "offline" and report["pending"] >= 1
         assert str(hierarchy.top) in report["unreachable"]
     finally:
@@ -125,7 +125,7 @@ def test_grandchild_falls_back_to_its_parent(hierarchy: Hierarchy, tmp_path: Pat
         report = hierarchy.sync(hierarchy.g)
         assert report["route"] == "parent" and report["state"] == "online"
         # the parent copy forwards it when the top-level parent is back
-        report_a = hierarchy.sync(hierarchy.a)
+        report_a = hierarchy.sync_unreachable(hierarchy.a)
         assert report_a["state"] == "offline"
     finally:
         away.rename(hierarchy.top)

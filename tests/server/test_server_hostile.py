@@ -233,7 +233,8 @@ def test_the_server_killed_during_a_push_loses_nothing(
     server.proc.wait(timeout=10)
     out, err = sync.communicate(timeout=120)
     report = json.loads(out) if out.strip() else {}
-    assert sync.returncode == 0 and report.get("state") == "offline", (out, err)
+    assert sync.returncode == 7 and report.get("state") == "offline", (out, err)
+    assert err.splitlines()[-1].startswith("gitsync: Offline: "), err
     assert alice.git("fsck", "--strict", cwd=bare).returncode == 0
     assert alice.git("fsck", cwd=folder).returncode == 0
     # The server comes back on the same port; the next sync completes and nothing is lost.

@@ -53,7 +53,8 @@ def test_sync_resumes_a_stopped_publish_and_sends_the_work_done_meanwhile(
     alice.ok("account", "add", "5000", "Expenses", "--type", "expense", cwd=folder)
     server.stop()
     offline = alice.run("sync", "--json", cwd=folder)
-    assert offline.code == 0, offline.stderr
+    assert offline.code == 7, offline.stderr
+    assert offline.stderr.startswith("gitsync: Publishing: the work is kept"), offline.stderr
     report = json.loads(offline.stdout)
     assert report["state"] == "publishing" and report["unreachable"], report
     assert json.loads(alice.ok("status", "--json", cwd=folder).stdout)["state"] == "publishing"

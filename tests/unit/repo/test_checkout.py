@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gitsync.model import canonical
+from gitsync.model.records import now_stamp
 from gitsync.repo import clientfile
 from gitsync.repo.clientfile import ClientFile, EditedDuringWork, Identity
 from gitsync.sync.engine import sync
@@ -23,7 +24,8 @@ RECORDS = clientfile.GIT_CHECKOUT_FROM + 50
 
 
 def _accounts(round_no: int) -> dict[str, bytes]:
-    stamp = {"at": f"2020-01-01T00:00:{round_no:02d}.000000Z", "by": "test", "copy": "test"}
+    # Stamped as a parent takes a change: by the commit's author, at the commit's time.
+    stamp = {"at": now_stamp(), "by": "Senior", "copy": "test"}
     return {
         f"accounts/{20000 + i}.json": canonical.dumps(
             {
