@@ -102,6 +102,7 @@ class ClientFile:
         self._state_loaded = False
         self.first_sync: str | None = None  # set by make_copy: how its first sync went
         self.progress: Progress | None = None  # told about long work (a bar past 2 s)
+        self.acting: str | None = None  # who makes the changes, when not this process's user
 
     # --- opening ------------------------------------------------------------
 
@@ -162,7 +163,10 @@ class ClientFile:
         return state.copy_id if state else "unregistered"
 
     def identity(self) -> Identity:
-        """The user making changes: GITSYNC_USER, else the git identity (as git finds it), else the login."""
+        """The user making changes: ``acting``, else GITSYNC_USER, else the git identity, else the login."""
+        if self.acting:
+            # a server acting for its signed-in user: never the server process's own identity
+            return Identity(self.acting, f"{self.acting}@gitsync.invalid", self.copy_id)
         config = self.repo.config
         name = (
             os.environ.get("GITSYNC_USER")

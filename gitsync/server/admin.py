@@ -131,7 +131,9 @@ def _name_the_server_parent(bench: ClientFile, copy_ids: list[str]) -> None:
         path = KINDS["copy"].path_for(copy_id)
         record = snapshot.live(path)
         if record is not None and record.get("parent") is None:
-            changes[path] = canonical.dumps(dict(record, parent=SERVER_COPY))
+            changes[path] = canonical.dumps(
+                dict(record, parent=SERVER_COPY, modified=bench.identity().modified())
+            )
     if changes:
         with bench.locked():
             commit_checked(bench, changes, "Copies of the server name the server as their parent")
@@ -476,8 +478,10 @@ def _keep_abandoned(
         return []
     with workbench(acting.root, hosted, acting.user) as bench:
         snapshot = bench.snapshot()
+        # written again by this action, so stamped by the user who runs it
+        stamp = bench.identity().modified()
         changes = {
-            path: canonical.dumps(record)
+            path: canonical.dumps(dict(record, modified=stamp))
             for path, record in records.items()
             if (snapshot.live(path) or {}).get("state") != "abandoned"
         }

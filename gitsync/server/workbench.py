@@ -55,6 +55,7 @@ def workbench(root: ServerRoot, hosted: HostedFile, user: User) -> Iterator[Clie
         LocalState(copy_id=SERVER_COPY, role="top-level", user=user.name).save(folder)
         before = git(["rev-parse", "refs/heads/main"], repository).stdout.strip()
         client_file = ClientFile.open(folder, check_format=False)
+        client_file.acting = user.name
         yield client_file
         after = git(["rev-parse", "refs/heads/main"], folder).stdout.strip()
         if after != before:

@@ -54,13 +54,19 @@ def line_problem(client_file: ClientFile, tip: str, have: str) -> RuleViolation 
         client_file.tree_of(tip),
     )
     for found in find_violations(after, changed, before):
-        if not _is_purge(found, before):
+        if not _is_purge(found, before) and found.rule not in PLACED_WITH_CARE:
             return found
     try:
         check_stamps((pushed(client_file, c) for c in commits), now=time.time())
     except RuleViolation as err:
         return err
     return None
+
+
+#: Rules on names, which a copy takes all the same: a name no disk can hold is left out of
+#: the working files (``check`` names it, ``repair`` shortens it), so refusing the line would
+#: freeze the copy on a name that an older gitsync let in, the very thing the rules prevent.
+PLACED_WITH_CARE = frozenset({"document-name", "folder-name", "path-name"})
 
 
 def _is_purge(found: RuleViolation, before: RecordView | None) -> bool:

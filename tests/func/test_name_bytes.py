@@ -116,7 +116,8 @@ def test_a_name_committed_before_the_rule_freezes_no_copy_and_repair_renames_it(
     # the shared line: it reached every copy.
     hierarchy.sync(hierarchy.top)
     top = ClientFile.open(hierarchy.top)
-    record = _document(EMOJI_NAME, b"letter")
+    # stamped by its writer, as every gitsync command stamps what it writes
+    record = dict(_document(EMOJI_NAME, b"letter"), modified=top.identity().modified())
     top.commit(
         {
             "documents/0123456789ab.json": canonical.dumps(record),

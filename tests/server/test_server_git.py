@@ -75,8 +75,11 @@ def test_stock_git_clone_fetch_push_with_and_without_credentials(
     engagement = json.loads((alice_clone / "engagement.json").read_text(encoding="utf-8"))
     assert engagement["city"] == "Montréal"
 
-    # A plain push of a canonical change by the signed-in user lands; the rules ran.
+    # A plain push of a canonical change by the signed-in user lands; the rules ran. The
+    # clone's commits are stamped by gitsync's pre-commit hook (an unstamped one is refused).
     from gitsync.model import canonical
+
+    alice.ok("hooks", "install", cwd=alice_clone)
 
     engagement["city"] = "Québec"
     (alice_clone / "engagement.json").write_bytes(canonical.dumps(engagement))
@@ -101,7 +104,7 @@ def test_stock_git_clone_fetch_push_with_and_without_credentials(
     # A record that breaks a rule is refused by the server's pre-receive.
     alice.git("reset", "-q", "--hard", "origin/main", cwd=alice_clone)
     (alice_clone / "engagement.json").write_text('{"city": 1}', encoding="utf-8")
-    alice.git("commit", "-qam", "Broken", cwd=alice_clone)
+    alice.git("commit", "--no-verify", "-qam", "Broken", cwd=alice_clone)
     broken = alice.git("push", "origin", "HEAD:main", cwd=alice_clone, check=False)
     assert broken.returncode != 0 and "gitsync:" in broken.stderr
 
