@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+PLAIN_USER = "alice"  # the signed-in user of the plain-git side (GIT_AUTHOR_NAME below)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,10 +153,7 @@ def _measure(run: Any, base: Path, address: str) -> dict[str, float]:
     writer, reader = clones[0], clones[1]
 
     def one_record(i: int, tag: str) -> None:
-        path = writer / "engagement.json"
-        record = json.loads(path.read_text(encoding="utf-8"))
-        record["city"] = f"{tag} {i}"
-        path.write_text(json.dumps(record, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+        _edit(writer, f"{tag} {i}", stamped_by=PLAIN_USER)
         run("git", "commit", "-qam", f"{tag} {i}", cwd=writer)
 
     pushes, fetches, big = [], [], []
@@ -180,13 +178,24 @@ def _measure(run: Any, base: Path, address: str) -> dict[str, float]:
     return row
 
 
-def _edit(folder: Path, tag: str) -> None:
-    """A one-record edit as a user makes it: engagement.json's city, canonical JSON."""
+def _edit(folder: Path, tag: str, *, stamped_by: str | None = None) -> None:
+    """A one-record edit as a user makes it: engagement.json's city, canonical JSON.
+
+    ``stamped_by``: a plain-git edit carries the stamp gitsync's pre-commit hook would
+    write (a parent refuses an unstamped change), made here, outside the timing, so plain
+    git is timed at git's own pace.
+    """
     from gitsync.model import canonical
 
     path = folder / "engagement.json"
-    record = json.loads(path.read_text(encoding="utf-8"))
-    record["city"] = tag
+    before = json.loads(path.read_text(encoding="utf-8"))
+    record = dict(before, city=tag)
+    if stamped_by is not None:
+        from gitsync.model.provenance import restamp
+        from gitsync.model.records import now_stamp
+
+        stamp = {"at": now_stamp(), "by": stamped_by, "copy": "plain-git"}
+        record = restamp(before, dict(record, modified=stamp), stamp)
     path.write_bytes(canonical.dumps(record))
 
 
@@ -224,7 +233,7 @@ def issue_rows(
     run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)  # level, untimed
     for i in range(reps):
         started = time.perf_counter()
-        _edit(plain_a, f"plain {i}")
+        _edit(plain_a, f"plain {i}", stamped_by=PLAIN_USER)
         run("git", "commit", "-qam", f"plain {i}", cwd=plain_a)
         run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)
         run("git", "push", "-q", "origin", "HEAD:main", cwd=plain_a)
@@ -289,7 +298,7 @@ def issue_rows(
             run("git", "pull", "-q", "--no-rebase", "origin", "main", cwd=plain_a)
             tag = f"poll {i}"
             started = time.perf_counter()
-            _edit(plain_a, tag)
+            _edit(plain_a, tag, stamped_by=PLAIN_USER)
             run("git", "commit", "-qam", tag, cwd=plain_a)
             run("git", "push", "-q", "origin", "HEAD:main", cwd=plain_a)
             plain.append(arrival(plain_b, tag, started))
