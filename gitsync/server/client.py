@@ -15,7 +15,7 @@ import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from gitsync.config import server_remove, server_set, servers
@@ -31,7 +31,6 @@ from gitsync.errors import (
 from gitsync.faults import fault_point
 from gitsync.repo.gitcli import git
 from gitsync.repo.transport import sign_in_again
-from gitsync.sync import webapi
 from gitsync.sync.remote import (
     NotSignedIn,
     base_url,
@@ -40,6 +39,9 @@ from gitsync.sync.remote import (
     server_entry,
     server_user,
 )
+
+if TYPE_CHECKING:
+    from gitsync.sync import webapi
 
 PUBLISH_REF = "refs/gitsync/publish"
 BUNDLE_TYPE = "application/x-git-bundle"  # the server takes a bundle only when it says so
@@ -108,6 +110,9 @@ def _api(
     ``json`` goes as JSON, ``content`` (a file: ``replace``'s bundle) as it is.
     A refusal says the server's own line (a JSON ``error``) where it gives one.
     """
+    # http.client and ssl load here, not with the module: a local sync never needs them
+    from gitsync.sync import webapi
+
     where = base_url(url)
     auth = (user, token_for(url, user)) if user else None
     try:

@@ -84,3 +84,28 @@ def test_copy_is_made_without_building_the_command_line(tmp_path: Path) -> None:
     made = json.loads(proc.stdout)
     assert made["path"] == str((tmp_path / "mine").resolve())
     assert made["parent"] == str((tmp_path / "top").resolve())
+
+
+def test_a_sync_with_a_local_parent_loads_no_http_client(tmp_path: Path) -> None:
+    """The server's client side (http.client, ssl's context) is for a server parent only."""
+    new = [sys.executable, "-m", "gitsync", "new", str(tmp_path / "top"), "--client", "ABC",
+           "--number", "1", "--city", "Toronto", "--year-end", "2026-12-31"]  # fmt: skip
+    assert subprocess.run(new, capture_output=True, check=False).returncode == 0
+    copy = [sys.executable, "-m", "gitsync", "-C", str(tmp_path), "copy", "top", "mine"]
+    assert subprocess.run(copy, capture_output=True, check=False).returncode == 0
+    (tmp_path / "mine" / "engagement.json").write_text(
+        (tmp_path / "mine" / "engagement.json")
+        .read_text(encoding="utf-8")
+        .replace("Toronto", "Ottawa"),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gitsync", "-C", str(tmp_path / "mine"), "sync"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-300:]
+    assert "Synced" in proc.stdout and "sent 1" in proc.stdout, proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    assert not imported & {"http.client", "gitsync.sync.webapi"}
