@@ -46,7 +46,10 @@ class _Merge(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         from gitsync.merge.driver import run_driver
 
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = max(0, int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            length = 0  # then no fields: answered as a request the server can't read
         parts = self.rfile.read(min(length, MAX_BODY)).decode("utf-8", "surrogateescape")
         fields = parts.split("\0")
         code, line = int(ExitCode.OK), ""

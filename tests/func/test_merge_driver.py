@@ -503,3 +503,24 @@ def test_a_socket_folder_of_another_user_is_never_asked(
     git(senior, "pull", "-q", "--no-rebase", "--no-edit", str(manager), "work")
     assert read(senior, f"accounts/{numbers[0]}.json")["name"] == f"Renamed {numbers[0]}"
     assert not log.exists() and not merge_socket.exists()
+
+
+def test_the_merge_server_answers_a_request_it_cannot_read_in_one_line(
+    merge_socket: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("GITSYNC_MERGE_IDLE", "2")
+    server = subprocess.Popen([sys.executable, "-m", "gitsync", "merge-server", str(merge_socket)])
+    try:
+        assert _wait_for(merge_socket.exists)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(str(merge_socket))
+            client.sendall(b"POST /merge HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+            answer = client.recv(4096).decode()
+        assert answer.startswith("HTTP/1.0 200"), answer
+        assert answer.endswith("\r\n\r\n2\ngitsync: merge-driver: a request the server can't read")
+    finally:
+        assert server.wait(timeout=30) == 0  # idle, it goes away by itself
